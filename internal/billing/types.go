@@ -1,0 +1,170 @@
+package billing
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is one usage event, as POSTed to /v1/events.
+type Event struct {
+	ID             string          `json:"id"`
+	EventType      string          `json:"event_type"`
+	CustomerID     string          `json:"customer_id"`
+	SubscriptionID string          `json:"subscription_id,omitempty"`
+	Timestamp      time.Time       `json:"timestamp"`
+	Properties     json.RawMessage `json:"properties,omitempty"`
+}
+
+// EventResult is the answer to POST /v1/events. Accepted is false, and
+// Duplicate true, when the event id had been seen before: a successful,
+// distinct outcome, not an error.
+type EventResult struct {
+	Accepted  bool   `json:"accepted"`
+	EventID   string `json:"event_id"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// Aggregation names, as the API spells them [chosen].
+const (
+	AggSum         = "Sum"
+	AggCount       = "Count"
+	AggMax         = "Max"
+	AggUniqueCount = "UniqueCount"
+)
+
+// Usage is the answer to GET /v1/subscriptions/{id}/usage.
+type Usage struct {
+	SubscriptionID string       `json:"subscription_id"`
+	CustomerID     string       `json:"customer_id"`
+	PeriodStart    time.Time    `json:"period_start"`
+	PeriodEnd      time.Time    `json:"period_end"`
+	Meters         []MeterUsage `json:"meters"`
+}
+
+// MeterUsage is one meter's aggregated quantity over the usage window.
+type MeterUsage struct {
+	SKUID       string   `json:"sku_id"`
+	Name        string   `json:"name"`
+	EventType   string   `json:"event_type"`
+	Property    string   `json:"property,omitempty"`
+	Aggregation string   `json:"aggregation"`
+	Quantity    Quantity `json:"quantity"`
+}
+
+// Customer is a billable customer.
+type Customer struct {
+	ID          string    `json:"id,omitempty"`
+	DisplayName string    `json:"display_name"`
+	Email       string    `json:"email,omitempty"`
+	Currency    string    `json:"currency,omitempty"`
+	AccountType string    `json:"account_type,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitzero"`
+}
+
+// Product groups plans in the catalog.
+type Product struct {
+	ID          string `json:"id,omitempty"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Plan is a priced offer; its SKUs define the meters.
+type Plan struct {
+	ID             string `json:"id,omitempty"`
+	ProductID      string `json:"product_id,omitempty"`
+	Name           string `json:"name"`
+	Description    string `json:"description,omitempty"`
+	BillingCadence string `json:"billing_cadence,omitempty"`
+	TrialDays      int    `json:"trial_days"`
+	Currency       string `json:"currency,omitempty"`
+}
+
+// SKU is a priced line of a plan. A SKU with MeterEventType is a meter.
+type SKU struct {
+	ID              string `json:"id,omitempty"`
+	PlanID          string `json:"plan_id"`
+	Name            string `json:"name"`
+	PricingModel    string `json:"pricing_model"`
+	UnitAmountNanos Money  `json:"unit_amount_nanos"`
+	MeterEventType  string `json:"meter_event_type,omitempty"`
+	MeterProperty   string `json:"meter_property,omitempty"`
+	Aggregation     string `json:"aggregation,omitempty"`
+	Currency        string `json:"currency,omitempty"`
+}
+
+// Subscription ties a customer to a plan.
+type Subscription struct {
+	ID                 string    `json:"id,omitempty"`
+	CustomerID         string    `json:"customer_id"`
+	PlanID             string    `json:"plan_id"`
+	Currency           string    `json:"currency,omitempty"`
+	TrialDays          *int      `json:"trial_days,omitempty"`
+	Status             string    `json:"status,omitempty"`
+	CurrentPeriodStart time.Time `json:"current_period_start,omitzero"`
+	CurrentPeriodEnd   time.Time `json:"current_period_end,omitzero"`
+	CreatedAt          time.Time `json:"created_at,omitzero"`
+}
+
+// Period is a half-open billing period [Start, End).
+type Period struct {
+	Start time.Time `json:"period_start"`
+	End   time.Time `json:"period_end"`
+}
+
+// Invoice is a bill for one subscription and period.
+type Invoice struct {
+	ID             string     `json:"id"`
+	InvoiceNumber  string     `json:"invoice_number,omitempty"`
+	Status         string     `json:"status"`
+	InvoiceType    string     `json:"invoice_type"`
+	CustomerID     string     `json:"customer_id"`
+	SubscriptionID string     `json:"subscription_id"`
+	TotalNanos     Money      `json:"total_nanos"`
+	Currency       string     `json:"currency"`
+	DueDate        *time.Time `json:"due_date,omitempty"`
+	PeriodStart    time.Time  `json:"period_start"`
+	PeriodEnd      time.Time  `json:"period_end"`
+	LineItems      []LineItem `json:"line_items"`
+	FinalizedAt    *time.Time `json:"finalized_at,omitempty"`
+}
+
+// LineItem is one line of an invoice. PerUnit usage lines carry the SKU,
+// the quantity and the unit price; AmountNanos = Quantity × UnitAmountNanos.
+type LineItem struct {
+	ID              string   `json:"id,omitempty"`
+	Description     string   `json:"description"`
+	SKUID           string   `json:"sku_id,omitempty"`
+	PricingModel    string   `json:"pricing_model,omitempty"`
+	Quantity        Quantity `json:"quantity"`
+	UnitAmountNanos Money    `json:"unit_amount_nanos"`
+	AmountNanos     Money    `json:"amount_nanos"`
+}
+
+// Invoice statuses [doc].
+const (
+	InvoiceDraft = "Draft"
+	InvoiceOpen  = "Open"
+	InvoicePaid  = "Paid"
+	InvoiceVoid  = "Void"
+)
+
+// Health is the answer to GET /health.
+type Health struct {
+	Status  string `json:"status"`
+	Version string `json:"version,omitempty"`
+}
+
+// ErrorBody is the error envelope [chosen]:
+// {"error":{"code":"…","message":"…","request_id":"…"}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of ErrorBody. Field names the offending field
+// of a 422 [chosen].
+type ErrorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
