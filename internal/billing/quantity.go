@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +19,9 @@ type Quantity struct {
 	i int64
 	r *big.Rat // non-nil when the value is not an int64
 }
+
+// maxExponent bounds the exponent of "1e3"-style input.
+const maxExponent = 64
 
 // QuantityFromInt64 returns n.
 func QuantityFromInt64(n int64) Quantity { return Quantity{i: n} }
@@ -34,12 +38,15 @@ func ParseQuantity(s string) (Quantity, error) {
 	if strings.ContainsAny(s, "/xXoObBpP_") || strings.ContainsAny(s, " \t\n") {
 		return Quantity{}, fmt.Errorf("quantity %q: not a decimal number", s)
 	}
+	if e := strings.IndexAny(s, "eE"); e >= 0 {
+		// Bound the exponent before big.Rat expands 1e999999 into a huge number.
+		if n, err := strconv.Atoi(s[e+1:]); err != nil || n > maxExponent || n < -maxExponent {
+			return Quantity{}, fmt.Errorf("quantity %q: exponent outside ±%d", s, maxExponent)
+		}
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		return Quantity{}, fmt.Errorf("quantity %q: not a decimal number", s)
-	}
-	if e := strings.IndexAny(s, "eE"); e >= 0 && len(s)-e > 6 {
-		return Quantity{}, fmt.Errorf("quantity %q: exponent too large", s)
 	}
 	return normalize(r), nil
 }

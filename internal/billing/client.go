@@ -1,0 +1,409 @@
+// Package billing is the HTTP client for the usage-based billing API
+// documented at docs.bill.sh and pinned in the project's API contract.
+//
+// One Client is safe for concurrent use and is shared by replay, reconcile
+// and loadgen: it owns the connection pool, the optional rate limiter, the
+// retry policy and the client-wide pause that a 429 imposes on every caller.
+package billing
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults applied by New to zero-valued Config fields.
+const (
+	DefaultBaseURL      = "https://api.bill.sh"
+	DefaultUserAgent    = "billharness"
+	DefaultTimeout      = 30 * time.Second
+	DefaultMaxRetries   = 4
+	DefaultRetryWaitMin = 100 * time.Millisecond
+	DefaultRetryWaitMax = 10 * time.Second
+	DefaultMaxConns     = 64
+)
+
+// maxBodyRead bounds how much of any response body is read into memory.
+const maxBodyRead = 4 << 20
+
+// Config configures a Client. Every zero value means the documented default.
+type Config struct {
+	// BaseURL is the API root, e.g. https://api.bill.sh or the sandbox's
+	// http://127.0.0.1:8080. Default DefaultBaseURL.
+	BaseURL string
+	// Token is sent as "Authorization: Bearer <Token>". It never appears in
+	// errors or logs produced by this package.
+	Token string
+	// UserAgent is sent on every request. Default DefaultUserAgent.
+	UserAgent string
+	// Timeout bounds one attempt, from dial to the last body byte.
+	// Default DefaultTimeout.
+	Timeout time.Duration
+	// MaxRetries is how many times a retryable request is retried after the
+	// first attempt. Default DefaultMaxRetries; negative disables retries.
+	MaxRetries int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff (full
+	// jitter) used when the server gives no Retry-After.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// Limiter, when set, is waited on before every attempt, so all callers
+	// sharing the Client share one request rate.
+	Limiter *rate.Limiter
+	// MaxConns sizes the idle connection pool; set it to the caller's
+	// concurrency so keep-alive connections are reused. Default DefaultMaxConns.
+	MaxConns int
+	// InsecureSkipVerify turns TLS certificate verification off. Only a
+	// user's explicit flag may set it.
+	InsecureSkipVerify bool
+	// Transport replaces the tuned default transport (proxies, tests).
+	Transport http.RoundTripper
+	// Observer, when set, is called after every attempt of every request.
+	// It runs on the caller's goroutine and must be fast and concurrency-safe.
+	Observer func(RequestInfo)
+}
+
+// RequestInfo describes one attempt, for Config.Observer.
+type RequestInfo struct {
+	Method   string
+	Path     string // path without query
+	Status   int    // 0 when no response arrived
+	Latency  time.Duration
+	Attempt  int  // 1 for the first attempt
+	Replayed bool // the server answered from its idempotency cache
+	Err      error
+}
+
+// Client talks to the billing API. Create it with New.
+type Client struct {
+	cfg     Config
+	base    *url.URL
+	auth    string
+	hc      *http.Client
+	jitter  func(time.Duration) time.Duration
+	pauseMu sync.Mutex
+	// pauseUntil is the unix-nano time before which no attempt may start: a
+	// 429's Retry-After applies to every caller of the Client, not just the
+	// one that received it, so the whole run slows down together.
+	pauseUntil atomic.Int64
+	bufs       sync.Pool
+}
+
+// New returns a Client for cfg with defaults applied.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	switch {
+	case cfg.MaxRetries == 0:
+		cfg.MaxRetries = DefaultMaxRetries
+	case cfg.MaxRetries < 0:
+		cfg.MaxRetries = 0
+	}
+	if cfg.RetryWaitMin <= 0 {
+		cfg.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if cfg.RetryWaitMax <= 0 {
+		cfg.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if cfg.RetryWaitMax < cfg.RetryWaitMin {
+		cfg.RetryWaitMax = cfg.RetryWaitMin
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("billing: base URL: %w", err)
+	}
+	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
+		return nil, fmt.Errorf("billing: base URL %q: want http(s)://host[:port]", cfg.BaseURL)
+	}
+	if base.User != nil {
+		return nil, fmt.Errorf("billing: base URL must not carry credentials: use the token")
+	}
+	rt := cfg.Transport
+	if rt == nil {
+		rt = newTransport(cfg)
+	}
+	c := &Client{
+		cfg:    cfg,
+		base:   base,
+		hc:     &http.Client{Transport: rt, Timeout: cfg.Timeout},
+		jitter: fullJitter,
+	}
+	if cfg.Token != "" {
+		c.auth = "Bearer " + cfg.Token
+	}
+	c.bufs.New = func() any { return new(bytes.Buffer) }
+	return c, nil
+}
+
+// newTransport is a keep-alive transport sized to the caller's concurrency.
+func newTransport(cfg Config) *http.Transport {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          cfg.MaxConns,
+		MaxIdleConnsPerHost:   cfg.MaxConns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig: &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // only set by an explicit user flag
+		},
+	}
+}
+
+// BaseURL returns the API root the client talks to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// CloseIdleConnections closes idle keep-alive connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// request is one logical API call; do turns it into one or more attempts.
+type request struct {
+	method string
+	path   string // escaped path, no query
+	query  url.Values
+	body   []byte // nil for no body
+	// key is the Idempotency-Key, identical on every attempt. Only requests
+	// with a key, and GETs, are retried.
+	key string
+}
+
+// newKey returns a random idempotency key for a create call, so its retries
+// can never create twice.
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "bh-" + hex.EncodeToString(b[:])
+}
+
+// jsonRequest builds a request whose body is v encoded as JSON.
+func jsonRequest(method, path string, v any, key string) (request, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return request{}, fmt.Errorf("encode %s %s: %w", method, path, err)
+	}
+	return request{method: method, path: path, body: b, key: key}, nil
+}
+
+// do runs r with retries and decodes a 2xx JSON body into out (when non-nil).
+// It returns the final status code.
+func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
+	retryable := r.key != "" || r.method == http.MethodGet
+	u := c.base.String() + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	for attempt := 1; ; attempt++ {
+		if err := c.waitTurn(ctx); err != nil {
+			return 0, err
+		}
+		status, retryAfter, err := c.attempt(ctx, r, u, attempt, out)
+		if err == nil {
+			return status, nil
+		}
+		if ctx.Err() != nil {
+			return status, ctx.Err()
+		}
+		if !retryable || attempt > c.cfg.MaxRetries || !shouldRetry(status, err) {
+			return status, err
+		}
+		wait := retryAfter
+		if wait <= 0 {
+			wait = c.jitter(backoff(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, attempt))
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return status, err
+		}
+	}
+}
+
+// attempt sends r once. It returns the status (0 without a response), the
+// server's Retry-After (0 when absent), and an error for anything but 2xx.
+func (c *Client) attempt(ctx context.Context, r request, u string, n int, out any) (int, time.Duration, error) {
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return 0, 0, fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	req.Header.Set("Accept", "application/json")
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.key != "" {
+		req.Header.Set("Idempotency-Key", r.key)
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n}
+	if err != nil {
+		err = &TransportError{Method: r.method, Path: r.path, Err: c.redact(err)}
+		info.Latency, info.Err = time.Since(start), err
+		c.observe(info)
+		return 0, 0, err
+	}
+	status, retryAfter, err := c.read(resp, r, out)
+	info.Status, info.Latency, info.Err = status, time.Since(start), err
+	info.Replayed = resp.Header.Get("X-Idempotency-Replayed") == "true"
+	c.observe(info)
+	return status, retryAfter, err
+}
+
+// read consumes resp: a bounded body read, JSON decoding for 2xx, an
+// *APIError otherwise. A 429 also pauses the whole client.
+func (c *Client) read(resp *http.Response, r request, out any) (int, time.Duration, error) {
+	defer resp.Body.Close()
+	buf := c.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer c.bufs.Put(buf)
+	_, rerr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyRead))
+	if rerr != nil {
+		// The connection broke mid-body: as retryable as a failed dial.
+		return 0, 0, &TransportError{Method: r.method, Path: r.path, Err: c.redact(rerr)}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || buf.Len() == 0 {
+			return resp.StatusCode, 0, nil
+		}
+		if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+			return resp.StatusCode, 0, fmt.Errorf("billing: %s %s: decode %d response: %w", r.method, r.path, resp.StatusCode, err)
+		}
+		return resp.StatusCode, 0, nil
+	}
+	apiErr := newAPIError(resp, r.method, r.path, buf.Bytes(), c.cfg.Token)
+	if resp.StatusCode == http.StatusTooManyRequests {
+		wait := apiErr.RetryAfter
+		if wait <= 0 {
+			wait = c.cfg.RetryWaitMin
+		}
+		c.pause(wait)
+	}
+	return resp.StatusCode, apiErr.RetryAfter, apiErr
+}
+
+// pause holds every caller until now+d (never shortening a longer pause).
+func (c *Client) pause(d time.Duration) {
+	until := time.Now().Add(d).UnixNano()
+	c.pauseMu.Lock()
+	if until > c.pauseUntil.Load() {
+		c.pauseUntil.Store(until)
+	}
+	c.pauseMu.Unlock()
+}
+
+// waitTurn waits out a client-wide 429 pause, then the rate limiter.
+func (c *Client) waitTurn(ctx context.Context) error {
+	if until := c.pauseUntil.Load(); until > 0 {
+		if d := time.Until(time.Unix(0, until)); d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+		}
+	}
+	if c.cfg.Limiter != nil {
+		if err := c.cfg.Limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("billing: rate limiter: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) observe(info RequestInfo) {
+	if c.cfg.Observer != nil {
+		c.cfg.Observer(info)
+	}
+}
+
+// redact wraps err so that its text never contains the token, whatever an
+// underlying layer (a proxy echoing headers, a URL) put there.
+func (c *Client) redact(err error) error {
+	if c.cfg.Token == "" || !strings.Contains(err.Error(), c.cfg.Token) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), c.cfg.Token, "[REDACTED]"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+// Unwrap keeps errors.Is(err, context.DeadlineExceeded) and the like working.
+func (e *redactedError) Unwrap() error { return e.err }
+
+// sleep waits d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// TransportError is a failure with no HTTP response: dial, TLS, a reset
+// connection, a timeout. It is retryable.
+type TransportError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("billing: %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the underlying network error.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether err is one the client would retry: a transport
+// error, a 429 or a 5xx other than 501.
+func IsRetryable(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return shouldRetry(apiErr.Status, err)
+	}
+	var te *TransportError
+	return errors.As(err, &te)
+}

@@ -1,0 +1,43 @@
+package billing
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// shouldRetry is the retry policy: transport errors (status 0), 429 and
+// 5xx except 501 Not Implemented, which no retry can fix.
+func shouldRetry(status int, err error) bool {
+	if status == 0 {
+		var te *TransportError
+		return errors.As(err, &te)
+	}
+	if status == http.StatusTooManyRequests {
+		return true
+	}
+	return status >= 500 && status != http.StatusNotImplemented
+}
+
+// backoff is the capped exponential ceiling for attempt n (1-based):
+// min(hi, lo·2^(n-1)).
+func backoff(lo, hi time.Duration, n int) time.Duration {
+	d := lo
+	for i := 1; i < n; i++ {
+		d *= 2
+		if d >= hi || d <= 0 {
+			return hi
+		}
+	}
+	return min(d, hi)
+}
+
+// fullJitter picks a wait uniformly in [0, d]: retries of many callers that
+// failed together spread out instead of returning in lock-step.
+func fullJitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d + 1)
+}
