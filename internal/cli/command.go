@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Command is a command or subcommand: its flags, the text -h prints, and
+// either subcommands or the function it runs.
+type Command struct {
+	// Name selects the command: the program name for the root, a word such
+	// as "replay" for a subcommand.
+	Name string
+	// Args is the usage line's synopsis of positional arguments, if any.
+	Args string
+	// Summary is one line, shown in the parent's list of commands.
+	Summary string
+	// Description is shown by -h under the usage line; it may hold several
+	// paragraphs.
+	Description string
+	// Examples are command lines shown by -h, one per entry.
+	Examples []string
+	// Flags are the command's flags; nil means none. Define them with
+	// String, Var and the like to give them environment fallbacks.
+	Flags *flag.FlagSet
+	// Subcommands are selected by the first argument after the flags and
+	// listed by -h in this order.
+	Subcommands []*Command
+	// Exec runs the command with the arguments left after the flags. For a
+	// command with subcommands, it runs only when no argument names one
+	// (for -version, say); nil makes a missing subcommand a usage error.
+	Exec func(ctx context.Context, args []string) error
+}
+
+// Run parses args (flags with environment fallbacks read through getenv),
+// then runs the subcommand the next argument names, or Exec.
+//
+// On -h it writes the usage to stdout and returns flag.ErrHelp. Errors come
+// back prefixed with the command path ("reconcile replay: …"); usage errors
+// as a *UsageError that also points to -h.
+func (c *Command) Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return c.run(ctx, c.Name, args, getenv, stdout)
+}
+
+func (c *Command) run(ctx context.Context, path string, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := c.Flags
+	if fs == nil {
+		fs = flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	}
+	if err := Parse(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			if werr := c.WriteUsage(stdout, path); werr != nil {
+				return fmt.Errorf("%s: write usage: %w", path, werr)
+			}
+			return err
+		}
+		return &UsageError{Cmd: path, Err: err}
+	}
+	rest := fs.Args()
+	if len(c.Subcommands) > 0 && len(rest) > 0 {
+		for _, sub := range c.Subcommands {
+			if sub.Name == rest[0] {
+				return sub.run(ctx, path+" "+sub.Name, rest[1:], getenv, stdout)
+			}
+		}
+		return &UsageError{Cmd: path, Err: fmt.Errorf("unknown command %q", rest[0])}
+	}
+	if c.Exec == nil {
+		return &UsageError{Cmd: path, Err: errors.New("missing command")}
+	}
+	err := c.Exec(ctx, rest)
+	var ue *UsageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return err
+	case errors.As(err, &ue) && ue.Cmd == "":
+		return &UsageError{Cmd: path, Err: err}
+	case errors.As(err, &ue):
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// WriteUsage writes the -h text of c, invoked as path ("reconcile replay"):
+// usage line, description, commands, flags with their defaults and
+// environment variables, and examples.
+func (c *Command) WriteUsage(w io.Writer, path string) error {
+	var b strings.Builder
+	line := path
+	if len(c.Subcommands) > 0 {
+		line += " <command>"
+	}
+	if c.Flags != nil && hasFlags(c.Flags) {
+		line += " [flags]"
+	}
+	if c.Args != "" {
+		line += " " + c.Args
+	}
+	fmt.Fprintf(&b, "Usage:\n  %s\n", line)
+	if d := strings.TrimSpace(c.Description); d != "" {
+		fmt.Fprintf(&b, "\n%s\n", d)
+	}
+	if len(c.Subcommands) > 0 {
+		b.WriteString("\nCommands:\n")
+		tw := tabwriter.NewWriter(&b, 0, 8, 3, ' ', 0)
+		for _, sub := range c.Subcommands {
+			fmt.Fprintf(tw, "  %s\t%s\n", sub.Name, sub.Summary)
+		}
+		tw.Flush()
+	}
+	if c.Flags != nil && hasFlags(c.Flags) {
+		b.WriteString("\nFlags:\n")
+		c.Flags.VisitAll(func(f *flag.Flag) { writeFlag(&b, f) })
+	}
+	if len(c.Examples) > 0 {
+		b.WriteString("\nExamples:\n")
+		for _, ex := range c.Examples {
+			fmt.Fprintf(&b, "  %s\n", ex)
+		}
+	}
+	if len(c.Subcommands) > 0 {
+		fmt.Fprintf(&b, "\nRun '%s <command> -h' for a command's flags.\n", path)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// writeFlag writes one flag as package flag's PrintDefaults does, plus the
+// environment variable it falls back to.
+func writeFlag(b *strings.Builder, f *flag.Flag) {
+	inner := *f
+	if v, ok := f.Value.(*envValue); ok {
+		inner.Value = v.Value // so UnquoteUsage sees the real type
+	}
+	name, usage := flag.UnquoteUsage(&inner)
+	if name == "value" {
+		name = valueName(inner.Value)
+	}
+	fmt.Fprintf(b, "  -%s", f.Name)
+	if name != "" {
+		fmt.Fprintf(b, " %s", name)
+	}
+	fmt.Fprintf(b, "\n    \t%s", strings.ReplaceAll(usage, "\n", "\n    \t"))
+	var notes []string
+	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+		notes = append(notes, "default "+f.DefValue)
+	}
+	if env := EnvOf(f); env != "" {
+		notes = append(notes, "env "+env)
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(b, " (%s)", strings.Join(notes, "; "))
+	}
+	b.WriteString("\n")
+}
+
+// valueName names the argument of this package's flag.Value types in -h,
+// where package flag would say "value".
+func valueName(v flag.Value) string {
+	switch v.(type) {
+	case *Rate:
+		return "rate"
+	case *Duration:
+		return "duration"
+	case *Shard:
+		return "i/N"
+	case *Window:
+		return "from..to"
+	}
+	return "value"
+}
