@@ -1,0 +1,326 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// parquetReader streams the rows of a list of Parquet files, row group by
+// row group, decoding batchRows rows at a time column by column and only
+// the columns the layout needs. Memory is bounded by one row group's
+// pages per column plus one batch, whatever the file size.
+type parquetReader struct {
+	spec     Spec
+	files    []string
+	fileRows []int64 // footer row count per file
+	stats    Stats
+	err      error // sticky fatal error
+
+	fi   int          // index of the current file in files
+	file *parquetFile // nil between files
+	lay  *layout
+	rg   int // current row group; -1 before the first of a file
+
+	cols               []*colReader // open column readers of the row group; nil between groups
+	id, et, cust, sub  *colReader
+	ts, propJSON       *colReader
+	propKey, propValue *colReader
+	propTyped          []*colReader
+	rgRows             int64 // rows in the current row group
+	next               int64 // row of the row group the next batch starts at
+
+	b    *batch
+	bi   int   // next row of the batch to yield
+	base int64 // row of the row group that b's row 0 is
+	a    arena
+}
+
+func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
+	files, err := findFiles(spec.Path)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	r := &parquetReader{spec: spec, files: files, fileRows: make([]int64, len(files)), rg: -1, b: newBatch()}
+	// Read every footer now: the row count is the completeness guard, and
+	// a corrupt file or a missing column fails before any event is sent.
+	for i, path := range files {
+		f, err := openParquetFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("source: %w", err)
+		}
+		_, err = resolveLayout(f.pq.Root(), spec)
+		r.fileRows[i] = f.pq.NumRows()
+		f.close()
+		if err != nil {
+			return nil, fmt.Errorf("source: parquet %s: %w", path, err)
+		}
+		r.stats.Declared += r.fileRows[i]
+	}
+	return r, nil
+}
+
+func (r *parquetReader) Stats() Stats { return r.stats }
+
+func (r *parquetReader) Close() error {
+	err := r.closeRowGroup()
+	if r.file != nil {
+		err = errors.Join(err, r.file.close())
+		r.file = nil
+	}
+	if r.err == nil {
+		r.err = errors.New("source: reader closed")
+	}
+	return err
+}
+
+// Next implements Reader.
+func (r *parquetReader) Next(ctx context.Context) (Record, error) {
+	if r.err != nil {
+		return Record{}, r.err
+	}
+	for {
+		if r.bi < r.b.n {
+			i := r.bi
+			r.bi++
+			rec, err, ok := r.yield(i)
+			if ok {
+				return rec, err
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return Record{}, err
+		}
+		if err := r.fill(); err != nil {
+			if err != io.EOF {
+				r.err = fmt.Errorf("source: %w", err)
+				return Record{}, r.err
+			}
+			r.err = io.EOF
+			return Record{}, io.EOF
+		}
+	}
+}
+
+// yield filters and validates row i of the batch; ok is false when the row
+// is skipped by window or shard.
+func (r *parquetReader) yield(i int) (Record, error, bool) {
+	b := r.b
+	ts := b.ts[i]
+	if b.tsErr[i] == "" && !r.spec.Window.Contains(ts) {
+		r.stats.SkippedWindow++
+		return Record{}, nil, false
+	}
+	if !r.spec.Shard.Contains(shardKey(b.subscriptionID[i], b.customerID[i], b.id[i])) {
+		r.stats.SkippedShard++
+		return Record{}, nil, false
+	}
+	rw := row{
+		id: b.id[i], eventType: b.eventType[i], customerID: b.customerID[i], subscriptionID: b.subscriptionID[i],
+		ts: ts, tsErr: b.tsErr[i], tsRaw: b.tsRaw[i], props: b.props[i],
+	}
+	pos := Position{Kind: KindParquet, File: r.files[r.fi], RowGroup: r.rg, Row: r.base + int64(i)}
+	if field, reason := rw.check(); field != "" {
+		r.stats.Invalid++
+		return Record{}, rw.recordError(pos, field, reason), true
+	}
+	r.stats.Emitted++
+	return Record{Event: rw.event(), Pos: pos}, nil, true
+}
+
+// fill decodes the next batch, moving to the next row group or file as
+// needed. It returns io.EOF after the last file.
+func (r *parquetReader) fill() (err error) {
+	for r.cols == nil || r.next >= r.rgRows {
+		if err := r.nextRowGroup(); err != nil {
+			return err
+		}
+	}
+	n := int(min(int64(batchRows), r.rgRows-r.next))
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parquet %s row group %d: corrupt data: %v", r.file.path, r.rg, p)
+		}
+		if err != nil && err != io.EOF {
+			err = fmt.Errorf("parquet %s row group %d rows %d-%d: %w", r.file.path, r.rg, r.next, r.next+int64(n)-1, err)
+		}
+	}()
+	b := r.b
+	if err := r.id.texts(n, b.id); err != nil {
+		return err
+	}
+	if err := r.et.internedTexts(n, b.eventType); err != nil {
+		return err
+	}
+	if err := r.cust.internedTexts(n, b.customerID); err != nil {
+		return err
+	}
+	if r.sub != nil {
+		if err := r.sub.internedTexts(n, b.subscriptionID); err != nil {
+			return err
+		}
+	} else {
+		clear(b.subscriptionID[:n])
+	}
+	if err := r.ts.timestamps(n, b); err != nil {
+		return err
+	}
+	switch r.lay.props.mode {
+	case propsJSON:
+		err = r.propJSON.jsonProps(n, b, &r.a)
+	case propsMap:
+		err = mapProps(r.propKey, r.propValue, n, b, &r.a)
+	case propsTyped:
+		err = typedProps(r.propTyped, n, b, &r.a)
+	default:
+		clear(b.props[:n])
+	}
+	if err != nil {
+		return err
+	}
+	b.n, r.bi, r.base = n, 0, r.next
+	r.next += int64(n)
+	return nil
+}
+
+// nextRowGroup opens the next row group to read, skipping files and row
+// groups before the resume position and row groups whose timestamp
+// statistics lie outside the window. It returns io.EOF after the last.
+func (r *parquetReader) nextRowGroup() (err error) {
+	if err := r.closeRowGroup(); err != nil {
+		return err
+	}
+	after := r.spec.After
+	for {
+		if r.file == nil {
+			if r.rg >= 0 {
+				r.fi++
+			}
+			if r.fi >= len(r.files) {
+				return io.EOF
+			}
+			path := r.files[r.fi]
+			if !after.IsZero() && path < after.File {
+				r.stats.SkippedResume += r.fileRows[r.fi]
+				r.rg = 0 // marks the file as passed
+				continue
+			}
+			if r.file, err = openParquetFile(path); err != nil {
+				return err
+			}
+			if r.lay, err = resolveLayout(r.file.pq.Root(), r.spec); err != nil {
+				return fmt.Errorf("parquet %s: %w", path, err)
+			}
+			r.rg = -1
+		}
+		r.rg++
+		groups := r.file.pq.RowGroups()
+		if r.rg >= len(groups) {
+			err := r.file.close()
+			r.file = nil
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		g := groups[r.rg]
+		rows := g.NumRows()
+		var start int64
+		if !after.IsZero() && r.file.path == after.File {
+			switch {
+			case r.rg < after.RowGroup:
+				r.stats.SkippedResume += rows
+				continue
+			case r.rg == after.RowGroup:
+				start = min(after.Row+1, rows)
+				r.stats.SkippedResume += start
+			}
+		}
+		if start >= rows {
+			continue
+		}
+		if r.outsideWindow(g) {
+			r.stats.SkippedWindow += rows - start
+			r.stats.RowGroupsSkipped++
+			continue
+		}
+		return r.openRowGroup(g, rows, start)
+	}
+}
+
+// outsideWindow reports whether g's timestamp statistics prove that no row
+// is in the window. Only integer timestamps are compared: the min and max
+// of RFC 3339 text are not the earliest and latest instants once offsets
+// differ.
+func (r *parquetReader) outsideWindow(g parquet.RowGroup) bool {
+	w := r.spec.Window
+	l := r.lay.timestamp
+	if w.IsZero() || (l.conv != convTimestamp && l.conv != convEpoch) {
+		return false
+	}
+	lo, hi, ok := g.ColumnChunks()[l.index].(interface {
+		Bounds() (min, max parquet.Value, ok bool)
+	}).Bounds()
+	if !ok || lo.IsNull() || hi.IsNull() {
+		return false
+	}
+	var tlo, thi = fromEpoch(lo.Int64()), fromEpoch(hi.Int64())
+	if l.conv == convTimestamp {
+		tlo, thi = fromTicks(lo.Int64(), l.unit), fromTicks(hi.Int64(), l.unit)
+	}
+	return !w.overlaps(tlo, thi)
+}
+
+func (r *parquetReader) openRowGroup(g parquet.RowGroup, rows, start int64) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parquet %s row group %d: corrupt data: %v", r.file.path, r.rg, p)
+		}
+	}()
+	chunks := g.ColumnChunks()
+	open := func(l *leaf) *colReader {
+		c := newColReader(l, chunks[l.index])
+		r.cols = append(r.cols, c)
+		return c
+	}
+	r.cols = r.cols[:0]
+	lay := r.lay
+	r.id, r.et, r.cust, r.ts = open(lay.id), open(lay.eventType), open(lay.customerID), open(lay.timestamp)
+	r.sub, r.propJSON, r.propKey, r.propValue, r.propTyped = nil, nil, nil, nil, nil
+	if lay.subscriptionID != nil {
+		r.sub = open(lay.subscriptionID)
+	}
+	switch lay.props.mode {
+	case propsJSON:
+		r.propJSON = open(lay.props.json)
+	case propsMap:
+		r.propKey, r.propValue = open(lay.props.key), open(lay.props.value)
+	case propsTyped:
+		for _, l := range lay.props.typed {
+			r.propTyped = append(r.propTyped, open(l))
+		}
+	}
+	if start > 0 {
+		for _, c := range r.cols {
+			if err := c.vr.SeekToRow(start); err != nil {
+				return fmt.Errorf("parquet %s row group %d: seek to row %d: %w", r.file.path, r.rg, start, err)
+			}
+		}
+	}
+	r.rgRows, r.next = rows, start
+	return nil
+}
+
+func (r *parquetReader) closeRowGroup() error {
+	var errs []error
+	for _, c := range r.cols {
+		errs = append(errs, c.close())
+	}
+	r.cols = nil
+	r.b.n, r.bi = 0, 0
+	return errors.Join(errs...)
+}

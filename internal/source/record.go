@@ -1,0 +1,117 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// RecordError is a record that failed validation. It is not fatal: the
+// reader continues with the next record on the following call.
+type RecordError struct {
+	// Pos is where the record sits: file, row group and row for Parquet,
+	// the table key for PostgreSQL.
+	Pos Position
+	// Field is the first offending field (FieldID, FieldTimestamp, …).
+	Field string
+	// Reason says what is wrong with it: "missing", "unparsable …",
+	// "not a JSON object".
+	Reason string
+	// Raw is the record as read, a JSON object with the event's field names
+	// and the source's values rendered as text, for a dead-letter file.
+	Raw json.RawMessage
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("source: %s: %s: %s", e.Pos, e.Field, e.Reason)
+}
+
+// row is one record as decoded from a source, before validation. Text
+// fields are empty when the source value is NULL or empty; tsErr and
+// propsErr carry a decoding failure of those fields, raw* the source
+// text for a dead-letter Raw.
+type row struct {
+	id, eventType, customerID, subscriptionID string
+	ts                                        time.Time
+	tsErr                                     string
+	tsRaw                                     string
+	props                                     []byte
+	propsErr                                  string
+}
+
+// check validates r, returning the offending field and reason, or "" when
+// the record is valid.
+func (r *row) check() (field, reason string) {
+	switch {
+	case r.id == "":
+		return FieldID, "missing"
+	case r.eventType == "":
+		return FieldEventType, "missing"
+	case r.customerID == "":
+		return FieldCustomerID, "missing"
+	case r.tsErr != "":
+		return FieldTimestamp, r.tsErr
+	case r.propsErr != "":
+		return FieldProperties, r.propsErr
+	}
+	if len(r.props) > 0 {
+		if reason := checkObject(r.props); reason != "" {
+			return FieldProperties, reason
+		}
+	}
+	return "", ""
+}
+
+// recordError builds the RecordError for an invalid r.
+func (r *row) recordError(pos Position, field, reason string) *RecordError {
+	raw := map[string]string{
+		FieldID:             r.id,
+		FieldEventType:      r.eventType,
+		FieldCustomerID:     r.customerID,
+		FieldSubscriptionID: r.subscriptionID,
+		FieldTimestamp:      r.tsRaw,
+		FieldProperties:     string(r.props),
+	}
+	if r.tsRaw == "" && r.tsErr == "" {
+		raw[FieldTimestamp] = r.ts.Format(time.RFC3339Nano)
+	}
+	b, _ := json.Marshal(raw) // a map of strings always marshals
+	return &RecordError{Pos: pos, Field: field, Reason: reason, Raw: b}
+}
+
+// event returns the valid r as an Event.
+func (r *row) event() Event {
+	return Event{
+		ID:             r.id,
+		EventType:      r.eventType,
+		CustomerID:     r.customerID,
+		SubscriptionID: r.subscriptionID,
+		Timestamp:      r.ts,
+		Properties:     r.props,
+	}
+}
+
+// checkObject returns why b is not a JSON object, or "".
+func checkObject(b []byte) string {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return "not a JSON object"
+	}
+	if !json.Valid(t) {
+		return "malformed JSON"
+	}
+	return ""
+}
+
+// parseTimestampText parses an RFC 3339 timestamp held as text.
+func parseTimestampText(s string) (time.Time, string) {
+	if s == "" {
+		return time.Time{}, "missing"
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Sprintf("unparsable %q: want RFC 3339", s)
+	}
+	return t.UTC(), ""
+}

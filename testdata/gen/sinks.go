@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+)
+
+// seedFile is the sandbox seed format (sandbox.SeedData's JSON shape);
+// IDs given are kept by the sandbox, so events and seed line up.
+type seedFile struct {
+	Customers     []billing.Customer     `json:"customers"`
+	Products      []billing.Product      `json:"products"`
+	Plans         []billing.Plan         `json:"plans"`
+	SKUs          []billing.SKU          `json:"skus"`
+	Subscriptions []billing.Subscription `json:"subscriptions"`
+}
+
+// parquetRow is the layout of the generated files: dictionary-encoded
+// low-cardinality strings, a nullable subscription, microsecond UTC
+// timestamps and JSON-text properties.
+type parquetRow struct {
+	ID             string    `parquet:"id"`
+	EventType      string    `parquet:"event_type,dict"`
+	CustomerID     string    `parquet:"customer_id,dict"`
+	SubscriptionID *string   `parquet:"subscription_id,optional,dict"`
+	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
+	Properties     string    `parquet:"properties,json"`
+}
+
+// parquetSink splits the rows into c.Files files of c.RowGroup-row groups,
+// each file under a hive-style dt=YYYY-MM-DD/ directory named after its
+// first row's day, so that path order is time order.
+type parquetSink struct {
+	c       config
+	codec   compress.Codec
+	perFile int
+	rows    int
+	buf     []parquetRow
+	f       *os.File
+	w       *parquet.GenericWriter[parquetRow]
+	names   []string
+}
+
+func newParquetSink(c config) *parquetSink {
+	codecs := map[string]compress.Codec{"zstd": &parquet.Zstd, "snappy": &parquet.Snappy, "gzip": &parquet.Gzip, "none": &parquet.Uncompressed}
+	return &parquetSink{c: c, codec: codecs[c.Compression], perFile: (c.Events + c.Files - 1) / c.Files}
+}
+
+func (s *parquetSink) write(e *event) error {
+	if s.w == nil || s.rows%s.perFile == 0 {
+		if err := s.closeFile(); err != nil {
+			return err
+		}
+		rel := filepath.Join("parquet", "dt="+e.ts.Format(time.DateOnly), fmt.Sprintf("part-%04d.parquet", len(s.names)))
+		path := filepath.Join(s.c.Out, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		s.f, s.names = f, append(s.names, filepath.ToSlash(rel))
+		s.w = parquet.NewGenericWriter[parquetRow](f,
+			parquet.Compression(s.codec),
+			parquet.MaxRowsPerRowGroup(int64(s.c.RowGroup)),
+			parquet.CreatedBy("billharness-gen", "1", ""),
+		)
+	}
+	sub := e.subscriptionID
+	s.buf = append(s.buf, parquetRow{ID: e.id, EventType: e.eventType, CustomerID: e.customerID,
+		SubscriptionID: &sub, Timestamp: e.ts, Properties: string(e.props)})
+	s.rows++
+	if len(s.buf) == 1024 || s.rows%s.perFile == 0 {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *parquetSink) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	_, err := s.w.Write(s.buf)
+	s.buf = s.buf[:0]
+	return err
+}
+
+func (s *parquetSink) closeFile() error {
+	if s.w == nil {
+		return nil
+	}
+	err := s.flush()
+	if cerr := s.w.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	s.w = nil
+	return err
+}
+
+func (s *parquetSink) close() error { return s.closeFile() }
+
+// copySink writes usage_events.csv.gz for
+// COPY usage_events FROM STDIN (FORMAT csv, HEADER true).
+type copySink struct {
+	f  *os.File
+	gz *gzip.Writer
+	w  *bufio.Writer
+}
+
+func newCopySink(dir string) (*copySink, error) {
+	f, err := os.Create(filepath.Join(dir, "usage_events.csv.gz"))
+	if err != nil {
+		return nil, err
+	}
+	gz, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	s := &copySink{f: f, gz: gz, w: bufio.NewWriterSize(gz, 64<<10)}
+	s.w.WriteString("id,event_type,customer_id,subscription_id,timestamp,properties\n")
+	return s, os.WriteFile(filepath.Join(dir, "schema.sql"), []byte(schemaSQL), 0o644)
+}
+
+// schemaSQL creates the table the COPY file loads into. The index orders
+// ids bytewise (COLLATE "C"), as the source reader's keyset does.
+const schemaSQL = `-- Table read by internal/source (-source postgres://…), loaded with
+--   COPY usage_events FROM STDIN (FORMAT csv, HEADER true)
+-- from usage_events.csv.gz (gzip -dc usage_events.csv.gz | psql -c "\copy …").
+CREATE TABLE IF NOT EXISTS usage_events (
+    id              text NOT NULL,
+    event_type      text NOT NULL,
+    customer_id     text NOT NULL,
+    subscription_id text NULL,
+    "timestamp"     timestamptz NOT NULL,
+    properties      jsonb
+);
+CREATE INDEX IF NOT EXISTS usage_events_keyset ON usage_events ("timestamp", id COLLATE "C");
+`
+
+func (s *copySink) write(e *event) error {
+	b := make([]byte, 0, 256)
+	b = append(b, e.id...)
+	b = append(b, ',')
+	b = append(b, e.eventType...)
+	b = append(b, ',')
+	b = append(b, e.customerID...)
+	b = append(b, ',')
+	b = append(b, e.subscriptionID...)
+	b = append(b, ',')
+	b = e.ts.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	b = append(b, ',', '"')
+	for _, c := range e.props {
+		if c == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, c)
+	}
+	b = append(b, '"', '\n')
+	_, err := s.w.Write(b)
+	return err
+}
+
+func (s *copySink) close() error {
+	err := s.w.Flush()
+	if cerr := s.gz.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
