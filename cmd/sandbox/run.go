@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/billharness/billharness/internal/sandbox"
+)
+
+// usageError marks bad flags or environment: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode maps run's error to the process exit status, printing it:
+// 0 success (and -h), 1 failure, 2 usage.
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "sandbox: %v\nRun 'sandbox -h' for usage.\n", err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "sandbox: %v\n", err)
+	return 1
+}
+
+// options are the raw flag values; every flag is a string (parsed after
+// flag parsing) so that all bad values are reported together.
+type options struct {
+	addr, adminToken, customerToken, seed, seedFile                 string
+	failRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
+	latency, usageLag                                               string
+	version                                                         bool
+}
+
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address` (port 0: any free port)")
+	fs.StringVar(&o.adminToken, "admin-token", "", "admin-scope API `key` (default: random bsk_test_ key, printed once at start)")
+	fs.StringVar(&o.customerToken, "customer-token", "", "customer-scope API `key` (default: none)")
+	fs.StringVar(&o.seed, "seed", "0", "`n` (integer) seeding every fault decision")
+	fs.StringVar(&o.seedFile, "seed-file", "", "JSON `file` with an initial catalog: customers, products, plans, skus, subscriptions")
+	fs.StringVar(&o.failRate, "fail-rate", "0", "`share` of authenticated requests answered 500, 0..1")
+	fs.StringVar(&o.resetRate, "reset-rate", "0", "`share` of POST /v1/events whose connection is reset after the event is stored, 0..1")
+	fs.StringVar(&o.dropRate, "drop-rate", "0", "`share` of events acknowledged 202 but never counted, 0..1")
+	fs.StringVar(&o.doubleRate, "double-rate", "0", "`share` of events counted twice, 0..1")
+	fs.StringVar(&o.rateLimit, "rate-limit", "0", "token bucket `N/s` over authenticated routes, e.g. 500/s (0: off)")
+	fs.StringVar(&o.rateBurst, "rate-burst", "0", "token bucket size `n` (0: the per-second rate)")
+	fs.StringVar(&o.latency, "latency", "0s", "`range` of added delay per authenticated request: 10ms, or a uniform range 5ms..50ms")
+	fs.StringVar(&o.usageLag, "usage-lag", "0s", "`duration` before an accepted event shows in usage and billing")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "version" {
+			f.Usage += " [env " + envName(f.Name) + "]"
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: sandbox [flags]
+
+Runs the billing API sandbox: an in-memory server implementing the API
+contract billharness follows ([doc] rules from docs.bill.sh and the [chosen]
+behaviour where the docs are silent: 401/403 split, error body, 409 on a
+reused Idempotency-Key, 200 duplicate answers, usage JSON, bill body), plus
+fault knobs for testing. State is lost when it stops.
+
+Every flag can also be set by the environment variable SANDBOX_<NAME>
+(e.g. SANDBOX_ADDR, SANDBOX_FAIL_RATE); a flag on the command line wins.
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, `
+Examples:
+  sandbox
+  sandbox -addr 127.0.0.1:9090 -seed-file catalog.json
+  sandbox -fail-rate 0.01 -drop-rate 0.001 -double-rate 0.001 -seed 42
+  sandbox -rate-limit 500/s -latency 5ms..50ms
+  SANDBOX_ADMIN_TOKEN=bsk_test_secret sandbox -usage-lag 2s
+`)
+	}
+	return fs
+}
+
+// envName is the environment variable backing a flag.
+func envName(flagName string) string {
+	return "SANDBOX_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	_ = stdin
+	var o options
+	fs := newFlagSet(&o, stderr)
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "version" {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %q", fs.Args()))
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "sandbox", version())
+		return nil
+	}
+	cfg, err := o.config()
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return usageError{err}
+	}
+
+	generated := false
+	if cfg.AdminToken == "" {
+		if cfg.AdminToken, err = sandbox.GenerateToken(); err != nil {
+			return err
+		}
+		generated = true
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if o.seedFile != "" {
+		if cfg.Data, err = sandbox.LoadSeedFile(o.seedFile); err != nil {
+			return err
+		}
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := sandbox.New(cfg)
+	if err != nil {
+		return err
+	}
+	return srv.ListenAndServe(ctx, o.addr, func(url string) {
+		fmt.Fprintf(stdout, "sandbox listening on %s\n", url)
+		if generated {
+			fmt.Fprintf(stdout, "admin token (generated; printed only this once, never logged): %s\n", cfg.AdminToken)
+		}
+	})
+}
+
+// config parses every flag value, reporting all problems at once.
+func (o *options) config() (sandbox.Config, error) {
+	cfg := sandbox.Config{AdminToken: o.adminToken, CustomerToken: o.customerToken, Version: version()}
+	var errs []error
+	var err error
+	if o.addr == "" {
+		errs = append(errs, errors.New("-addr: must not be empty"))
+	}
+	if cfg.Seed, err = strconv.ParseInt(o.seed, 10, 64); err != nil {
+		errs = append(errs, fmt.Errorf("-seed %q: not an integer", o.seed))
+	}
+	for _, r := range []struct {
+		name string
+		raw  string
+		dst  *float64
+	}{{"fail-rate", o.failRate, &cfg.FailRate}, {"reset-rate", o.resetRate, &cfg.ResetRate}, {"drop-rate", o.dropRate, &cfg.DropRate}, {"double-rate", o.doubleRate, &cfg.DoubleRate}} {
+		v, err := strconv.ParseFloat(r.raw, 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			errs = append(errs, fmt.Errorf("-%s %q: must be a number from 0 to 1", r.name, r.raw))
+			continue
+		}
+		*r.dst = v
+	}
+	if cfg.RateLimit, err = parseRate(o.rateLimit); err != nil {
+		errs = append(errs, fmt.Errorf("-rate-limit: %w", err))
+	}
+	if cfg.RateBurst, err = strconv.Atoi(o.rateBurst); err != nil || cfg.RateBurst < 0 {
+		errs = append(errs, fmt.Errorf("-rate-burst %q: must be an integer >= 0", o.rateBurst))
+	}
+	if cfg.Latency, err = sandbox.ParseLatency(o.latency); err != nil {
+		errs = append(errs, errors.New("-"+err.Error()))
+	}
+	if cfg.UsageLag, err = time.ParseDuration(o.usageLag); err != nil || cfg.UsageLag < 0 {
+		errs = append(errs, fmt.Errorf("-usage-lag %q: must be a duration >= 0, e.g. 2s", o.usageLag))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// parseRate reads "500/s", "500" (per second) or "30000/m".
+func parseRate(s string) (float64, error) {
+	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
+	per := 1.0
+	if hasUnit {
+		switch unit {
+		case "s":
+		case "m":
+			per = 60
+		case "h":
+			per = 3600
+		default:
+			return 0, fmt.Errorf("%q: unit must be /s, /m or /h", s)
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("%q: want a rate like 500/s", s)
+	}
+	return v / per, nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,124 @@
+package sandbox
+
+import (
+	"sync"
+	"time"
+)
+
+// Idempotency [doc]: the first response to a mutating request carrying
+// Idempotency-Key is kept for idemTTL, keyed by method + path + key, and
+// replayed to later requests with the same key.
+const (
+	idemTTL        = 24 * time.Hour
+	idemSweepEvery = time.Minute
+)
+
+type idemState uint8
+
+const (
+	idemProceed    idemState = iota // first use: run the handler, then complete or abandon
+	idemReplay                      // answer with the stored response
+	idemReused                      // same key, different body: 409
+	idemInProgress                  // the first request has not finished: 409
+)
+
+type idemEntry struct {
+	sum     uint64 // hash of the raw request body
+	done    bool   // false while the first request is in flight
+	expires int64  // Unix ns; meaningful once done
+	status  int
+	body    []byte // never mutated once stored: replays share it
+}
+
+// idemCache is sharded by key. Expired entries are dropped lazily: a
+// lookup ignores them, and each shard sweeps itself at most once per
+// idemSweepEvery of the (injectable) clock, so memory stays bounded by the
+// keys of the last 24 hours.
+type idemCache struct {
+	shards [numShards]idemShard
+}
+
+type idemShard struct {
+	mu        sync.Mutex
+	m         map[string]idemEntry
+	nextSweep int64
+	_         [64]byte // keep shards on separate cache lines
+}
+
+func (c *idemCache) shard(key string) *idemShard {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return &c.shards[h%numShards]
+}
+
+// begin looks key up. On idemProceed the caller owns an in-flight marker
+// and must call complete or abandon.
+func (c *idemCache) begin(key string, sum uint64, now time.Time) (idemState, idemEntry) {
+	t := now.UnixNano()
+	sh := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if t >= sh.nextSweep {
+		sh.sweep(t)
+		sh.nextSweep = t + int64(idemSweepEvery)
+	}
+	if e, ok := sh.m[key]; ok {
+		switch {
+		case !e.done:
+			return idemInProgress, idemEntry{}
+		case e.expires > t && e.sum != sum:
+			return idemReused, idemEntry{}
+		case e.expires > t:
+			return idemReplay, e
+		}
+		// Expired: the key is free again.
+	}
+	if sh.m == nil {
+		sh.m = map[string]idemEntry{}
+	}
+	sh.m[key] = idemEntry{sum: sum}
+	return idemProceed, idemEntry{}
+}
+
+// complete stores the response of the request that owns key's marker.
+func (c *idemCache) complete(key string, sum uint64, status int, body []byte, now time.Time) {
+	sh := c.shard(key)
+	e := idemEntry{sum: sum, done: true, expires: now.Add(idemTTL).UnixNano(), status: status, body: append([]byte(nil), body...)}
+	sh.mu.Lock()
+	sh.m[key] = e
+	sh.mu.Unlock()
+}
+
+// abandon releases key's in-flight marker without recording anything.
+func (c *idemCache) abandon(key string) {
+	sh := c.shard(key)
+	sh.mu.Lock()
+	if e, ok := sh.m[key]; ok && !e.done {
+		delete(sh.m, key)
+	}
+	sh.mu.Unlock()
+}
+
+// sweep deletes expired entries; in-flight markers stay.
+func (sh *idemShard) sweep(t int64) {
+	for k, e := range sh.m {
+		if e.done && e.expires <= t {
+			delete(sh.m, k)
+		}
+	}
+}
+
+// len counts the live entries (tests check the memory bound).
+func (c *idemCache) len() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}

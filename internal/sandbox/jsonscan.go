@@ -1,0 +1,371 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// maxJSONDepth bounds nesting so a body of a million '[' cannot drive the
+// recursive scanner into a huge stack.
+const maxJSONDepth = 512
+
+// errSyntax marks malformed JSON: the caller answers 400 invalid_json.
+var errSyntax = errors.New("invalid JSON")
+
+// span locates a JSON string's content (between the quotes) in the scanned
+// buffer; esc reports backslash escapes, which need decoding before use.
+type span struct {
+	start, end int
+	esc        bool
+}
+
+// scanner validates and walks JSON text in place, without building values.
+// It accepts exactly the grammar of RFC 8259 (as encoding/json does) and
+// reports every violation as an error wrapping errSyntax. It exists because
+// the event path must not pay for reflection-based decoding.
+type scanner struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+func (s *scanner) fail(what string) error {
+	return fmt.Errorf("%w: %s at offset %d", errSyntax, what, s.i)
+}
+
+// ws skips insignificant whitespace.
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next significant byte, or 0 at the end of input.
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.i >= len(s.b) {
+		return 0
+	}
+	return s.b[s.i]
+}
+
+// end checks that only whitespace follows the top-level value.
+func (s *scanner) end() error {
+	if s.peek() != 0 {
+		return s.fail("data after the top-level value")
+	}
+	return nil
+}
+
+// value skips one JSON value of any kind and returns its first byte
+// ('{', '[', '"', 't', 'f', 'n' or '0' for a number).
+func (s *scanner) value() (byte, error) {
+	switch c := s.peek(); {
+	case c == '{':
+		return c, s.object()
+	case c == '[':
+		return c, s.array()
+	case c == '"':
+		_, err := s.str()
+		return c, err
+	case c == 't':
+		return c, s.lit("true")
+	case c == 'f':
+		return c, s.lit("false")
+	case c == 'n':
+		return c, s.lit("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return '0', s.number()
+	case c == 0:
+		return 0, s.fail("unexpected end of input")
+	default:
+		return 0, s.fail(fmt.Sprintf("unexpected character %q", c))
+	}
+}
+
+func (s *scanner) lit(word string) error {
+	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+		return s.fail("invalid literal")
+	}
+	s.i += len(word)
+	return nil
+}
+
+func (s *scanner) number() error {
+	b, i := s.b, s.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		s.i = i
+		return s.fail("invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.i = i
+			return s.fail("invalid number")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.i = i
+			return s.fail("invalid number")
+		}
+	}
+	s.i = i
+	return nil
+}
+
+// str scans a string whose opening quote is at s.i.
+func (s *scanner) str() (span, error) {
+	b := s.b
+	i := s.i + 1
+	esc := false
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			sp := span{start: s.i + 1, end: i, esc: esc}
+			s.i = i + 1
+			return sp, nil
+		case c == '\\':
+			esc = true
+			i++
+			if i >= len(b) {
+				break
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if len(b)-i < 5 || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
+					s.i = i
+					return span{}, s.fail("invalid \\u escape")
+				}
+				i += 5
+			default:
+				s.i = i
+				return span{}, s.fail("invalid escape")
+			}
+		case c < 0x20:
+			s.i = i
+			return span{}, s.fail("control character in string")
+		default:
+			i++
+		}
+	}
+	s.i = i
+	return span{}, s.fail("unterminated string")
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func (s *scanner) enter() error {
+	s.depth++
+	if s.depth > maxJSONDepth {
+		return s.fail("nesting too deep")
+	}
+	return nil
+}
+
+func (s *scanner) array() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	s.i++ // '['
+	if s.peek() == ']' {
+		s.i++
+		s.depth--
+		return nil
+	}
+	for {
+		if _, err := s.value(); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			s.depth--
+			return nil
+		default:
+			return s.fail("expected ',' or ']'")
+		}
+	}
+}
+
+func (s *scanner) object() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	s.i++ // '{'
+	for n := 0; ; n++ {
+		_, ok, err := s.member(n)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := s.value(); err != nil {
+			return err
+		}
+	}
+}
+
+// member reads the n-th (0-based) key of an object whose '{' was consumed,
+// and the ':' after it; ok is false when the object ends instead. The
+// caller then consumes the member's value.
+func (s *scanner) member(n int) (key span, ok bool, err error) {
+	c := s.peek()
+	if c == '}' {
+		s.i++
+		s.depth--
+		return span{}, false, nil
+	}
+	if n > 0 {
+		if c != ',' {
+			return span{}, false, s.fail("expected ',' or '}'")
+		}
+		s.i++
+		c = s.peek()
+	}
+	if c != '"' {
+		return span{}, false, s.fail("expected a string key")
+	}
+	if key, err = s.str(); err != nil {
+		return span{}, false, err
+	}
+	if s.peek() != ':' {
+		return span{}, false, s.fail("expected ':'")
+	}
+	s.i++
+	return key, true, nil
+}
+
+// text returns the bytes of a string span, decoding escapes when present.
+// Undecoded spans alias the buffer.
+func (s *scanner) text(sp span) []byte {
+	return spanText(s.b, sp)
+}
+
+func spanText(b []byte, sp span) []byte {
+	if !sp.esc {
+		return b[sp.start:sp.end]
+	}
+	var out string
+	// The span was validated by str, so this cannot fail.
+	_ = json.Unmarshal(b[sp.start-1:sp.end+1], &out)
+	return []byte(out)
+}
+
+// lookup finds the value of key in the JSON object obj (already validated)
+// and returns its raw text and kind (see value). When the key repeats, the
+// last occurrence wins, as with encoding/json.
+func lookup(obj []byte, key string) (raw []byte, kind byte, found bool) {
+	s := scanner{b: obj}
+	if s.peek() != '{' {
+		return nil, 0, false
+	}
+	s.i++
+	for n := 0; ; n++ {
+		k, ok, err := s.member(n)
+		if err != nil || !ok {
+			return raw, kind, found
+		}
+		match := false
+		if k.esc {
+			match = string(spanText(obj, k)) == key
+		} else {
+			match = string(obj[k.start:k.end]) == key
+		}
+		start := s.i
+		c, err := s.value()
+		if err != nil {
+			return raw, kind, found
+		}
+		if match {
+			s2 := scanner{b: obj, i: start}
+			s2.ws()
+			raw, kind, found = obj[s2.i:s.i], c, true
+		}
+	}
+}
+
+// appendJSONString appends s as a JSON string literal. Invalid UTF-8 is
+// replaced by U+FFFD, as encoding/json does, so the output is always valid.
+func appendJSONString(dst []byte, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,287 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// obj is a JSON object under construction.
+type obj = map[string]any
+
+// openAPIDocument renders the OpenAPI 3.0.3 description of exactly the
+// routes in rts. encoding/json sorts map keys, so the output is stable.
+func openAPIDocument(rts []route, version string) ([]byte, error) {
+	paths := obj{}
+	for _, rt := range rts {
+		item, _ := paths[rt.pattern].(obj)
+		if item == nil {
+			item = obj{}
+			paths[rt.pattern] = item
+		}
+		item[strings.ToLower(rt.method)] = operation(rt)
+	}
+	doc := obj{
+		"openapi": "3.0.3",
+		"info": obj{
+			"title":   "billharness sandbox billing API",
+			"version": version,
+			"description": "Local implementation of the billing API contract followed by billharness " +
+				"(docs.bill.sh plus the behaviour billharness chose where the docs are silent). " +
+				"Money is an integer string of pico-units (scale 12) in fields ending _nanos; " +
+				"quantities are exact decimal strings. The sandbox tag marks extensions of the sandbox only.",
+		},
+		"tags": []any{
+			obj{"name": "events", "description": "Usage event ingestion"},
+			obj{"name": "subscriptions", "description": "Subscriptions and their usage"},
+			obj{"name": "invoices", "description": "Invoices"},
+			obj{"name": "admin", "description": "Admin-scope routes: catalog, customers, billing runs"},
+			obj{"name": "sandbox", "description": "Sandbox-only extensions, absent from the real API"},
+			obj{"name": "meta", "description": "Health and this document"},
+		},
+		"security": []any{obj{"bearerAuth": []any{}}, obj{"apiKeyAuth": []any{}}},
+		"paths":    paths,
+		"components": obj{
+			"securitySchemes": obj{
+				"bearerAuth": obj{"type": "http", "scheme": "bearer", "description": "Authorization: Bearer bsk_live_… or bsk_test_…"},
+				"apiKeyAuth": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"},
+			},
+			"parameters": obj{
+				"IdempotencyKey": obj{
+					"name": "Idempotency-Key", "in": "header", "required": false,
+					"description": "The first response (2xx, or 4xx other than 401/403/429) is kept 24 h per method + path + key and " +
+						"replayed with X-Idempotency-Replayed: true; the same key with another body is 409 idempotency_key_reused.",
+					"schema": obj{"type": "string"},
+				},
+			},
+			"responses": obj{
+				"Error": obj{"description": "Error", "content": jsonContent("Error")},
+				"RateLimited": obj{
+					"description": "Rate limited",
+					"headers": obj{
+						"Retry-After":           header("integer", "Seconds to wait"),
+						"X-RateLimit-Limit":     header("number", "Requests per second allowed"),
+						"X-RateLimit-Remaining": header("integer", "Requests left in the bucket"),
+					},
+					"content": jsonContent("Error"),
+				},
+			},
+			"schemas": schemas(),
+		},
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode openapi: %w", err)
+	}
+	return out, nil
+}
+
+func operation(rt route) obj {
+	d := rt.doc
+	op := obj{"operationId": d.id, "tags": []any{d.tag}, "summary": d.summary}
+	var params []any
+	if strings.Contains(rt.pattern, "{id}") {
+		params = append(params, obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string"}})
+	}
+	for _, q := range d.query {
+		sch := obj{"type": q.typ}
+		if q.format != "" {
+			sch["format"] = q.format
+		}
+		params = append(params, obj{"name": q.name, "in": "query", "required": false, "description": q.desc, "schema": sch})
+	}
+	if rt.method == "POST" {
+		params = append(params, obj{"$ref": "#/components/parameters/IdempotencyKey"})
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	if d.request != "" {
+		op["requestBody"] = obj{"required": !d.requestOptional, "content": jsonContent(d.request)}
+	}
+	resps := obj{}
+	for _, r := range d.responses {
+		content := obj{"application/json": obj{"schema": obj{"type": "object"}}}
+		if r.schema != "" {
+			content = jsonContent(r.schema)
+		}
+		resps[strconv.Itoa(r.status)] = obj{"description": r.desc, "content": content}
+	}
+	for _, code := range d.errors {
+		ref := "#/components/responses/Error"
+		if code == 429 {
+			ref = "#/components/responses/RateLimited"
+		}
+		resps[strconv.Itoa(code)] = obj{"$ref": ref}
+	}
+	op["responses"] = resps
+	if rt.scope == scopePublic {
+		op["security"] = []any{}
+	}
+	return op
+}
+
+func jsonContent(schema string) obj {
+	return obj{"application/json": obj{"schema": ref(schema)}}
+}
+
+func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }
+
+func header(typ, desc string) obj {
+	return obj{"description": desc, "schema": obj{"type": typ}}
+}
+
+func str(desc string) obj { return obj{"type": "string", "description": desc} }
+
+func dateTime(desc string) obj {
+	return obj{"type": "string", "format": "date-time", "description": desc}
+}
+
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func enum(desc string, values ...string) obj {
+	return obj{"type": "string", "enum": values, "description": desc}
+}
+
+// schemas are the components/schemas: the wire types of internal/billing.
+func schemas() obj {
+	aggregation := enum("Meter aggregation", "Sum", "Count", "Max", "UniqueCount")
+	return obj{
+		"Money": obj{"type": "string", "pattern": "^-?[0-9]+$",
+			"description": "Integer pico-units (scale 12: 1 currency unit = 1000000000000), as a string"},
+		"Quantity": obj{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]+)?$`, "description": "Exact decimal quantity"},
+		"Error": object([]string{"error"}, obj{
+			"error": object([]string{"code", "message"}, obj{
+				"code":       str("snake_case error code, e.g. validation_failed"),
+				"message":    str("Human-readable explanation"),
+				"field":      str("The offending field of a 422"),
+				"request_id": str("Same as the X-Request-Id response header"),
+			}),
+		}),
+		"Event": object([]string{"id", "event_type", "customer_id", "timestamp"}, obj{
+			"id":              str("Client-generated; the deduplication key, remembered for ever"),
+			"event_type":      str("Matched against the meter_event_type of the plan's SKUs"),
+			"customer_id":     str("Must name an existing customer"),
+			"subscription_id": str("Optional; must belong to the customer. Default: the customer's first subscription"),
+			"timestamp":       dateTime("When the usage happened (RFC 3339)"),
+			"properties":      obj{"type": "object", "additionalProperties": true, "description": "Meter values: numbers or numeric strings"},
+		}),
+		"EventResult": object([]string{"accepted", "event_id"}, obj{
+			"accepted":  obj{"type": "boolean"},
+			"event_id":  str(""),
+			"duplicate": obj{"type": "boolean"},
+		}),
+		"MeterUsage": object([]string{"sku_id", "name", "event_type", "aggregation", "quantity"}, obj{
+			"sku_id":      str(""),
+			"name":        str(""),
+			"event_type":  str(""),
+			"property":    str(""),
+			"aggregation": aggregation,
+			"quantity":    ref("Quantity"),
+		}),
+		"Usage": object([]string{"subscription_id", "customer_id", "period_start", "period_end", "meters"}, obj{
+			"subscription_id": str(""),
+			"customer_id":     str(""),
+			"period_start":    dateTime("Window start, inclusive"),
+			"period_end":      dateTime("Window end, exclusive"),
+			"meters":          obj{"type": "array", "items": ref("MeterUsage")},
+		}),
+		"CustomerCreate": object([]string{"display_name"}, obj{
+			"display_name": str(""), "email": str(""), "currency": str("ISO 4217 code"), "account_type": str(""),
+		}),
+		"Customer": object([]string{"id", "display_name"}, obj{
+			"id": str("UUIDv7"), "display_name": str(""), "email": str(""), "currency": str(""),
+			"account_type": str(""), "created_at": dateTime(""),
+		}),
+		"ProductCreate": object([]string{"name"}, obj{"name": str(""), "description": str("")}),
+		"Product":       object([]string{"id", "name"}, obj{"id": str("UUIDv7"), "name": str(""), "description": str("")}),
+		"PlanCreate": object([]string{"name"}, obj{
+			"product_id": str(""), "name": str(""), "description": str(""),
+			"billing_cadence": enum("Default Monthly", "Monthly"),
+			"trial_days":      obj{"type": "integer", "minimum": 0, "maximum": maxTrialDays},
+			"currency":        str(""),
+		}),
+		"Plan": object([]string{"id", "name", "trial_days"}, obj{
+			"id": str("UUIDv7"), "product_id": str(""), "name": str(""), "description": str(""),
+			"billing_cadence": enum("", "Monthly"), "trial_days": obj{"type": "integer"}, "currency": str(""),
+		}),
+		"SKUCreate": object([]string{"plan_id", "name", "unit_amount_nanos"}, obj{
+			"plan_id": str(""), "name": str(""),
+			"pricing_model":     enum("Default PerUnit", "PerUnit"),
+			"unit_amount_nanos": ref("Money"),
+			"meter_event_type":  str("Makes the SKU a meter counting events of this type"),
+			"meter_property":    str("Property aggregated by Sum, Max and UniqueCount"),
+			"aggregation":       aggregation,
+			"currency":          str(""),
+		}),
+		"SKU": object([]string{"id", "plan_id", "name", "pricing_model", "unit_amount_nanos"}, obj{
+			"id": str("UUIDv7"), "plan_id": str(""), "name": str(""),
+			"pricing_model":     enum("", "PerUnit"),
+			"unit_amount_nanos": ref("Money"),
+			"meter_event_type":  str(""), "meter_property": str(""),
+			"aggregation": aggregation, "currency": str(""),
+		}),
+		"SubscriptionCreate": object([]string{"customer_id", "plan_id"}, obj{
+			"customer_id": str(""), "plan_id": str(""), "currency": str("Default: the plan's, then the customer's"),
+			"trial_days": obj{"type": "integer", "minimum": 0, "maximum": maxTrialDays, "description": "Default: the plan's"},
+		}),
+		"Subscription": object([]string{"id", "customer_id", "plan_id", "status"}, obj{
+			"id": str("UUIDv7"), "customer_id": str(""), "plan_id": str(""), "currency": str(""),
+			"trial_days":           obj{"type": "integer"},
+			"status":               enum("Trialing until the trial ends", "Trialing", "Active"),
+			"current_period_start": dateTime("Calendar month (UTC) containing now"),
+			"current_period_end":   dateTime(""),
+			"created_at":           dateTime(""),
+		}),
+		"SubscriptionList": object([]string{"data", "has_more"}, obj{
+			"data":     obj{"type": "array", "items": ref("Subscription")},
+			"has_more": obj{"type": "boolean"},
+		}),
+		"BillRequest": object(nil, obj{
+			"period_start": dateTime("Default: start of the month that ended last"),
+			"period_end":   dateTime("Exclusive; required with period_start"),
+		}),
+		"LineItem": object([]string{"description", "quantity", "unit_amount_nanos", "amount_nanos"}, obj{
+			"id": str(""), "description": str(""), "sku_id": str(""),
+			"pricing_model":     enum("", "PerUnit"),
+			"quantity":          ref("Quantity"),
+			"unit_amount_nanos": ref("Money"),
+			"amount_nanos":      ref("Money"),
+		}),
+		"Invoice": object([]string{"id", "status", "invoice_type", "customer_id", "subscription_id", "total_nanos", "currency", "period_start", "period_end", "line_items"}, obj{
+			"id":              str("UUIDv7"),
+			"invoice_number":  str("INV-000001…, given at finalization"),
+			"status":          enum("", "Draft", "Open", "Paid", "Void"),
+			"invoice_type":    enum("", "Subscription"),
+			"customer_id":     str(""),
+			"subscription_id": str(""),
+			"total_nanos":     ref("Money"),
+			"currency":        str(""),
+			"due_date":        dateTime("Set at finalization: 30 days later"),
+			"period_start":    dateTime(""),
+			"period_end":      dateTime(""),
+			"line_items":      obj{"type": "array", "items": ref("LineItem")},
+			"finalized_at":    dateTime(""),
+		}),
+		"Health": object([]string{"status"}, obj{"status": str("ok"), "version": str("")}),
+		"FaultLog": object([]string{"dropped", "doubled"}, obj{
+			"dropped": idsBySubscription("Events acknowledged 202 on first delivery and never counted"),
+			"doubled": idsBySubscription("Events counted twice"),
+		}),
+	}
+}
+
+func idsBySubscription(desc string) obj {
+	return obj{
+		"type":                 "object",
+		"description":          desc + `; keyed by subscription id ("" for none)`,
+		"additionalProperties": obj{"type": "array", "items": obj{"type": "string"}},
+	}
+}

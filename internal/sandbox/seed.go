@@ -1,0 +1,107 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/billharness/billharness/internal/billing"
+)
+
+// SeedData is an initial catalog. Entries are created in the order
+// customers, products, plans, skus, subscriptions, each list in file order,
+// with the same rules as the API; ids given are kept, missing ids are
+// generated.
+type SeedData struct {
+	Customers     []billing.Customer     `json:"customers"`
+	Products      []billing.Product      `json:"products"`
+	Plans         []billing.Plan         `json:"plans"`
+	SKUs          []billing.SKU          `json:"skus"`
+	Subscriptions []billing.Subscription `json:"subscriptions"`
+}
+
+// LoadSeedFile reads and checks a JSON seed file. Errors name the file and
+// the entry (e.g. "skus[2] \"Input tokens\": plan_id: no plan p1").
+func LoadSeedFile(path string) (*SeedData, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seed file: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a misspelt key would silently seed nothing
+	var d SeedData
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("seed file %s: %w", path, describeJSONError(b, err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("seed file %s: data after the top-level object", path)
+	}
+	// Check references and rules against a scratch catalog, so a bad file
+	// is reported before the server starts.
+	if err := newCatalog(&uuidGen{}).load(&d, time.Now()); err != nil {
+		return nil, fmt.Errorf("seed file %s: %w", path, err)
+	}
+	return &d, nil
+}
+
+// describeJSONError adds the line and column of a syntax error.
+func describeJSONError(b []byte, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := 1, 1
+		for _, c := range b[:min(int(se.Offset), len(b))] {
+			if c == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return fmt.Errorf("line %d column %d: %w", line, col, err)
+	}
+	return err
+}
+
+// load creates every entry of d; it reports every bad entry, not just the
+// first.
+func (c *catalog) load(d *SeedData, now time.Time) error {
+	var errs []error
+	bad := func(list string, i int, name string, fe *fieldError) {
+		errs = append(errs, fmt.Errorf("%s[%d] %q: %s: %s", list, i, name, fe.field, fe.msg))
+	}
+	for i, x := range d.Customers {
+		if _, fe := c.addCustomer(x, now); fe != nil {
+			bad("customers", i, nameOr(x.ID, x.DisplayName), fe)
+		}
+	}
+	for i, x := range d.Products {
+		if _, fe := c.addProduct(x, now); fe != nil {
+			bad("products", i, nameOr(x.ID, x.Name), fe)
+		}
+	}
+	for i, x := range d.Plans {
+		if _, fe := c.addPlan(x, now); fe != nil {
+			bad("plans", i, nameOr(x.ID, x.Name), fe)
+		}
+	}
+	for i, x := range d.SKUs {
+		if _, fe := c.addSKU(x, now); fe != nil {
+			bad("skus", i, nameOr(x.ID, x.Name), fe)
+		}
+	}
+	for i, x := range d.Subscriptions {
+		if _, fe := c.addSubscription(x, now); fe != nil {
+			bad("subscriptions", i, x.ID, fe)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func nameOr(id, name string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
