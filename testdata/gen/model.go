@@ -58,7 +58,7 @@ func newWorld(r *rand.Rand, c config) *world {
 		Products: []billing.Product{product},
 		Plans:    []billing.Plan{plan},
 		SKUs: []billing.SKU{
-			sku("API Requests", "api.request", "", billing.AggCount, "100000000"),                // $0.0001 per request
+			sku("API Requests", "api.request", "", billing.AggCount, "100000000"),               // $0.0001 per request
 			sku("API Egress Bytes", "api.request", "bytes", billing.AggSum, "50"),               // $0.05 per GB
 			sku("Input Tokens", "llm.completion", "input_tokens", billing.AggSum, "3000000"),    // $3 per million
 			sku("Output Tokens", "llm.completion", "output_tokens", billing.AggSum, "15000000"), // $15 per million
