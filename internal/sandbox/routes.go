@@ -41,7 +41,7 @@ type queryParam struct {
 }
 
 type docResponse struct {
-	status      int
+	status       int
 	desc, schema string
 }
 
