@@ -1,0 +1,49 @@
+# Targets: build test demo bench lint testdata clean ('make help'). See README.md.
+
+SHELL := /bin/bash
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+# need installs the apt packages $(1) when the command $(2) is missing.
+need = command -v $(2) >/dev/null 2>&1 || { \
+	echo "installing $(1) (apt-get)" >&2; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; }
+
+.PHONY: build test demo bench lint testdata clean help
+
+## build: every command under cmd/ into ./bin, stamped with the git version
+build:
+	@mkdir -p bin
+	go build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/ ./cmd/...
+
+## test: go test -race ./... against a throwaway PostgreSQL (installed if missing)
+test:
+	@$(call need,gcc libc6-dev,$$(go env CC))
+	scripts/with-postgres.sh go test -race ./...
+
+## demo: start the sandbox, create a catalog and a subscription, send events, print the usage
+demo:
+	scripts/demo.sh
+
+## bench: Go benchmarks (with PostgreSQL), then the wrk benchmarks in bench/
+bench:
+	@$(call need,wrk,wrk)
+	scripts/with-postgres.sh go test -run '^$$' -bench . -benchmem ./...
+	@for s in bench/*.sh; do if [ -x "$$s" ]; then echo "== $$s" >&2; "$$s" || exit 1; fi; done
+
+## lint: gofmt must have nothing to say; go vet
+lint:
+	@out=$$(find . -name '*.go' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+## testdata: regenerate the sample data set in testdata/sample
+testdata:
+	go run ./testdata/gen -out testdata/sample
+
+## clean: remove build and run outputs
+clean:
+	rm -rf bin out
+
+## help: list the targets
+help:
+	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
