@@ -88,6 +88,9 @@ func (c *idemCache) complete(key string, sum uint64, status int, body []byte, no
 	sh := c.shard(key)
 	e := idemEntry{sum: sum, done: true, expires: now.Add(idemTTL).UnixNano(), status: status, body: append([]byte(nil), body...)}
 	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = map[string]idemEntry{}
+	}
 	sh.m[key] = e
 	sh.mu.Unlock()
 }

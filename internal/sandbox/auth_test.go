@@ -1,0 +1,95 @@
+package sandbox_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/billharness/billharness/internal/sandbox"
+)
+
+func TestAuth(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	admin, cust := e.sb.AdminToken, e.sb.CustomerToken
+	tests := []struct {
+		name         string
+		method, path string
+		hdr          []string
+		want         int
+		wantCode     string
+	}{
+		{"no key", "GET", "/v1/subscriptions", nil, 401, "unauthorized"},
+		{"wrong key", "GET", "/v1/subscriptions", []string{"Authorization", "Bearer bsk_test_nope"}, 401, "unauthorized"},
+		{"admin key as prefix", "GET", "/v1/subscriptions", []string{"Authorization", "Bearer " + admin[:len(admin)-1]}, 401, "unauthorized"},
+		{"not bearer", "GET", "/v1/subscriptions", []string{"Authorization", "Basic " + admin}, 401, "unauthorized"},
+		{"empty bearer", "GET", "/v1/subscriptions", []string{"Authorization", "Bearer "}, 401, "unauthorized"},
+		{"admin bearer", "GET", "/v1/subscriptions", []string{"Authorization", "Bearer " + admin}, 200, ""},
+		{"lowercase scheme", "GET", "/v1/subscriptions", []string{"Authorization", "bearer " + admin}, 200, ""},
+		{"admin X-API-Key", "GET", "/v1/subscriptions", []string{"X-API-Key", admin}, 200, ""},
+		{"customer on /v1", "GET", "/v1/subscriptions", []string{"Authorization", "Bearer " + cust}, 200, ""},
+		{"customer X-API-Key on /v1", "GET", "/v1/subscriptions", []string{"X-API-Key", cust}, 200, ""},
+		{"customer on /admin", "POST", "/admin/v1/customers", []string{"Authorization", "Bearer " + cust}, 403, "forbidden"},
+		{"customer X-API-Key on /admin", "POST", "/admin/v1/customers", []string{"X-API-Key", cust}, 403, "forbidden"},
+		{"customer on /sandbox", "GET", "/sandbox/v1/faults", []string{"X-API-Key", cust}, 403, "forbidden"},
+		{"no key on /admin", "POST", "/admin/v1/customers", nil, 401, "unauthorized"},
+		{"health needs no key", "GET", "/health", nil, 200, ""},
+		{"openapi needs no key", "GET", "/openapi.json", nil, 200, ""},
+		{"unknown route", "GET", "/v2/nothing", nil, 404, "not_found"},
+		{"wrong method", "DELETE", "/v1/events", []string{"Authorization", "Bearer " + admin}, 405, "method_not_allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(tt.method, tt.path, "", nil, tt.hdr...)
+			if r.status != tt.want {
+				t.Fatalf("%s %s = %s, want %d", tt.method, tt.path, r, tt.want)
+			}
+			rid := r.header.Get("X-Request-Id")
+			if rid == "" {
+				t.Errorf("%s %s: no X-Request-Id header", tt.method, tt.path)
+			}
+			if tt.wantCode == "" {
+				return
+			}
+			code, _, bodyRID := r.err()
+			if code != tt.wantCode {
+				t.Errorf("%s %s error code = %q, want %q", tt.method, tt.path, code, tt.wantCode)
+			}
+			if bodyRID != rid {
+				t.Errorf("%s %s error request_id = %q, want the X-Request-Id %q", tt.method, tt.path, bodyRID, rid)
+			}
+		})
+	}
+}
+
+func TestMethodNotAllowedListsMethods(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	r := e.admin("PUT", "/v1/subscriptions", nil)
+	if r.status != http.StatusMethodNotAllowed {
+		t.Fatalf("PUT /v1/subscriptions = %s, want 405", r)
+	}
+	if got, want := r.header.Get("Allow"), "POST, GET"; got != want {
+		t.Errorf("Allow = %q, want %q", got, want)
+	}
+}
+
+func TestRequestIDsAreUnique(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	seen := map[string]bool{}
+	for range 20 {
+		id := e.do("GET", "/health", "", nil).header.Get("X-Request-Id")
+		if seen[id] {
+			t.Fatalf("X-Request-Id %q repeated", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestHealth(t *testing.T) {
+	e := start(t, sandbox.Config{Version: "v1.2.3"})
+	r := e.do("GET", "/health", "", nil)
+	if got, want := string(r.body), `{"status":"ok","version":"v1.2.3"}`; r.status != 200 || got != want {
+		t.Errorf("GET /health = %s, want 200 %s", r, want)
+	}
+	if got := r.header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("GET /health Content-Type = %q, want application/json", got)
+	}
+}

@@ -1,0 +1,233 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/billharness/billharness/internal/sandbox"
+)
+
+func TestEventAcceptedThenDuplicate(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	f := e.fixture()
+	body := ev("evt-1", "api.request", f.customer, t0, nil)
+
+	tests := []struct {
+		name string
+		body any
+		hdr  []string
+		want int
+		resp string
+	}{
+		{"first", body, nil, 202, `{"accepted":true,"event_id":"evt-1"}`},
+		{"again, no key", body, nil, 200, `{"accepted":false,"event_id":"evt-1","duplicate":true}`},
+		{"again, a key", body, []string{"Idempotency-Key", "k-1"}, 200, `{"accepted":false,"event_id":"evt-1","duplicate":true}`},
+		{"again, another key", body, []string{"Idempotency-Key", "k-2"}, 200, `{"accepted":false,"event_id":"evt-1","duplicate":true}`},
+		{"same id, other body", ev("evt-1", "llm.completion", f.customer, t0, map[string]any{"input_tokens": 5}), nil, 200, `{"accepted":false,"event_id":"evt-1","duplicate":true}`},
+	}
+	for _, tt := range tests {
+		r := e.send(tt.body, tt.hdr...)
+		if r.status != tt.want || string(r.body) != tt.resp {
+			t.Errorf("%s: POST /v1/events = %s, want %d %s", tt.name, r, tt.want, tt.resp)
+		}
+	}
+	if got := e.usage(f.sub, time.Time{}, time.Time{})[f.calls]; got != "1" {
+		t.Errorf("usage calls = %s, want 1", got)
+	}
+	if st := e.sb.Server.Stats(); st.EventsStored != 1 || st.Duplicates != 4 {
+		t.Errorf("Stats() = %+v, want 1 stored, 4 duplicates", st)
+	}
+}
+
+func TestEventIDsRememberedForever(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	f := e.fixture()
+	body := ev("evt-old", "api.request", f.customer, t0, nil)
+	if r := e.send(body, "Idempotency-Key", "evt-old"); r.status != 202 {
+		t.Fatalf("first send = %s, want 202", r)
+	}
+	e.clock.Add(400 * 24 * time.Hour) // far beyond the 24 h idempotency window
+	r := e.send(body, "Idempotency-Key", "evt-old")
+	if r.status != 200 || r.header.Get("X-Idempotency-Replayed") != "" {
+		t.Errorf("re-send after 400 days = %s (replayed %q), want 200 duplicate, not a replay", r, r.header.Get("X-Idempotency-Replayed"))
+	}
+}
+
+func TestEventIDEscaping(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	f := e.fixture()
+	for _, id := range []string{`quote"back\slash`, "ünïcødé-✓", "tab\tnew\nline", "<script>&"} {
+		r := e.send(ev(id, "api.request", f.customer, t0, nil))
+		var res struct {
+			EventID string `json:"event_id"`
+		}
+		if err := json.Unmarshal(r.body, &res); err != nil || r.status != 202 || res.EventID != id {
+			t.Errorf("POST event id %q = %s, want 202 echoing the id (decode err %v)", id, r, err)
+		}
+	}
+	// An escaped id and its literal form are the same id.
+	raw := `{"id":"\u0061bc","event_type":"api.request","customer_id":"` + f.customer + `","timestamp":"2026-02-01T00:00:00Z"}`
+	e.send(ev("abc", "api.request", f.customer, t0, nil))
+	if r := e.send(raw); r.status != 200 {
+		t.Errorf(`POST id "\u0061bc" after "abc" = %s, want 200 duplicate`, r)
+	}
+}
+
+func TestEventValidation(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	f := e.fixture()
+	other := e.customer("Other")
+	otherSub := e.subscribe(other, f.plan)
+	ts := "2026-02-01T00:00:00Z"
+	obj := func(kv string) string {
+		return `{"id":"v1","event_type":"api.request","customer_id":"` + f.customer + `","timestamp":"` + ts + `"` + kv + `}`
+	}
+	without := func(field string) string {
+		m := map[string]any{"id": "v1", "event_type": "api.request", "customer_id": f.customer, "timestamp": ts}
+		delete(m, field)
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	tests := []struct {
+		name, body, field string
+	}{
+		{"id missing", without("id"), "id"},
+		{"id empty", strings.Replace(obj(""), `"id":"v1"`, `"id":""`, 1), "id"},
+		{"id number", strings.Replace(obj(""), `"id":"v1"`, `"id":7`, 1), "id"},
+		{"id null", strings.Replace(obj(""), `"id":"v1"`, `"id":null`, 1), "id"},
+		{"event_type missing", without("event_type"), "event_type"},
+		{"event_type object", strings.Replace(obj(""), `"event_type":"api.request"`, `"event_type":{}`, 1), "event_type"},
+		{"customer_id missing", without("customer_id"), "customer_id"},
+		{"customer_id unknown", strings.Replace(obj(""), f.customer, "cus_nope", 1), "customer_id"},
+		{"subscription_id unknown", obj(`,"subscription_id":"sub_nope"`), "subscription_id"},
+		{"subscription_id of another customer", obj(`,"subscription_id":"` + otherSub + `"`), "subscription_id"},
+		{"subscription_id empty", obj(`,"subscription_id":""`), "subscription_id"},
+		{"subscription_id number", obj(`,"subscription_id":12`), "subscription_id"},
+		{"timestamp missing", without("timestamp"), "timestamp"},
+		{"timestamp not RFC 3339", strings.Replace(obj(""), ts, "yesterday", 1), "timestamp"},
+		{"timestamp without zone", strings.Replace(obj(""), ts, "2026-02-01T00:00:00", 1), "timestamp"},
+		{"timestamp impossible date", strings.Replace(obj(""), ts, "2026-02-30T00:00:00Z", 1), "timestamp"},
+		{"timestamp out of range", strings.Replace(obj(""), ts, "9999-01-01T00:00:00Z", 1), "timestamp"},
+		{"timestamp number", strings.Replace(obj(""), `"`+ts+`"`, "1767225600", 1), "timestamp"},
+		{"properties array", obj(`,"properties":[1,2]`), "properties"},
+		{"properties string", obj(`,"properties":"{}"`), "properties"},
+		{"body array", `[{"id":"v1"}]`, ""},
+		{"body string", `"event"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.send(tt.body)
+			code, field, _ := r.err()
+			if r.status != 422 || code != "validation_failed" || field != tt.field {
+				t.Errorf("POST %s = %s, want 422 validation_failed field %q", tt.body, r, tt.field)
+			}
+		})
+	}
+	// Accepted variants: optional fields null, offsets, fractions, unknown fields.
+	for i, body := range []string{
+		obj(`,"subscription_id":null,"properties":null`),
+		obj(`,"properties":{},"extra":[1,{"a":null}]`),
+		strings.Replace(obj(""), ts, "2026-02-01T01:00:00.123456789+01:00", 1),
+		strings.Replace(obj(""), ts, "2026-02-01T00:00:00.5Z", 1),
+	} {
+		body = strings.Replace(body, `"id":"v1"`, `"id":"ok-`+string(rune('a'+i))+`"`, 1)
+		if r := e.send(body); r.status != 202 {
+			t.Errorf("POST %s = %s, want 202", body, r)
+		}
+	}
+}
+
+func TestEventMalformedJSON(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	for _, body := range []string{
+		"", " ", "{", `{"id":`, "not json", `{"id":"a",}`, `{"id":"a"} x`, `{'id':'a'}`,
+		`{"a":1e}`, `{"a":tru}`, `{"a":"\x"}`, `{"a":01}`, `{"a":-}`, `{"a" 1}`, `{"id":"a"}}`,
+		"{\"a\":\"\x01\"}", `{"a":[1,]}`, strings.Repeat("[", 10000),
+		// Malformed after a field with the wrong type is still a 400.
+		`{"id":5, "x":}`,
+	} {
+		r := e.send(body)
+		if code, _, _ := r.err(); r.status != 400 || code != "invalid_json" {
+			t.Errorf("POST %q = %s, want 400 invalid_json", body, r)
+		}
+	}
+}
+
+func TestEventBodyLimit(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	f := e.fixture()
+	valid, _ := json.Marshal(ev("big-ok", "api.request", f.customer, t0, nil))
+	exact := append(valid, bytes.Repeat([]byte(" "), 1<<20-len(valid))...)
+	tests := []struct {
+		name    string
+		body    []byte
+		chunked bool
+		want    int
+	}{
+		{"exactly 1 MiB", exact, false, 202},
+		{"1 MiB + 1", append(exact, ' '), false, 413},
+		{"2 MiB chunked", bytes.Repeat([]byte(" "), 2<<20), true, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rd io.Reader = bytes.NewReader(tt.body)
+			if tt.chunked {
+				rd = io.MultiReader(rd) // hides the length: sent chunked
+			}
+			req, _ := http.NewRequest("POST", e.sb.URL+"/v1/events", rd)
+			req.Header.Set("Authorization", "Bearer "+e.sb.AdminToken)
+			resp, err := e.client.Do(req)
+			if err != nil {
+				t.Fatalf("POST %d bytes: %v", len(tt.body), err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			r := reply{status: resp.StatusCode, body: b}
+			if code, _, _ := r.err(); r.status != tt.want || (tt.want == 413 && code != "body_too_large") {
+				t.Errorf("POST %d bytes = %s, want %d", len(tt.body), r, tt.want)
+			}
+		})
+	}
+}
+
+func TestEventAttribution(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	cust := e.customer("Two subs")
+	plan := e.plan("Plan")
+	calls := e.sku(plan, "calls", "1", map[string]any{"meter_event_type": "api.request"})
+	first := e.subscribe(cust, plan)
+	second := e.subscribe(cust, plan)
+	lonely := e.customer("No subs")
+
+	send := func(id, sub, customer string) {
+		t.Helper()
+		b := ev(id, "api.request", customer, t0, nil)
+		if sub != "" {
+			b["subscription_id"] = sub
+		}
+		if r := e.send(b); r.status != 202 {
+			t.Fatalf("POST %s = %s, want 202", id, r)
+		}
+	}
+	send("a1", "", cust)      // no subscription_id: the first subscription
+	send("a2", second, cust)  // named
+	send("a3", first, cust)   // named
+	send("a4", "", lonely)    // stored, counts toward nothing
+	later := e.subscribe(lonely, plan)
+
+	for _, tt := range []struct {
+		sub, want string
+	}{{first, "2"}, {second, "1"}, {later, "0"}} {
+		if got := e.usage(tt.sub, time.Time{}, time.Time{})[calls]; got != tt.want {
+			t.Errorf("usage(%s) calls = %s, want %s", tt.sub, got, tt.want)
+		}
+	}
+	if got := e.sb.Server.Stats().EventsStored; got != 4 {
+		t.Errorf("Stats().EventsStored = %d, want 4", got)
+	}
+}
