@@ -214,10 +214,10 @@ func TestEventAttribution(t *testing.T) {
 			t.Fatalf("POST %s = %s, want 202", id, r)
 		}
 	}
-	send("a1", "", cust)      // no subscription_id: the first subscription
-	send("a2", second, cust)  // named
-	send("a3", first, cust)   // named
-	send("a4", "", lonely)    // stored, counts toward nothing
+	send("a1", "", cust)     // no subscription_id: the first subscription
+	send("a2", second, cust) // named
+	send("a3", first, cust)  // named
+	send("a4", "", lonely)   // stored, counts toward nothing
 	later := e.subscribe(lonely, plan)
 
 	for _, tt := range []struct {
