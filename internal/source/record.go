@@ -98,7 +98,7 @@ func checkObject(b []byte) string {
 	if len(t) == 0 || t[0] != '{' {
 		return "not a JSON object"
 	}
-	if !json.Valid(t) {
+	if !validObject(t) {
 		return "malformed JSON"
 	}
 	return ""

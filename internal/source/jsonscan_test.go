@@ -1,0 +1,80 @@
+package source
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestValidObject(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{`{}`, true},
+		{` {"a":1} `, true},
+		{`{"a":[1,2.5e-3,-0,true,false,null,{"b":"\u00e9\n"}]}`, true},
+		{`[]`, false},
+		{`"x"`, false},
+		{`{"a":01}`, false},
+		{`{"a":1,}`, false},
+		{`{"a":1} x`, false},
+		{`{"a":"\x"}`, false},
+		{`{"a":"` + "\x01" + `"}`, false},
+		{`{"a":1.}`, false},
+		{`{"a":-}`, false},
+		{`{"a" 1}`, false},
+		{`{"a":tru}`, false},
+		{`{`, false},
+	}
+	for _, tt := range tests {
+		if got := validObject([]byte(tt.in)); got != tt.want {
+			t.Errorf("validObject(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestProperty(t *testing.T) {
+	props := json.RawMessage(`{"model":"gpt-4o", "input_tokens": 512 ,"nested":{"input_tokens":1},"output_tokens":256}`)
+	tests := []struct {
+		key    string
+		want   string
+		wantOK bool
+	}{
+		{"model", `"gpt-4o"`, true},
+		{"input_tokens", `512`, true},
+		{"output_tokens", `256`, true},
+		{"nested", `{"input_tokens":1}`, true},
+		{"bytes", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := Property(props, tt.key)
+		if string(got) != tt.want || ok != tt.wantOK {
+			t.Errorf("Property(%s, %q) = %s, %v, want %s, %v", props, tt.key, got, ok, tt.want, tt.wantOK)
+		}
+	}
+	if got, ok := Property(json.RawMessage(`{"a":1`), "b"); ok {
+		t.Errorf("Property(truncated, b) = %s, true, want false", got)
+	}
+}
+
+// FuzzValidObject holds the hand-written checker to encoding/json.
+func FuzzValidObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,{"b":null}]}`, `{"a":"\ud800"}`, `{"a":1e+5}`, `{"a":-0.5E-2}`, `{"a":"` + "\xff" + `"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := json.Valid(b)
+		if want {
+			for _, c := range b {
+				if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+					continue
+				}
+				want = c == '{'
+				break
+			}
+		}
+		if got := validObject(b); got != want {
+			t.Errorf("validObject(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
