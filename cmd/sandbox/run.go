@@ -8,13 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"runtime/debug"
-	"strconv"
+		"strconv"
 	"strings"
 	"time"
 
 	"github.com/billharness/billharness/internal/sandbox"
 )
+
+// version is stamped at build time: -ldflags "-X main.version=…".
+var version = "dev"
 
 // usageError marks bad flags or environment: exit status 2.
 type usageError struct{ err error }
@@ -125,7 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		errs = append(errs, fmt.Errorf("unexpected arguments: %q", fs.Args()))
 	}
 	if o.version {
-		fmt.Fprintln(stdout, "sandbox", version())
+		fmt.Fprintln(stdout, "sandbox", version)
 		return nil
 	}
 	cfg, err := o.config()
@@ -164,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // config parses every flag value, reporting all problems at once.
 func (o *options) config() (sandbox.Config, error) {
-	cfg := sandbox.Config{AdminToken: o.adminToken, CustomerToken: o.customerToken, Version: version()}
+	cfg := sandbox.Config{AdminToken: o.adminToken, CustomerToken: o.customerToken, Version: version}
 	var errs []error
 	var err error
 	if o.addr == "" {
@@ -220,11 +222,4 @@ func parseRate(s string) (float64, error) {
 		return 0, fmt.Errorf("%q: want a rate like 500/s", s)
 	}
 	return v / per, nil
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }

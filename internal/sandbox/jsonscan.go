@@ -8,8 +8,9 @@ import (
 )
 
 // maxJSONDepth bounds nesting so a body of a million '[' cannot drive the
-// recursive scanner into a huge stack.
-const maxJSONDepth = 512
+// recursive scanner into a huge stack. It is encoding/json's limit, so both
+// agree on what is malformed.
+const maxJSONDepth = 10000
 
 // errSyntax marks malformed JSON: the caller answers 400 invalid_json.
 var errSyntax = errors.New("invalid JSON")
@@ -47,7 +48,8 @@ func (s *scanner) ws() {
 	}
 }
 
-// peek returns the next significant byte, or 0 at the end of input.
+// peek returns the next significant byte, or 0 at the end of input. A NUL
+// byte in the input also reads as 0: use atEnd to tell them apart.
 func (s *scanner) peek() byte {
 	s.ws()
 	if s.i >= len(s.b) {
@@ -56,9 +58,15 @@ func (s *scanner) peek() byte {
 	return s.b[s.i]
 }
 
+// atEnd reports whether only whitespace is left.
+func (s *scanner) atEnd() bool {
+	s.ws()
+	return s.i >= len(s.b)
+}
+
 // end checks that only whitespace follows the top-level value.
 func (s *scanner) end() error {
-	if s.peek() != 0 {
+	if !s.atEnd() {
 		return s.fail("data after the top-level value")
 	}
 	return nil
@@ -83,7 +91,7 @@ func (s *scanner) value() (byte, error) {
 		return c, s.lit("null")
 	case c == '-' || (c >= '0' && c <= '9'):
 		return '0', s.number()
-	case c == 0:
+	case s.i >= len(s.b):
 		return 0, s.fail("unexpected end of input")
 	default:
 		return 0, s.fail(fmt.Sprintf("unexpected character %q", c))

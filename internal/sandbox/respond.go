@@ -54,7 +54,7 @@ func (s *Server) json(c *call, status int, v any) response {
 func (s *Server) decode(c *call, v any, emptyOK bool) (response, bool) {
 	body := c.body
 	sc := scanner{b: body}
-	if sc.peek() == 0 && emptyOK {
+	if emptyOK && sc.atEnd() {
 		return response{}, true
 	}
 	kind, err := sc.value()

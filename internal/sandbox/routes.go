@@ -179,7 +179,10 @@ func (s *Server) match(method, path string) (rt *route, param, allow string) {
 func matchPattern(pattern, path string) (param string, ok bool) {
 	for {
 		if pattern == "" {
-			return param, path == ""
+			if path != "" {
+				return "", false
+			}
+			return param, true
 		}
 		if strings.HasPrefix(pattern, "/{") {
 			end := strings.IndexByte(pattern, '}')
