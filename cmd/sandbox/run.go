@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
-		"strconv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +46,15 @@ type options struct {
 	failRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
 	latency, usageLag                                               string
 	version                                                         bool
+	from                                                            map[string]string // flag name -> env var it came from
+}
+
+// label names a flag's source in errors: "-fail-rate" or "SANDBOX_FAIL_RATE".
+func (o *options) label(name string) string {
+	if env, ok := o.from[name]; ok {
+		return env
+	}
+	return "-" + name
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -106,26 +115,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	_ = stdin
 	var o options
 	fs := newFlagSet(&o, stderr)
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "version" {
-			return
-		}
-		if v := getenv(envName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
-			}
-		}
-	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err}
 	}
+	var errs []error
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments: %q", fs.Args()))
 	}
+	// Flags not given on the command line fall back to the environment;
+	// o.from remembers which, so errors name what the user actually set.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	o.from = map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && !given[f.Name] && f.Name != "version" {
+			_ = fs.Set(f.Name, v) // string flags: Set cannot fail
+			o.from[f.Name] = envName(f.Name)
+		}
+	})
 	if o.version {
 		fmt.Fprintln(stdout, "sandbox", version)
 		return nil
@@ -170,10 +180,10 @@ func (o *options) config() (sandbox.Config, error) {
 	var errs []error
 	var err error
 	if o.addr == "" {
-		errs = append(errs, errors.New("-addr: must not be empty"))
+		errs = append(errs, fmt.Errorf("%s: must not be empty", o.label("addr")))
 	}
 	if cfg.Seed, err = strconv.ParseInt(o.seed, 10, 64); err != nil {
-		errs = append(errs, fmt.Errorf("-seed %q: not an integer", o.seed))
+		errs = append(errs, fmt.Errorf("%s %q: not an integer", o.label("seed"), o.seed))
 	}
 	for _, r := range []struct {
 		name string
@@ -182,22 +192,22 @@ func (o *options) config() (sandbox.Config, error) {
 	}{{"fail-rate", o.failRate, &cfg.FailRate}, {"reset-rate", o.resetRate, &cfg.ResetRate}, {"drop-rate", o.dropRate, &cfg.DropRate}, {"double-rate", o.doubleRate, &cfg.DoubleRate}} {
 		v, err := strconv.ParseFloat(r.raw, 64)
 		if err != nil || !(v >= 0 && v <= 1) {
-			errs = append(errs, fmt.Errorf("-%s %q: must be a number from 0 to 1", r.name, r.raw))
+			errs = append(errs, fmt.Errorf("%s %q: must be a number from 0 to 1", o.label(r.name), r.raw))
 			continue
 		}
 		*r.dst = v
 	}
 	if cfg.RateLimit, err = parseRate(o.rateLimit); err != nil {
-		errs = append(errs, fmt.Errorf("-rate-limit: %w", err))
+		errs = append(errs, fmt.Errorf("%s: %w", o.label("rate-limit"), err))
 	}
 	if cfg.RateBurst, err = strconv.Atoi(o.rateBurst); err != nil || cfg.RateBurst < 0 {
-		errs = append(errs, fmt.Errorf("-rate-burst %q: must be an integer >= 0", o.rateBurst))
+		errs = append(errs, fmt.Errorf("%s %q: must be an integer >= 0", o.label("rate-burst"), o.rateBurst))
 	}
 	if cfg.Latency, err = sandbox.ParseLatency(o.latency); err != nil {
-		errs = append(errs, errors.New("-"+err.Error()))
+		errs = append(errs, fmt.Errorf("%s: %w", o.label("latency"), err))
 	}
 	if cfg.UsageLag, err = time.ParseDuration(o.usageLag); err != nil || cfg.UsageLag < 0 {
-		errs = append(errs, fmt.Errorf("-usage-lag %q: must be a duration >= 0, e.g. 2s", o.usageLag))
+		errs = append(errs, fmt.Errorf("%s %q: must be a duration >= 0, e.g. 2s", o.label("usage-lag"), o.usageLag))
 	}
 	return cfg, errors.Join(errs...)
 }
