@@ -22,13 +22,16 @@ const (
 	idemInProgress                  // the first request has not finished: 409
 )
 
+// idemEntry is kept small (40 bytes): a load test may leave millions of
+// them for 24 h.
 type idemEntry struct {
 	sum     uint64 // hash of the raw request body
-	done    bool   // false while the first request is in flight
 	expires int64  // Unix ns; meaningful once done
-	status  int
-	body    []byte // never mutated once stored: replays share it
+	body    string // the stored response body
+	status  int32  // 0 while the first request is in flight
 }
+
+func (e idemEntry) done() bool { return e.status != 0 }
 
 // idemCache is sharded by key. Expired entries are dropped lazily: a
 // lookup ignores them, and each shard sweeps itself at most once per
@@ -67,7 +70,7 @@ func (c *idemCache) begin(key string, sum uint64, now time.Time) (idemState, ide
 	}
 	if e, ok := sh.m[key]; ok {
 		switch {
-		case !e.done:
+		case !e.done():
 			return idemInProgress, idemEntry{}
 		case e.expires > t && e.sum != sum:
 			return idemReused, idemEntry{}
@@ -86,7 +89,7 @@ func (c *idemCache) begin(key string, sum uint64, now time.Time) (idemState, ide
 // complete stores the response of the request that owns key's marker.
 func (c *idemCache) complete(key string, sum uint64, status int, body []byte, now time.Time) {
 	sh := c.shard(key)
-	e := idemEntry{sum: sum, done: true, expires: now.Add(idemTTL).UnixNano(), status: status, body: append([]byte(nil), body...)}
+	e := idemEntry{sum: sum, expires: now.Add(idemTTL).UnixNano(), status: int32(status), body: string(body)}
 	sh.mu.Lock()
 	if sh.m == nil {
 		sh.m = map[string]idemEntry{}
@@ -99,7 +102,7 @@ func (c *idemCache) complete(key string, sum uint64, status int, body []byte, no
 func (c *idemCache) abandon(key string) {
 	sh := c.shard(key)
 	sh.mu.Lock()
-	if e, ok := sh.m[key]; ok && !e.done {
+	if e, ok := sh.m[key]; ok && !e.done() {
 		delete(sh.m, key)
 	}
 	sh.mu.Unlock()
@@ -108,7 +111,7 @@ func (c *idemCache) abandon(key string) {
 // sweep deletes expired entries; in-flight markers stay.
 func (sh *idemShard) sweep(t int64) {
 	for k, e := range sh.m {
-		if e.done && e.expires <= t {
+		if e.done() && e.expires <= t {
 			delete(sh.m, k)
 		}
 	}

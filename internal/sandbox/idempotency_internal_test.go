@@ -33,7 +33,7 @@ func TestIdemCacheStates(t *testing.T) {
 		}
 	}
 	_, e := func() (idemState, idemEntry) { c.complete("r", 9, 422, []byte("x"), now); return c.begin("r", 9, now) }()
-	if e.status != 422 || string(e.body) != "x" {
+	if e.status != 422 || e.body != "x" {
 		t.Errorf("replayed entry = %d %q, want 422 %q", e.status, e.body, "x")
 	}
 }

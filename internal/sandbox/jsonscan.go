@@ -157,6 +157,13 @@ func (s *scanner) str() (span, error) {
 	i := s.i + 1
 	esc := false
 	for i < len(b) {
+		// Fast path: plain bytes, the common case for ids and names.
+		for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':

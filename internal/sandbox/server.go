@@ -216,11 +216,12 @@ func (s *Server) serveMutation(c *call) {
 	}
 	ikey := c.r.Method + " " + c.r.URL.Path + "\n" + key
 	sum := maphash.Bytes(s.bodyHash, c.body)
-	state, stored := s.idem.begin(ikey, sum, s.now())
+	c.now = s.now()
+	state, stored := s.idem.begin(ikey, sum, c.now)
 	switch state {
 	case idemReplay:
 		c.w.Header()["X-Idempotency-Replayed"] = []string{"true"}
-		s.finish(c, response{status: stored.status, body: stored.body})
+		s.finish(c, response{status: int(stored.status), body: []byte(stored.body)})
 		return
 	case idemReused:
 		s.finish(c, s.errorResp(c, http.StatusConflict, "idempotency_key_reused", "", "this Idempotency-Key was used with a different body"))
@@ -235,11 +236,12 @@ func (s *Server) serveMutation(c *call) {
 			s.idem.abandon(ikey)
 		}
 	}()
-	s.sleep(c)
-	c.now = s.now()
+	if s.sleep(c) {
+		c.now = s.now()
+	}
 	resp := c.route.handle(s, c)
 	if recordable(resp) {
-		s.idem.complete(ikey, sum, resp.status, resp.body, s.now())
+		s.idem.complete(ikey, sum, resp.status, resp.body, c.now)
 	} else {
 		s.idem.abandon(ikey)
 	}
@@ -346,11 +348,12 @@ func (s *Server) authenticate(r *http.Request) (scope, bool) {
 	return 0, false
 }
 
-// sleep applies the configured latency, uniformly drawn from the seed.
-func (s *Server) sleep(c *call) {
+// sleep applies the configured latency, uniformly drawn from the seed, and
+// reports whether it slept.
+func (s *Server) sleep(c *call) bool {
 	l := s.cfg.Latency
 	if l.Max <= 0 {
-		return
+		return false
 	}
 	d := l.Min + time.Duration(s.dice.byN(saltLatency, c.n)*float64(l.Max-l.Min))
 	t := time.NewTimer(d)
@@ -359,6 +362,7 @@ func (s *Server) sleep(c *call) {
 	case <-t.C:
 	case <-c.r.Context().Done():
 	}
+	return true
 }
 
 func (s *Server) requestID() string {

@@ -45,19 +45,25 @@ func usage(sub *subscription, skus []*billing.SKU, from, to, now time.Time) []me
 		return meters
 	}
 	lo, hi, at := clampNanos(from), clampNanos(to), clampNanos(now)
+	blocks, types := sub.log.snapshot()
+	// byType[t] lists the meters counting event type t.
+	byType := make([][]int, len(types))
+	for t, name := range types {
+		for j := range meters {
+			if meters[j].sku.MeterEventType == name {
+				byType[t] = append(byType[t], j)
+			}
+		}
+	}
 	var scratch []byte
-	for _, b := range sub.log.snapshot() {
+	for _, b := range blocks {
 		for i := range b.recs {
 			r := &b.recs[i]
 			if r.ts < lo || r.ts >= hi || r.visible > at {
 				continue
 			}
-			typ := b.eventType(r)
-			for j := range meters {
+			for _, j := range byType[r.typ] {
 				m := &meters[j]
-				if string(typ) != m.sku.MeterEventType {
-					continue
-				}
 				if m.sku.Aggregation == billing.AggCount {
 					m.count += int64(r.mult)
 					continue
