@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -35,13 +36,16 @@ func intProperty(props json.RawMessage, key string) int64 {
 	return n
 }
 
-// BenchmarkParquetScan reads every event of the dataset, as replay does.
-func BenchmarkParquetScan(b *testing.B) {
+// scan reads every event of spec once per benchmark iteration and reports
+// events/s and allocations per event.
+func scan(b *testing.B, spec Spec) {
 	ctx := context.Background()
 	var events int64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := Open(ctx, Spec{Kind: KindParquet, Path: benchParquet()})
+		r, err := Open(ctx, spec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -57,8 +61,26 @@ func BenchmarkParquetScan(b *testing.B) {
 		}
 		r.Close()
 	}
+	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(events), "allocs/event")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(events), "B/event")
+}
+
+// BenchmarkParquetScan reads every event of the dataset, as replay does.
+func BenchmarkParquetScan(b *testing.B) {
+	scan(b, Spec{Kind: KindParquet, Path: benchParquet()})
+}
+
+// BenchmarkPostgresScan reads every event of BILLHARNESS_BENCH_PG_TABLE
+// (schema-qualified, loaded by scripts/bench-source.sh) from the server at
+// BILLHARNESS_TEST_PG_DSN.
+func BenchmarkPostgresScan(b *testing.B) {
+	dsn, table := os.Getenv("BILLHARNESS_TEST_PG_DSN"), os.Getenv("BILLHARNESS_BENCH_PG_TABLE")
+	if dsn == "" || table == "" {
+		b.Skip("BILLHARNESS_TEST_PG_DSN and BILLHARNESS_BENCH_PG_TABLE not set")
+	}
+	scan(b, Spec{Kind: KindPostgres, DSN: dsn, Table: table})
 }
 
 // BenchmarkParquetAggregate reads every event and sums tokens and bytes per

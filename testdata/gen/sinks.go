@@ -124,7 +124,7 @@ func newCopySink(dir string) (*copySink, error) {
 	if err != nil {
 		return nil, err
 	}
-	gz, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	gz, _ := gzip.NewWriterLevel(f, gzip.DefaultCompression)
 	s := &copySink{f: f, gz: gz, w: bufio.NewWriterSize(gz, 64<<10)}
 	s.w.WriteString("id,event_type,customer_id,subscription_id,timestamp,properties\n")
 	return s, os.WriteFile(filepath.Join(dir, "schema.sql"), []byte(schemaSQL), 0o644)
