@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,10 @@ Examples:
   sandbox -fail-rate 0.01 -drop-rate 0.001 -double-rate 0.001 -seed 42
   sandbox -rate-limit 500/s -latency 5ms..50ms
   SANDBOX_ADMIN_TOKEN=bsk_test_secret sandbox -usage-lag 2s
+
+Exit status: 0 after a clean shutdown (SIGINT/SIGTERM: stop accepting,
+drain in-flight requests), 1 on a runtime failure, 2 on bad flags or
+environment. A second signal exits at once.
 `)
 	}
 	return fs
@@ -161,17 +166,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.Logger = newLogger(stderr)
 	srv, err := sandbox.New(cfg)
 	if err != nil {
 		return err
 	}
-	return srv.ListenAndServe(ctx, o.addr, func(url string) {
+	err = srv.ListenAndServe(ctx, o.addr, func(url string) {
 		fmt.Fprintf(stdout, "sandbox listening on %s\n", url)
 		if generated {
 			fmt.Fprintf(stdout, "admin token (generated; printed only this once, never logged): %s\n", cfg.AdminToken)
 		}
+		cfg.Logger.Info("sandbox started", "url", url, "version", version, "seed", cfg.Seed,
+			"fail_rate", cfg.FailRate, "reset_rate", cfg.ResetRate, "drop_rate", cfg.DropRate, "double_rate", cfg.DoubleRate,
+			"rate_limit", cfg.RateLimit, "latency", cfg.Latency.String(), "usage_lag", cfg.UsageLag.String(),
+			"customer_token", cfg.CustomerToken != "", "seed_file", o.seedFile)
 	})
+	if err == nil {
+		cfg.Logger.Info("sandbox stopped", "stats", srv.Stats())
+	}
+	return err
+}
+
+// newLogger logs text on a terminal and JSON otherwise (e.g. in Kubernetes).
+func newLogger(w io.Writer) *slog.Logger {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, nil))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
 // config parses every flag value, reporting all problems at once.
