@@ -262,9 +262,13 @@ func (r *parquetReader) outsideWindow(g parquet.RowGroup) bool {
 	if w.IsZero() || (l.conv != convTimestamp && l.conv != convEpoch) {
 		return false
 	}
-	lo, hi, ok := g.ColumnChunks()[l.index].(interface {
+	chunk, ok := g.ColumnChunks()[l.index].(interface {
 		Bounds() (min, max parquet.Value, ok bool)
-	}).Bounds()
+	})
+	if !ok {
+		return false
+	}
+	lo, hi, ok := chunk.Bounds()
 	if !ok || lo.IsNull() || hi.IsNull() {
 		return false
 	}

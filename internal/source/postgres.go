@@ -39,6 +39,9 @@ type pgReader struct {
 	nullEOF  bool
 	// pending group completion after a resume inside a key's rows.
 	resumeGroup bool
+
+	strings map[string]string // interned event types, customers, subscriptions
+	arena   arena
 }
 
 // pgRow is one row as scanned, with its position.
@@ -65,7 +68,7 @@ func openPostgres(ctx context.Context, spec Spec) (_ *pgReader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: postgres %s: %w", redactDSN(spec.DSN), err)
 	}
-	r := &pgReader{spec: spec, conn: conn, limit: spec.BatchSize}
+	r := &pgReader{spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}}
 	defer func() {
 		if err != nil {
 			r.Close()

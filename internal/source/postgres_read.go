@@ -2,8 +2,13 @@ package source
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Next implements Reader.
@@ -104,22 +109,63 @@ func (r *pgReader) fetch(ctx context.Context) error {
 // query appends the rows of one statement to the batch, giving each its
 // position; seq0 is the Seq of a first row that continues the key of the
 // row before the batch (group reads).
+//
+// Rows are decoded from their raw wire values: text columns are their
+// bytes in either format, and the timestamp comes in binary (microseconds
+// since 2000-01-01 UTC), which avoids pgx's per-value allocations. Repeated
+// strings are interned and properties go to an arena, as in the Parquet
+// reader.
 func (r *pgReader) query(ctx context.Context, sql string, args []any, seq0 int64) error {
 	rows, err := r.tx.Query(ctx, sql, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	binaryTS := rows.FieldDescriptions()[4].Format == pgx.BinaryFormatCode
 	start := len(r.rows)
 	for rows.Next() {
 		var p pgRow
-		if err := rows.Scan(&p.id, &p.et, &p.cust, &p.sub, &p.ts, &p.props); err != nil {
+		if binaryTS {
+			v := rows.RawValues()
+			p.id = pgtype.Text{String: string(v[0]), Valid: v[0] != nil}
+			p.et, p.cust, p.sub = r.intern(v[1]), r.intern(v[2]), r.intern(v[3])
+			if len(v[4]) == 8 {
+				p.ts = pgtype.Timestamptz{Time: pgTime(int64(binary.BigEndian.Uint64(v[4]))), Valid: true}
+			}
+			if v[5] != nil {
+				s := r.arena.start()
+				r.arena.buf = append(r.arena.buf, v[5]...)
+				p.props = r.arena.end(s)
+			}
+		} else if err := rows.Scan(&p.id, &p.et, &p.cust, &p.sub, &p.ts, &p.props); err != nil {
 			return fmt.Errorf("row %d of batch: %w", len(r.rows), err)
 		}
 		r.place(&p, start, seq0)
 		r.rows = append(r.rows, p)
 	}
 	return rows.Err()
+}
+
+// pgTime converts a binary timestamptz: microseconds since 2000-01-01 UTC.
+func pgTime(us int64) time.Time {
+	const epoch2000 = 946684800 // Unix seconds of 2000-01-01
+	return time.Unix(epoch2000+us/1e6, (us%1e6)*1e3).UTC()
+}
+
+// intern returns b as a shared string; NULL gives an invalid Text.
+func (r *pgReader) intern(b []byte) pgtype.Text {
+	if b == nil {
+		return pgtype.Text{}
+	}
+	if s, ok := r.strings[string(b)]; ok {
+		return pgtype.Text{String: s, Valid: true}
+	}
+	if len(r.strings) >= maxInterned {
+		clear(r.strings)
+	}
+	s := string(b)
+	r.strings[s] = s
+	return pgtype.Text{String: s, Valid: true}
 }
 
 // place sets p's position from the row before it in the batch.

@@ -23,6 +23,7 @@ type RecordError struct {
 	Raw json.RawMessage
 }
 
+// Error renders the position, field and reason.
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("source: %s: %s: %s", e.Pos, e.Field, e.Reason)
 }
