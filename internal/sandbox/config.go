@@ -117,7 +117,7 @@ func (l Latency) validate() error {
 }
 
 // Validate reports every problem with c at once (errors.Join). It does not
-// look at Data beyond what New does: New validates the seed catalog too.
+// check Data; New checks the seed catalog as it loads it.
 func (c Config) Validate() error {
 	var errs []error
 	if c.AdminToken == "" {

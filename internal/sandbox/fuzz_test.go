@@ -24,16 +24,19 @@ func FuzzEventHandler(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	now := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
-	s, err := New(Config{AdminToken: "bsk_test_fuzz", Now: func() time.Time { return now }, DropRate: 0.1, DoubleRate: 0.1, Data: &SeedData{
+	cfg := Config{AdminToken: "bsk_test_fuzz", Now: func() time.Time { return now }, DropRate: 0.1, DoubleRate: 0.1, Data: &SeedData{
 		Customers:     []billing.Customer{{ID: "cus_1", DisplayName: "Fuzz"}},
 		Plans:         []billing.Plan{{ID: "plan_1", Name: "P"}},
 		SKUs:          []billing.SKU{{PlanID: "plan_1", Name: "s", MeterEventType: "llm.completion", MeterProperty: "input_tokens"}},
 		Subscriptions: []billing.Subscription{{ID: "sub_1", CustomerID: "cus_1", PlanID: "plan_1"}},
-	}})
-	if err != nil {
-		f.Fatal(err)
-	}
+	}}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// A fresh server per input keeps every run reproducible from its
+		// input alone.
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req := httptest.NewRequest("POST", "/v1/events", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer bsk_test_fuzz")
 		rec := httptest.NewRecorder()

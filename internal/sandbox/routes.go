@@ -224,5 +224,10 @@ func (s *Server) getHealth(c *call) response {
 
 // getOpenAPI serves GET /openapi.json.
 func (s *Server) getOpenAPI(c *call) response {
+	s.openapiOnce.Do(func() { s.openapi, s.openapiErr = openAPIDocument(s.routes, s.cfg.Version) })
+	if s.openapiErr != nil {
+		s.log.Error("sandbox openapi document", "err", s.openapiErr)
+		return s.errorResp(c, http.StatusInternalServerError, "internal_error", "", "internal error")
+	}
 	return response{status: http.StatusOK, body: s.openapi}
 }

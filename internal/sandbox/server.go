@@ -30,7 +30,12 @@ type Server struct {
 	admin    []byte
 	customer []byte // nil when no customer token is configured
 	routes   []route
-	openapi  []byte
+
+	// The OpenAPI document is built on first request: it costs ~2 ms, and
+	// tests and fuzzing create many servers that never serve it.
+	openapiOnce sync.Once
+	openapi     []byte
+	openapiErr  error
 
 	ids      uuidGen
 	cat      *catalog
@@ -95,11 +100,6 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.routes = routes()
-	doc, err := openAPIDocument(s.routes, s.cfg.Version)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox openapi document: %w", err)
-	}
-	s.openapi = doc
 	return s, nil
 }
 
