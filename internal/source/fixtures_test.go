@@ -200,25 +200,26 @@ func TestValidationErrors(t *testing.T) {
 
 func TestBrokenFiles(t *testing.T) {
 	tests := []struct {
+		name    string
 		file    string
 		spec    Spec
 		openErr string // error from Open
 		nextErr string // else error from Next
 	}{
-		{file: "parquet-go/truncated.parquet", openErr: "truncated.parquet: not a readable Parquet file"},
-		{file: "parquet-go/corrupt.parquet", nextErr: "corrupt.parquet row group 0"},
-		{file: "parquet-go/renamed.parquet", openErr: `renamed.parquet: column "id" (id) not found; the file has`},
-		{file: "parquet-go/ts_micros_utc.parquet", spec: Spec{Columns: ColumnMap{"subscription_id": "sub"}},
+		{name: "truncated", file: "parquet-go/truncated.parquet", openErr: "truncated.parquet: not a readable Parquet file"},
+		{name: "corrupt", file: "parquet-go/corrupt.parquet", nextErr: "corrupt.parquet row group 0"},
+		{name: "missing column", file: "parquet-go/renamed.parquet", openErr: `renamed.parquet: column "id" (id) not found; the file has`},
+		{name: "missing mapped column", file: "parquet-go/ts_micros_utc.parquet", spec: Spec{Columns: ColumnMap{"subscription_id": "sub"}},
 			openErr: `column "sub" (subscription_id) not found`},
-		{file: "parquet-go/ts_micros_utc.parquet", spec: Spec{Properties: []string{"tokens"}}, openErr: `column "tokens" (property) not found`},
-		{file: "parquet-go/props_typed.parquet", spec: Spec{Columns: ColumnMap{"timestamp": "model"}},
+		{name: "missing property column", file: "parquet-go/ts_micros_utc.parquet", spec: Spec{Properties: []string{"tokens"}}, openErr: `column "tokens" (property) not found`},
+		{name: "text timestamp column", file: "parquet-go/props_typed.parquet", spec: Spec{Columns: ColumnMap{"timestamp": "model"}},
 			nextErr: ""}, // a text column as timestamp is RFC 3339 text: every row is a record error
-		{file: "parquet-go/props_typed.parquet", spec: Spec{Columns: ColumnMap{"id": "bytes", "timestamp": "input_tokens"}}},
-		{file: "parquet-go/props_map.parquet", spec: Spec{Columns: ColumnMap{"id": "properties"}}, openErr: `column "properties" is a group`},
-		{file: "no-such-dir/*.parquet", openErr: "no file matches"},
+		{name: "integer id and epoch timestamp", file: "parquet-go/props_typed.parquet", spec: Spec{Columns: ColumnMap{"id": "bytes", "timestamp": "input_tokens"}}},
+		{name: "group as id", file: "parquet-go/props_map.parquet", spec: Spec{Columns: ColumnMap{"id": "properties"}}, openErr: `column "properties" is a group`},
+		{name: "no match", file: "no-such-dir/*.parquet", openErr: "no file matches"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file+tt.openErr, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			spec := tt.spec
 			spec.Kind, spec.Path = KindParquet, filepath.Join(fixtures, tt.file)
 			r, err := Open(context.Background(), spec)
