@@ -78,13 +78,17 @@ type Config struct {
 
 // RequestInfo describes one attempt, for Config.Observer.
 type RequestInfo struct {
-	Method   string
-	Path     string // path without query
-	Status   int    // 0 when no response arrived
-	Latency  time.Duration
-	Attempt  int  // 1 for the first attempt
-	Replayed bool // the server answered from its idempotency cache
-	Err      error
+	Method  string
+	Path    string // path without query
+	Status  int    // 0 when no response arrived
+	Start   time.Time
+	Latency time.Duration
+	Attempt int // 1 for the first attempt
+	// Replayed reports that the server answered from its idempotency cache.
+	Replayed bool
+	// RetryAfter is the wait the server asked for, 0 when none.
+	RetryAfter time.Duration
+	Err        error
 }
 
 // Client talks to the billing API. Create it with New.
@@ -211,9 +215,15 @@ func jsonRequest(method, path string, v any, key string) (request, error) {
 	return request{method: method, path: path, body: b, key: key}, nil
 }
 
+// outcome is what one logical call ended with.
+type outcome struct {
+	status   int  // final HTTP status, 0 when no response arrived
+	attempts int  // attempts made, 1 when the first succeeded
+	replayed bool // the final answer came from the server's idempotency cache
+}
+
 // do runs r with retries and decodes a 2xx JSON body into out (when non-nil).
-// It returns the final status code.
-func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
+func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 	retryable := r.key != "" || r.method == http.MethodGet
 	u := c.base.String() + r.path
 	if len(r.query) > 0 {
@@ -221,38 +231,40 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 	}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitTurn(ctx); err != nil {
-			return 0, err
+			return outcome{attempts: attempt - 1}, err
 		}
-		status, retryAfter, err := c.attempt(ctx, r, u, attempt, out)
+		info, err := c.attempt(ctx, r, u, attempt, out)
+		res := outcome{status: info.Status, attempts: attempt, replayed: info.Replayed}
 		if err == nil {
-			return status, nil
+			return res, nil
 		}
 		if ctx.Err() != nil {
-			return status, ctx.Err()
+			return res, ctx.Err()
 		}
-		if !retryable || attempt > c.cfg.MaxRetries || !shouldRetry(status, err) {
-			return status, err
+		if !retryable || attempt > c.cfg.MaxRetries || !shouldRetry(info.Status, err) {
+			return res, err
 		}
-		wait := retryAfter
+		wait := info.RetryAfter
 		if wait <= 0 {
 			wait = c.jitter(backoff(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, attempt))
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return status, err
+			return res, err
 		}
 	}
 }
 
-// attempt sends r once. It returns the status (0 without a response), the
-// server's Retry-After (0 when absent), and an error for anything but 2xx.
-func (c *Client) attempt(ctx context.Context, r request, u string, n int, out any) (int, time.Duration, error) {
+// attempt sends r once and reports it to the observer. It returns an error
+// for anything but a 2xx.
+func (c *Client) attempt(ctx context.Context, r request, u string, n int, out any) (RequestInfo, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
+	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
-		return 0, 0, fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
+		return info, fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
@@ -265,20 +277,19 @@ func (c *Client) attempt(ctx context.Context, r request, u string, n int, out an
 	if r.key != "" {
 		req.Header.Set("Idempotency-Key", r.key)
 	}
-	start := time.Now()
+	info.Start = time.Now()
 	resp, err := c.hc.Do(req)
-	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n}
 	if err != nil {
 		err = &TransportError{Method: r.method, Path: r.path, Err: c.redact(err)}
-		info.Latency, info.Err = time.Since(start), err
+		info.Latency, info.Err = time.Since(info.Start), err
 		c.observe(info)
-		return 0, 0, err
+		return info, err
 	}
-	status, retryAfter, err := c.read(resp, r, out)
-	info.Status, info.Latency, info.Err = status, time.Since(start), err
 	info.Replayed = resp.Header.Get("X-Idempotency-Replayed") == "true"
+	info.Status, info.RetryAfter, err = c.read(resp, r, out)
+	info.Latency, info.Err = time.Since(info.Start), err
 	c.observe(info)
-	return status, retryAfter, err
+	return info, err
 }
 
 // read consumes resp: a bounded body read, JSON decoding for 2xx, an

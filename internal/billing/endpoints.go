@@ -37,7 +37,9 @@ func (r *rawJSON) UnmarshalJSON(b []byte) error {
 
 // SendEvent calls POST /v1/events with the event id as Idempotency-Key, so
 // a retried send is counted once. A duplicate id is not an error: the result
-// has Accepted false and Duplicate true.
+// has Accepted false and Duplicate true. Within the server's 24 h
+// idempotency window a re-sent event is instead answered with its first
+// response, replayed: the result then has Replayed true.
 func (c *Client) SendEvent(ctx context.Context, ev Event) (*EventResult, error) {
 	if ev.ID == "" {
 		return nil, errors.New("billing: send event: empty id")
@@ -47,9 +49,11 @@ func (c *Client) SendEvent(ctx context.Context, ev Event) (*EventResult, error) 
 		return nil, err
 	}
 	var res EventResult
-	if _, err := c.do(ctx, r, &res); err != nil {
+	out, err := c.do(ctx, r, &res)
+	if err != nil {
 		return nil, err
 	}
+	res.Replayed, res.Attempts = out.replayed, out.attempts
 	return &res, nil
 }
 
@@ -89,11 +93,11 @@ func (c *Client) Bill(ctx context.Context, subscriptionID string, period *Period
 		return nil, false, err
 	}
 	inv = new(Invoice)
-	status, err := c.do(ctx, r, inv)
+	out, err := c.do(ctx, r, inv)
 	if err != nil {
 		return nil, false, err
 	}
-	return inv, status == http.StatusCreated, nil
+	return inv, out.status == http.StatusCreated, nil
 }
 
 // FinalizeInvoice calls POST /admin/v1/invoices/{id}/finalize: Draft → Open

@@ -22,6 +22,13 @@ type EventResult struct {
 	Accepted  bool   `json:"accepted"`
 	EventID   string `json:"event_id"`
 	Duplicate bool   `json:"duplicate,omitempty"`
+	// Replayed reports that the answer came from the server's idempotency
+	// cache (X-Idempotency-Replayed): the event had been sent before with
+	// the same key. On the first attempt that means an earlier run or call
+	// sent it; after a retry, usually this call's own lost first attempt.
+	Replayed bool `json:"-"`
+	// Attempts is how many attempts the send took.
+	Attempts int `json:"-"`
 }
 
 // Aggregation names, as the API spells them [chosen].
