@@ -5,6 +5,7 @@ import (
 	"flag"
 	"log/slog"
 
+	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 )
 
@@ -24,4 +25,19 @@ func (c *common) register(fs *flag.FlagSet) {
 
 func (c *common) logger(a *app) *slog.Logger {
 	return cli.NewLogger(a.stderr, c.logLevel)
+}
+
+// clientConfig is the billing client configuration the flags describe. The
+// token is required unless optional is set (doctor can report a missing one).
+func (c *common) clientConfig(a *app, optional bool) (billing.Config, error) {
+	tok, err := c.api.Token(a.getenv)
+	if err != nil && !(optional && errors.Is(err, cli.ErrNoToken)) {
+		return billing.Config{}, err
+	}
+	return billing.Config{
+		BaseURL:            c.api.URL,
+		Token:              tok,
+		UserAgent:          "billharness-reconcile/" + version,
+		InsecureSkipVerify: c.api.InsecureSkipVerify,
+	}, nil
 }

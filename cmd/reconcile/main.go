@@ -63,8 +63,10 @@ usage endpoint's from/to window, duplicate events answered 200 with
 "duplicate":true, the error body, 429 with Retry-After): see "What in the
 API contract is assumed" in the README before pointing it at a real API.
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 discrepancies found.`,
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 discrepancies found (for
+doctor: the target differs from the contract).`,
 		Examples: []string{
+			"BILLING_TOKEN=bsk_test_… reconcile doctor -api-url http://127.0.0.1:8080",
 			"reconcile -version",
 			"reconcile replay -h",
 			"export BILLING_API_URL=https://api.bill.sh BILLING_TOKEN_FILE=/var/run/secrets/billing/token",
