@@ -30,7 +30,7 @@ func TestRun(t *testing.T) {
 		{
 			name:       "help",
 			args:       []string{"-h"},
-			wantStdout: []string{"Usage:\n  reconcile <command>", "replay ", "verify ", "bill ", "run ", "merge ", "doctor ", "(planned)", "Examples:\n  reconcile -version", "Exit codes:"},
+			wantStdout: []string{"Usage:\n  reconcile <command>", "replay ", "verify ", "bill ", "run ", "merge ", "doctor ", "(planned)", "Examples:\n  BILLING_TOKEN=bsk_test_… reconcile doctor", "Exit codes:"},
 		},
 		{
 			name:       "subcommand help",
