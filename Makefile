@@ -18,7 +18,7 @@ build:
 ## test: go test -race ./... against a throwaway PostgreSQL (installed if missing)
 test:
 	@$(call need,gcc libc6-dev,$$(go env CC))
-	scripts/with-postgres.sh go test -race ./...
+	scripts/with-postgres.sh go test -race ./... ./testdata/gen/... ./testdata/fixtures/gen/...
 
 ## demo: start the sandbox, create a catalog and a subscription, send events, print the usage
 demo:

@@ -1,0 +1,59 @@
+# Shared helpers for the benchmark scripts: start a server that prints
+# "listening on http://ADDR", wait for it, run wrk, take medians.
+# Sourced, not run.
+
+# start_server NAME CMD... : starts CMD in the background, waits for its URL
+# line, sets ${NAME}_URL and ${NAME}_PID.
+start_server() {
+  local name=$1; shift
+  local log="$BENCH_TMP/$name.log"
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  local deadline=$((SECONDS + 30)) url=""
+  while [ -z "$url" ]; do
+    url=$(grep -so 'http://127\.0\.0\.1:[0-9]*' "$log" | head -1 || true)
+    if [ -n "$url" ]; then break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "bench: $name exited:" >&2; cat "$log" >&2; return 1; fi
+    if [ $SECONDS -ge $deadline ]; then echo "bench: $name did not start in 30s" >&2; return 1; fi
+    sleep 0.1
+  done
+  printf -v "${name}_URL" '%s' "$url"
+  printf -v "${name}_PID" '%s' "$pid"
+  BENCH_PIDS="$BENCH_PIDS $pid"
+}
+
+stop_servers() {
+  for p in $BENCH_PIDS; do kill "$p" 2>/dev/null || true; done
+  for p in $BENCH_PIDS; do wait "$p" 2>/dev/null || true; done
+  BENCH_PIDS=""
+}
+
+# wrk_rps URL EXTRA_ENV... : one wrk run with bench/event.lua; prints the
+# BENCH line's rps. Fails when any request errored.
+wrk_rps() {
+  local url=$1; shift
+  local out
+  out=$(env "$@" wrk -t"${WRK_THREADS:-1}" -c"${WRK_CONNS:-64}" -d"${WRK_DURATION:-10s}" \
+    -s "$BENCH_DIR/event.lua" "$url" 2>&1) || { echo "$out" >&2; return 1; }
+  local line
+  line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; return 1; }
+  local errs status
+  errs=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$line")
+  status=$(sed -n 's/.* status_errors=\([0-9]*\).*/\1/p' <<<"$line")
+  if [ "$errs" != 0 ] || [ "$status" != 0 ]; then
+    echo "bench: wrk saw errors: $line" >&2; return 1
+  fi
+  sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$line"
+}
+
+# median N...: the median of integers.
+median() {
+  printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'
+}
+
+ensure_wrk() {
+  if ! command -v wrk >/dev/null; then
+    echo "bench: installing wrk (apt-get)" >&2
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null
+  fi
+}
