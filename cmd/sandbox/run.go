@@ -43,11 +43,11 @@ func exitCode(err error, stderr io.Writer) int {
 // options are the raw flag values; every flag is a string (parsed after
 // flag parsing) so that all bad values are reported together.
 type options struct {
-	addr, adminToken, customerToken, seed, seedFile                 string
-	failRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
-	latency, usageLag                                               string
-	version                                                         bool
-	from                                                            map[string]string // flag name -> env var it came from
+	addr, adminToken, customerToken, seed, seedFile                               string
+	failRate, throttleRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
+	latency, usageLag                                                             string
+	version                                                                       bool
+	from                                                                          map[string]string // flag name -> env var it came from
 }
 
 // label names a flag's source in errors: "-fail-rate" or "SANDBOX_FAIL_RATE".
@@ -67,6 +67,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.seed, "seed", "0", "`n` (integer) seeding every fault decision")
 	fs.StringVar(&o.seedFile, "seed-file", "", "JSON `file` with an initial catalog: customers, products, plans, skus, subscriptions")
 	fs.StringVar(&o.failRate, "fail-rate", "0", "`share` of authenticated requests answered 500, 0..1")
+	fs.StringVar(&o.throttleRate, "throttle-rate", "0", "`share` of authenticated requests answered 429 with Retry-After: 0, 0..1")
 	fs.StringVar(&o.resetRate, "reset-rate", "0", "`share` of POST /v1/events whose connection is reset after the event is stored, 0..1")
 	fs.StringVar(&o.dropRate, "drop-rate", "0", "`share` of events acknowledged 202 but never counted, 0..1")
 	fs.StringVar(&o.doubleRate, "double-rate", "0", "`share` of events counted twice, 0..1")
@@ -177,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			fmt.Fprintf(stdout, "admin token (generated; printed only this once, never logged): %s\n", cfg.AdminToken)
 		}
 		cfg.Logger.Info("sandbox started", "url", url, "version", version, "seed", cfg.Seed,
-			"fail_rate", cfg.FailRate, "reset_rate", cfg.ResetRate, "drop_rate", cfg.DropRate, "double_rate", cfg.DoubleRate,
+			"fail_rate", cfg.FailRate, "throttle_rate", cfg.ThrottleRate, "reset_rate", cfg.ResetRate, "drop_rate", cfg.DropRate, "double_rate", cfg.DoubleRate,
 			"rate_limit", cfg.RateLimit, "latency", cfg.Latency.String(), "usage_lag", cfg.UsageLag.String(),
 			"customer_token", cfg.CustomerToken != "", "seed_file", o.seedFile)
 	})
@@ -212,7 +213,7 @@ func (o *options) config() (sandbox.Config, error) {
 		name string
 		raw  string
 		dst  *float64
-	}{{"fail-rate", o.failRate, &cfg.FailRate}, {"reset-rate", o.resetRate, &cfg.ResetRate}, {"drop-rate", o.dropRate, &cfg.DropRate}, {"double-rate", o.doubleRate, &cfg.DoubleRate}} {
+	}{{"fail-rate", o.failRate, &cfg.FailRate}, {"throttle-rate", o.throttleRate, &cfg.ThrottleRate}, {"reset-rate", o.resetRate, &cfg.ResetRate}, {"drop-rate", o.dropRate, &cfg.DropRate}, {"double-rate", o.doubleRate, &cfg.DoubleRate}} {
 		v, err := strconv.ParseFloat(r.raw, 64)
 		if err != nil || !(v >= 0 && v <= 1) {
 			errs = append(errs, fmt.Errorf("%s %q: must be a number from 0 to 1", o.label(r.name), r.raw))

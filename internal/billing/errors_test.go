@@ -120,6 +120,8 @@ func TestRetryPolicy(t *testing.T) {
 		{501, nil, false},
 		{400, nil, false},
 		{409, nil, false},
+		{409, &APIError{Status: 409, Code: "idempotency_key_reused"}, false},
+		{409, &APIError{Status: 409, Code: CodeRequestInProgress}, true},
 		{422, nil, false},
 	}
 	for _, tt := range tests {

@@ -7,15 +7,24 @@ import (
 	"time"
 )
 
+// CodeRequestInProgress is the 409 code of a request whose Idempotency-Key
+// an earlier request still holds [chosen].
+const CodeRequestInProgress = "idempotency_request_in_progress"
+
 // shouldRetry is the retry policy: transport errors (status 0), 429 and
-// 5xx except 501 Not Implemented, which no retry can fix.
+// 5xx except 501 Not Implemented, which no retry can fix; and a 409 for a
+// key still in flight (the same event sent twice at once, as sources with
+// repeated ids do), which resolves into the first answer, replayed.
 func shouldRetry(status int, err error) bool {
-	if status == 0 {
+	switch {
+	case status == 0:
 		var te *TransportError
 		return errors.As(err, &te)
-	}
-	if status == http.StatusTooManyRequests {
+	case status == http.StatusTooManyRequests:
 		return true
+	case status == http.StatusConflict:
+		var apiErr *APIError
+		return errors.As(err, &apiErr) && apiErr.Code == CodeRequestInProgress
 	}
 	return status >= 500 && status != http.StatusNotImplemented
 }

@@ -35,6 +35,11 @@ type Config struct {
 	// FailRate is the share of authenticated requests answered 500 (before
 	// any side effect).
 	FailRate float64
+	// ThrottleRate is the share of authenticated requests answered 429 with
+	// "Retry-After: 0" (retry at once), independently of RateLimit: the
+	// sporadic throttling of a gateway smoothing bursts. Decided before
+	// FailRate and before any side effect.
+	ThrottleRate float64
 	// ResetRate is the share of POST /v1/events requests whose connection is
 	// closed without a response after the event was stored and its
 	// idempotency response recorded.
@@ -134,7 +139,7 @@ func (c Config) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"fail rate", c.FailRate}, {"reset rate", c.ResetRate}, {"drop rate", c.DropRate}, {"double rate", c.DoubleRate}} {
+	}{{"fail rate", c.FailRate}, {"throttle rate", c.ThrottleRate}, {"reset rate", c.ResetRate}, {"drop rate", c.DropRate}, {"double rate", c.DoubleRate}} {
 		if !(r.v >= 0 && r.v <= 1) { // also rejects NaN
 			errs = append(errs, fmt.Errorf("%s %v: must be in [0, 1]", r.name, r.v))
 		}

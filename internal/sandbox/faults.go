@@ -13,6 +13,7 @@ const (
 	saltFail
 	saltReset
 	saltLatency
+	saltThrottle
 	numSalts
 )
 

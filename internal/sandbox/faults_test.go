@@ -40,6 +40,30 @@ func TestFailRate(t *testing.T) {
 	}
 }
 
+func TestThrottleRate(t *testing.T) {
+	const n, rate = 400, 0.2
+	e := start(t, sandbox.Config{ThrottleRate: rate, Seed: 11})
+	throttled := 0
+	for range n {
+		r := e.admin("GET", "/v1/subscriptions", nil)
+		switch code, _, _ := r.err(); {
+		case r.status == 429 && code == "rate_limited":
+			throttled++
+			if ra := r.header.Get("Retry-After"); ra != "0" {
+				t.Fatalf("throttled answer Retry-After = %q, want 0", ra)
+			}
+		case r.status != 200:
+			t.Fatalf("GET /v1/subscriptions = %s, want 200 or 429", r)
+		}
+	}
+	if share := float64(throttled) / n; share < rate-0.07 || share > rate+0.07 {
+		t.Errorf("share of 429s = %.3f over %d requests, want %.2f ± 0.07", share, n, rate)
+	}
+	if got := e.sb.Server.Stats().RateLimited; got != int64(throttled) {
+		t.Errorf("Stats().RateLimited = %d, want %d", got, throttled)
+	}
+}
+
 func TestFailRateHitsEventsBeforeStoring(t *testing.T) {
 	e := start(t, sandbox.Config{Seed: 3, FailRate: 0.5})
 	var f fixture

@@ -196,6 +196,11 @@ func (s *Server) admit(c *call) (response, bool) {
 		}
 	}
 	c.n = s.authSeq.Add(1)
+	if s.cfg.ThrottleRate > 0 && s.dice.byN(saltThrottle, c.n) < s.cfg.ThrottleRate {
+		c.w.Header()["Retry-After"] = []string{"0"}
+		s.stats.rateLimited.Add(1)
+		return s.errorResp(c, http.StatusTooManyRequests, "rate_limited", "", "injected throttling (sandbox throttle rate); retry at once"), false
+	}
 	if s.cfg.FailRate > 0 && s.dice.byN(saltFail, c.n) < s.cfg.FailRate {
 		return s.errorResp(c, http.StatusInternalServerError, "internal_error", "", "injected failure (sandbox fail rate)"), false
 	}
