@@ -2,26 +2,288 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/replay"
+	"github.com/billharness/billharness/internal/source"
 )
 
+type replayOptions struct {
+	common
+	src          sourceFlags
+	rate         cli.Rate
+	concurrency  int
+	checkpoint   string
+	cpName       string
+	restart      bool
+	deadLetter   string
+	dryRun       bool
+	maxAge       cli.Duration
+	allowOld     bool
+	drainTimeout cli.Duration
+	summary      string
+	progress     string
+}
+
 func newReplayCmd(a *app) *cli.Command {
-	var c common
+	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout)}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	c.register(fs)
+	o.register(fs)
+	o.src.register(fs)
+	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "requests per second over all workers: `N/s`, N/m, or 0 for unlimited")
+	cli.Int(fs, &o.concurrency, "concurrency", "RECONCILE_CONCURRENCY", replay.DefaultConcurrency, "`workers` sending at once")
+	cli.String(fs, &o.checkpoint, "checkpoint", "RECONCILE_CHECKPOINT", "",
+		"save progress to this `file`, or to a table of this postgres:// database; an existing checkpoint is resumed")
+	cli.String(fs, &o.cpName, "checkpoint-name", "RECONCILE_CHECKPOINT_NAME", "",
+		"row `name` in a Postgres checkpoint table (default: derived from the source, shard and window)")
+	cli.Bool(fs, &o.restart, "restart", "RECONCILE_RESTART", false, "ignore an existing checkpoint and start from the beginning")
+	cli.String(fs, &o.deadLetter, "dead-letter", "RECONCILE_DEAD_LETTER", "dead-letter.jsonl",
+		"append records that could not be delivered, with their reason and position, to this JSONL `file`")
+	cli.Bool(fs, &o.dryRun, "dry-run", "RECONCILE_DRY_RUN", false, "read and validate everything and report counts; send nothing")
+	cli.Var(fs, &o.maxAge, "max-age", "RECONCILE_MAX_AGE",
+		"dead-letter events older than this `duration` (e.g. 35d: the target's deduplication window) unless -allow-old")
+	cli.Bool(fs, &o.allowOld, "allow-old", "RECONCILE_ALLOW_OLD", false, "send events older than -max-age anyway")
+	cli.Var(fs, &o.drainTimeout, "drain-timeout", "RECONCILE_DRAIN_TIMEOUT", "after SIGTERM/SIGINT, let in-flight requests finish for this `duration`")
+	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
+	cli.String(fs, &o.progress, "progress", "RECONCILE_PROGRESS", "auto",
+		"`mode`: live (a status line on stderr), log (slog lines every few seconds), off, or auto (live on a terminal)")
 	return &cli.Command{
 		Name:    "replay",
-		Summary: "backfill usage events from Parquet or Postgres into POST /v1/events (planned)",
+		Summary: "backfill usage events from Parquet or Postgres into POST /v1/events",
 		Description: `Replay reads usage events from Parquet files or a Postgres table and sends
-each one to POST /v1/events, rate-limited, with the event id as its
-Idempotency-Key, checkpointing its progress so an interrupted replay resumes.
+each one to POST /v1/events with the event id as its Idempotency-Key:
+rate-limited over all workers, retried on 429, 5xx and broken connections,
+and counted once by the API however often it is sent.
 
-Not implemented yet.`,
+Outcomes are counted apart: accepted, duplicate (the API had it already),
+rejected (4xx, with the server's reason), failed (still failing after the
+retries), invalid (the record failed validation) and too old (-max-age).
+Every record not delivered is appended to the -dead-letter file with its
+reason and position; nothing is dropped silently.
+
+With -checkpoint, progress is saved every few seconds and at the end as the
+position below which every record is done (workers finish out of order),
+atomically to a file or to a Postgres table. A run that finds a checkpoint
+resumes after it; events just above it may be sent again, and the API
+deduplicates them. The first SIGTERM or SIGINT stops reading, lets the
+requests in flight finish within -drain-timeout, writes the checkpoint and
+exits 1; a second one exits at once.
+
+Exit codes: 0 every record delivered (or a clean dry run), 1 some records
+were dead-lettered, the run was interrupted, or it failed; 2 usage.`,
+		Examples: []string{
+			"BILLING_TOKEN=bsk_test_… reconcile replay -api-url http://127.0.0.1:8080 -source parquet:testdata/sample/parquet",
+			"reconcile replay -source 'parquet:/data/events/dt=2026-10-*' -rate 1000/s -concurrency 64 -checkpoint replay.ckpt",
+			"reconcile replay -source postgres://reader@db/usage -window 2026-10-01..2026-11-01 -shard 2/8 -checkpoint postgres://ckpt@db/ops",
+			"reconcile replay -source parquet:events.parquet -map id=event_id,timestamp=ts -properties input_tokens,model -dry-run",
+		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			return errNotImplemented
+			if len(args) > 0 {
+				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
+			}
+			return o.run(ctx, a)
 		},
+	}
+}
+
+func (o *replayOptions) validate() (source.Spec, error) {
+	var errs []error
+	spec, err := o.src.spec()
+	errs = append(errs, err)
+	if !o.dryRun {
+		errs = append(errs, o.api.Validate())
+	}
+	if o.concurrency <= 0 {
+		errs = append(errs, cli.Usagef("-concurrency %d: must be at least 1", o.concurrency))
+	}
+	switch o.progress {
+	case "auto", "live", "log", "off":
+	default:
+		errs = append(errs, cli.Usagef("-progress %q: want auto, live, log or off", o.progress))
+	}
+	if o.deadLetter == "" && !o.dryRun {
+		errs = append(errs, cli.Usagef("-dead-letter: a file is required"))
+	}
+	return spec, errors.Join(errs...)
+}
+
+func (o *replayOptions) run(ctx context.Context, a *app) error {
+	spec, err := o.validate()
+	if err != nil {
+		return err
+	}
+	log := o.logger(a)
+	var cfg billing.Config
+	if !o.dryRun {
+		if cfg, err = o.clientConfig(a, false); err != nil {
+			return err
+		}
+	}
+	fp := replay.Fingerprint(spec)
+	store := o.store(fp)
+	var resumed *replay.Checkpoint
+	if store != nil && !o.restart && !o.dryRun {
+		if resumed, err = store.Load(ctx); err != nil {
+			return err
+		}
+		if resumed != nil {
+			if resumed.Fingerprint != fp {
+				return cli.Usagef("checkpoint %s was written for another source, shard or window; pass -restart to start over", store)
+			}
+			spec.After = resumed.Position
+			log.Info("resuming", "checkpoint", store.String(), "after", resumed.Position.String(), "done", resumed.Done)
+		}
+	}
+	src, err := source.Open(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rc := replay.Config{
+		Source: src, Concurrency: o.concurrency, DryRun: o.dryRun,
+		MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld, DrainTimeout: time.Duration(o.drainTimeout),
+		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log,
+	}
+	if !o.dryRun {
+		if o.rate > 0 {
+			cfg.Limiter = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate)/100))
+		}
+		cfg.MaxConns = o.concurrency
+		if rc.Client, err = billing.New(cfg); err != nil {
+			return err
+		}
+		dl, err := replay.OpenDeadLetter(o.deadLetter)
+		if err != nil {
+			return err
+		}
+		defer dl.Close()
+		rc.DeadLetter = dl
+	}
+	rc.Progress = o.progressFunc(a, log)
+	st, runErr := replay.Run(ctx, rc)
+	if err := o.report(a, st); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case st.DeadLettered > 0 && o.dryRun:
+		return fmt.Errorf("%w: %d records would be dead-lettered", cli.ErrDeadLettered, st.DeadLettered)
+	case st.DeadLettered > 0:
+		return fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, o.deadLetter)
+	}
+	return nil
+}
+
+// store is the checkpoint store the flags name, nil without -checkpoint.
+func (o *replayOptions) store(fp string) replay.Store {
+	switch {
+	case o.checkpoint == "":
+		return nil
+	case strings.HasPrefix(o.checkpoint, "postgres://"), strings.HasPrefix(o.checkpoint, "postgresql://"):
+		name := o.cpName
+		if name == "" {
+			name = "replay-" + fp
+		}
+		return replay.PostgresStore{DSN: o.checkpoint, Name: name}
+	}
+	return replay.FileStore{Path: o.checkpoint}
+}
+
+func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progress) {
+	mode := o.progress
+	if mode == "auto" {
+		mode = "log"
+		if cli.IsTerminal(a.stderr) {
+			mode = "live"
+		}
+	}
+	switch mode {
+	case "live":
+		return func(p replay.Progress) {
+			end := "\r"
+			if p.Final {
+				end = "\n"
+			}
+			eta := "?"
+			if p.ETA > 0 {
+				eta = p.ETA.Round(time.Second).String()
+			}
+			fmt.Fprintf(a.stderr, "\x1b[2K%7.0f ev/s  sent %d  accepted %d  duplicate %d  rejected %d  failed %d  invalid %d  ETA %s%s",
+				p.Rate, p.Sent, p.Accepted, p.Duplicate, p.Rejected, p.Failed, p.Invalid, eta, end)
+		}
+	case "log":
+		return func(p replay.Progress) {
+			if p.Final {
+				return // the summary follows
+			}
+			log.Info("replay progress", "rate", int64(p.Rate), "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
+				"rejected", p.Rejected, "failed", p.Failed, "invalid", p.Invalid, "retried", p.Retried,
+				"consumed", p.Consumed, "declared", p.Declared, "eta", p.ETA.Round(time.Second).String())
+		}
+	}
+	return nil
+}
+
+// report prints the summary and writes it as JSON with -summary.
+func (o *replayOptions) report(a *app, st replay.Stats) error {
+	printReplaySummary(a.stdout, st, o.dryRun)
+	if o.summary == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.summary, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
+	el := time.Duration(st.Elapsed)
+	fmt.Fprintf(w, "replay summary (%s)\n", el.Round(time.Millisecond))
+	rows := [][2]any{
+		{"source rows declared", st.Source.Declared},
+		{"skipped: window / shard / before checkpoint", fmt.Sprintf("%d / %d / %d", st.Source.SkippedWindow, st.Source.SkippedShard, st.Source.SkippedResume)},
+		{"records read", st.Read},
+		{"invalid (dead-lettered)", st.Invalid},
+		{"too old (dead-lettered)", st.TooOld},
+	}
+	if dryRun {
+		rows = append(rows, [2]any{"valid, would be sent", st.Valid - st.TooOld})
+	} else {
+		rows = append(rows,
+			[2]any{"accepted", st.Accepted},
+			[2]any{"duplicate (already counted)", st.Duplicate},
+			[2]any{"rejected (dead-lettered)", st.Rejected},
+			[2]any{"failed after retries (dead-lettered)", st.Failed},
+			[2]any{"delivered after a retry", st.Retried})
+		if st.Abandoned > 0 {
+			rows = append(rows, [2]any{"left for the resumed run", st.Abandoned})
+		}
+		if el > 0 {
+			rows = append(rows, [2]any{"events/s", fmt.Sprintf("%.0f", float64(st.Accepted+st.Duplicate+st.Rejected+st.Failed)/el.Seconds())})
+		}
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-45s %v\n", r[0], r[1])
+	}
+	if st.Checkpoint != nil {
+		fmt.Fprintf(w, "  %-45s %s\n", "checkpoint", st.Checkpoint.Position.String())
 	}
 }

@@ -11,15 +11,15 @@ import (
 // collectors. Define the level flag with TextVar and a slog.Level.
 func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
-	if isTerminal(w) {
+	if IsTerminal(w) {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// isTerminal reports whether w is a character device, as a terminal is.
+// IsTerminal reports whether w is a character device, as a terminal is.
 // (/dev/null is one too; text or JSON makes no difference there.)
-func isTerminal(w io.Writer) bool {
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

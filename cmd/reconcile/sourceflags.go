@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// sourceFlags are the flags that say which events to read: shared by the
+// subcommands that read a source, so they all select the same events.
+type sourceFlags struct {
+	source     string
+	columns    source.ColumnMap
+	properties string
+	table      string
+	query      string
+	batch      int
+	window     cli.Window
+	shard      cli.Shard
+}
+
+func (s *sourceFlags) register(fs *flag.FlagSet) {
+	cli.String(fs, &s.source, "source", "RECONCILE_SOURCE", "",
+		"events to read: `parquet:PATH` (file, glob or directory, hive partitions included) or postgres://user@host/db")
+	cli.Var(fs, &s.columns, "map", "RECONCILE_MAP", "column names that differ from ours, e.g. `id=event_id,timestamp=ts`")
+	cli.String(fs, &s.properties, "properties", "RECONCILE_PROPERTIES", "",
+		"build properties from these typed `columns` (comma-separated) instead of a JSON or MAP properties column")
+	cli.String(fs, &s.table, "table", "RECONCILE_TABLE", "", "Postgres `table` (default usage_events)")
+	cli.String(fs, &s.query, "query", "RECONCILE_QUERY", "", "Postgres `SELECT` returning id, event_type, customer_id, subscription_id, timestamp, properties (jsonb)")
+	cli.Int(fs, &s.batch, "batch-size", "RECONCILE_BATCH_SIZE", 0, "Postgres keyset page `size` (default 10000)")
+	cli.Var(fs, &s.window, "window", "RECONCILE_WINDOW", "only events with timestamps in `FROM..TO` (dates or RFC 3339; TO excluded)")
+	cli.Var(fs, &s.shard, "shard", "RECONCILE_SHARD", "only shard `i/N`: subscriptions (customers without one) whose FNV-1a hash mod N is i")
+}
+
+// spec turns the flags into a source spec, reporting every problem at once.
+func (s *sourceFlags) spec() (source.Spec, error) {
+	if s.source == "" {
+		return source.Spec{}, cli.Usagef("no source: set -source or RECONCILE_SOURCE")
+	}
+	spec, err := source.ParseSpec(s.source)
+	if err != nil {
+		return source.Spec{}, cli.Usagef("-source: %v", err)
+	}
+	var errs []error
+	spec.Columns = s.columns
+	if s.properties != "" {
+		if spec.Properties, err = source.ParseList(s.properties); err != nil {
+			errs = append(errs, fmt.Errorf("-properties: %w", err))
+		}
+	}
+	spec.Table, spec.Query, spec.BatchSize = s.table, s.query, s.batch
+	spec.Window = source.Window{From: s.window.From, To: s.window.To}
+	if s.shard.Count > 0 {
+		spec.Shard = source.Shard{Index: s.shard.Index, Count: s.shard.Count}
+	}
+	if err := spec.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return source.Spec{}, cli.Usagef("%v", err)
+	}
+	return spec, nil
+}

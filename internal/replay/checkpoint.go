@@ -1,0 +1,116 @@
+package replay
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/billharness/billharness/internal/source"
+)
+
+// Checkpoint is the saved progress of a replay: every record at or before
+// Position was delivered, dead-lettered or deliberately skipped.
+type Checkpoint struct {
+	// Fingerprint identifies the source, shard and window the position
+	// belongs to; resuming with another one would skip the wrong records.
+	Fingerprint string          `json:"fingerprint"`
+	Position    source.Position `json:"position"`
+	// Done is how many records this checkpoint covers, over all runs.
+	Done      uint64    `json:"done"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Store saves and loads checkpoints. Load returns nil, nil when there is
+// none yet.
+type Store interface {
+	Load(ctx context.Context) (*Checkpoint, error)
+	Save(ctx context.Context, cp Checkpoint) error
+	// String names the store for messages, without secrets.
+	String() string
+}
+
+// Fingerprint identifies what a checkpoint's position means: the source
+// kind and location, the column mapping, the shard and the window. A DSN's
+// credentials are left out, so rotating a password keeps the checkpoint.
+func Fingerprint(spec source.Spec) string {
+	loc := spec.Path
+	if spec.Kind == source.KindPostgres {
+		loc = redactDSN(spec.DSN) + " " + spec.Table + " " + spec.Query
+	}
+	cols := make([]string, 0, len(spec.Columns))
+	for k, v := range spec.Columns {
+		cols = append(cols, k+"="+v)
+	}
+	slices.Sort(cols)
+	h := sha256.Sum256([]byte(strings.Join([]string{
+		spec.Kind, loc, strings.Join(cols, ","), strings.Join(spec.Properties, ","),
+		spec.Shard.String(), spec.Window.String(),
+	}, "\x00")))
+	return hex.EncodeToString(h[:12])
+}
+
+// FileStore keeps the checkpoint in a JSON file, replaced atomically.
+type FileStore struct {
+	Path string
+}
+
+func (s FileStore) String() string { return s.Path }
+
+// Load reads the checkpoint file; a missing file is no checkpoint.
+func (s FileStore) Load(context.Context) (*Checkpoint, error) {
+	b, err := os.ReadFile(s.Path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	var cp Checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", s.Path, err)
+	}
+	return &cp, nil
+}
+
+// Save writes the checkpoint to a temporary file in the same directory,
+// fsyncs it, renames it over the old one and fsyncs the directory: after a
+// crash the file holds either the old or the new checkpoint, never a torn
+// one.
+func (s FileStore) Save(_ context.Context, cp Checkpoint) error {
+	b, err := json.MarshalIndent(cp, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	dir := filepath.Dir(s.Path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.Path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write checkpoint %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync checkpoint %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close checkpoint %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), s.Path); err != nil {
+		return fmt.Errorf("replace checkpoint: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: not every filesystem can sync a directory
+		d.Close()
+	}
+	return nil
+}

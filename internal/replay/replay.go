@@ -1,0 +1,477 @@
+// Package replay sends every event of a source to the billing API's
+// POST /v1/events, exactly once in effect, and can be stopped at any moment
+// and resumed.
+//
+// The pipeline is: source → validate → age guard → bounded workers → the
+// shared billing client (rate limiter, retries, event id as Idempotency-Key).
+// Workers finish out of order, so progress is a low watermark: the
+// checkpoint names the last record of the longest finished prefix, and a
+// resumed run starts right after it. Records above the watermark may be
+// sent again on resume; the API deduplicates them by id, so totals stay
+// exact. Nothing is dropped silently: a record that is invalid, too old,
+// rejected or that kept failing goes to the dead-letter file with its
+// reason and position before the checkpoint may pass it.
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultConcurrency     = 32
+	DefaultCheckpointEvery = 5 * time.Second
+	DefaultProgressEvery   = 2 * time.Second
+	DefaultDrainTimeout    = 30 * time.Second
+	// DefaultWindow bounds how far reading may run ahead of the watermark.
+	DefaultWindow = 65536
+)
+
+// ErrInterrupted is returned when the context ended the run: reading
+// stopped, in-flight requests were drained and the checkpoint written.
+var ErrInterrupted = errors.New("replay interrupted")
+
+// Config configures Run. Zero values mean the documented defaults.
+type Config struct {
+	// Source is the opened reader, already positioned after the checkpoint.
+	Source source.Reader
+	// Client sends the events. Unused (may be nil) with DryRun.
+	Client *billing.Client
+	// Concurrency is the number of workers. Default DefaultConcurrency.
+	Concurrency int
+	// MaxAge, when set, dead-letters events older than Now-MaxAge unless
+	// AllowOld: past the target's deduplication window a replayed event
+	// could be counted twice.
+	MaxAge   time.Duration
+	AllowOld bool
+	// DryRun reads and validates everything and counts, sending nothing and
+	// writing neither dead letters nor checkpoints.
+	DryRun bool
+	// DeadLetter receives every record not delivered. Required unless DryRun.
+	DeadLetter *DeadLetter
+	// Checkpoint, when set, receives the watermark every CheckpointEvery
+	// and at the end. Resume is the caller's: it opens Source after the
+	// loaded position and passes that checkpoint as Resumed.
+	Checkpoint      Store
+	Fingerprint     string
+	Resumed         *Checkpoint
+	CheckpointEvery time.Duration
+	// Progress, when set, is called every ProgressEvery and once at the end.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+	// DrainTimeout bounds how long in-flight requests may finish after the
+	// context ends. Default DefaultDrainTimeout.
+	DrainTimeout time.Duration
+	// Window bounds the records between the watermark and the reader.
+	Window int
+	// Now is the clock for the age guard. Default time.Now.
+	Now func() time.Time
+	// Logger receives warnings. Default: discard.
+	Logger *slog.Logger
+}
+
+// Stats counts what a run did. Every record the source yielded ends in
+// exactly one of Accepted, Duplicate, Rejected, Failed, Invalid, TooOld, or
+// (only when interrupted) Abandoned.
+type Stats struct {
+	// Read counts records the source yielded, valid or not.
+	Read int64 `json:"read"`
+	// Accepted counts events the API counted for the first time.
+	Accepted int64 `json:"accepted"`
+	// Duplicate counts events the API already had: answered as duplicates,
+	// or replayed from its idempotency cache on the first attempt.
+	Duplicate int64 `json:"duplicate"`
+	// Rejected counts events refused with a 4xx (dead-lettered).
+	Rejected int64 `json:"rejected"`
+	// Failed counts events that still failed after every retry
+	// (dead-lettered).
+	Failed int64 `json:"failed"`
+	// Invalid counts records that failed validation (dead-lettered).
+	Invalid int64 `json:"invalid"`
+	// TooOld counts events refused by the MaxAge guard (dead-lettered).
+	TooOld int64 `json:"too_old"`
+	// Abandoned counts records read but not finished when an interruption
+	// ended the drain; a resumed run reads them again.
+	Abandoned int64 `json:"abandoned,omitempty"`
+	// Retried counts delivered events that needed more than one attempt.
+	Retried int64 `json:"retried"`
+	// DeadLettered is Rejected + Failed + Invalid + TooOld.
+	DeadLettered int64 `json:"dead_lettered"`
+	// Valid counts events that passed validation (DryRun counts these).
+	Valid int64 `json:"valid"`
+	// Source is the reader's own accounting (declared rows, skips).
+	Source source.Stats `json:"source"`
+	// Checkpoint is the last watermark written, if any.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+	Elapsed    Duration    `json:"elapsed"`
+}
+
+// Duration marshals as a Go duration string.
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Progress is a snapshot for live display.
+type Progress struct {
+	Stats
+	// Sent is how many events got a final answer from the API.
+	Sent int64
+	// Rate is events finished per second over the last interval.
+	Rate float64
+	// Consumed and Declared are source rows done and in total: ETA's basis.
+	Consumed, Declared int64
+	ETA                time.Duration // 0 when unknown
+	Final              bool
+}
+
+// counters are updated by workers and read by progress.
+type counters struct {
+	read, accepted, duplicate, rejected, failed, invalid, tooOld, retried, valid atomic.Int64
+}
+
+func (c *counters) stats() Stats {
+	s := Stats{
+		Read: c.read.Load(), Accepted: c.accepted.Load(), Duplicate: c.duplicate.Load(),
+		Rejected: c.rejected.Load(), Failed: c.failed.Load(), Invalid: c.invalid.Load(),
+		TooOld: c.tooOld.Load(), Retried: c.retried.Load(), Valid: c.valid.Load(),
+	}
+	s.DeadLettered = s.Rejected + s.Failed + s.Invalid + s.TooOld
+	return s
+}
+
+// item is one record on its way to a worker.
+type item struct {
+	seq uint64
+	rec source.Record
+}
+
+// run is the state of one Run.
+type run struct {
+	cfg      Config
+	c        counters
+	wm       *watermark
+	consumed atomic.Int64 // source rows consumed, for the ETA
+	declared atomic.Int64
+	cpMu     sync.Mutex // serializes checkpoint writes
+	lastCP   *Checkpoint
+}
+
+// Run replays cfg.Source until it ends, ctx ends, or a fatal error (the
+// source breaks, the API refuses the token) stops it. It returns
+// ErrInterrupted when ctx ended first.
+func Run(ctx context.Context, cfg Config) (Stats, error) {
+	if err := cfg.defaults(); err != nil {
+		return Stats{}, err
+	}
+	start := time.Now()
+	r := &run{cfg: cfg, wm: newWatermark(cfg.Window), lastCP: cfg.Resumed}
+	st0 := cfg.Source.Stats()
+	r.declared.Store(st0.Declared)
+
+	// sendCtx outlives ctx by the drain timeout: after an interruption the
+	// requests in flight may finish, so their records count as done.
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
+	stopDrain := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(cfg.DrainTimeout, cancelSend)
+		context.AfterFunc(sendCtx, func() { t.Stop() })
+	})
+	defer stopDrain()
+
+	// fatalCtx stops everything on a fatal error, in either stage.
+	g, gctx := errgroup.WithContext(sendCtx)
+	readCtx, cancelRead := context.WithCancel(gctx)
+	defer cancelRead()
+	stopRead := context.AfterFunc(ctx, cancelRead)
+	defer stopRead()
+
+	items := make(chan item, cfg.Concurrency*2)
+	var srcStats source.Stats
+	g.Go(func() error {
+		defer close(items)
+		var err error
+		srcStats, err = r.read(readCtx, items)
+		return err
+	})
+	for range cfg.Concurrency {
+		g.Go(func() error { return r.work(readCtx, gctx, items) })
+	}
+
+	done := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(1)
+	go func() { defer bg.Done(); r.background(done, start) }()
+	err := g.Wait()
+	close(done)
+	bg.Wait()
+
+	if cerr := r.checkpoint(context.WithoutCancel(ctx)); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	st := r.c.stats()
+	st.Source = srcStats
+	st.Elapsed = Duration(time.Since(start))
+	st.Checkpoint = r.lastCP
+	if !cfg.DryRun {
+		st.Abandoned = st.Valid - st.Accepted - st.Duplicate - st.Rejected - st.Failed - st.TooOld
+	}
+	if cfg.Progress != nil {
+		cfg.Progress(r.progress(st, 0, true))
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ErrInterrupted
+	}
+	return st, err
+}
+
+func (cfg *Config) defaults() error {
+	if cfg.Source == nil {
+		return errors.New("replay: no source")
+	}
+	if !cfg.DryRun && (cfg.Client == nil || cfg.DeadLetter == nil) {
+		return errors.New("replay: a client and a dead-letter file are required unless dry-run")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = DefaultProgressEvery
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Window < cfg.Concurrency*4 {
+		cfg.Window = cfg.Concurrency * 4
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// read pulls records, settles the ones that never reach the API (invalid,
+// too old, dry run) and hands the others to the workers in order.
+func (r *run) read(ctx context.Context, out chan<- item) (source.Stats, error) {
+	src := r.cfg.Source
+	var seq uint64
+	var cutoff time.Time
+	if r.cfg.MaxAge > 0 && !r.cfg.AllowOld {
+		cutoff = r.cfg.Now().Add(-r.cfg.MaxAge)
+	}
+	for {
+		if ctx.Err() != nil {
+			return src.Stats(), nil
+		}
+		rec, err := src.Next(ctx)
+		st := src.Stats()
+		r.consumed.Store(st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume)
+		var recErr *source.RecordError
+		switch {
+		case errors.Is(err, io.EOF):
+			return st, nil
+		case errors.As(err, &recErr):
+			rec = source.Record{Pos: recErr.Pos}
+		case err != nil:
+			if ctx.Err() != nil {
+				return st, nil
+			}
+			return st, fmt.Errorf("read source: %w", err)
+		}
+		r.c.read.Add(1)
+		if err := r.wm.acquire(ctx, seq, rec.Pos); err != nil {
+			return st, nil
+		}
+		switch {
+		case recErr != nil:
+			r.c.invalid.Add(1)
+			r.settle(seq, Letter{Kind: KindInvalid, Reason: recErr.Error(), Field: recErr.Field, Position: recErr.Pos, Raw: recErr.Raw})
+		case !cutoff.IsZero() && rec.Event.Timestamp.Before(cutoff):
+			r.c.valid.Add(1)
+			r.c.tooOld.Add(1)
+			r.settle(seq, Letter{Kind: KindTooOld, Position: rec.Pos, Event: &rec.Event, Field: source.FieldTimestamp,
+				Reason: fmt.Sprintf("timestamp %s is older than -max-age %s: past the target's deduplication window a replay can count it twice; pass -allow-old to send it anyway",
+					rec.Event.Timestamp.Format(time.RFC3339), r.cfg.MaxAge)})
+		case r.cfg.DryRun:
+			r.c.valid.Add(1)
+			r.wm.finish(seq)
+		default:
+			r.c.valid.Add(1)
+			select {
+			case out <- item{seq: seq, rec: rec}:
+			case <-ctx.Done():
+				return st, nil
+			}
+		}
+		seq++
+	}
+}
+
+// settle dead-letters a record that never reaches the API and marks it done.
+func (r *run) settle(seq uint64, l Letter) {
+	if !r.cfg.DryRun {
+		l.Time = r.cfg.Now().UTC()
+		if err := r.cfg.DeadLetter.Write(l); err != nil {
+			// Not marking it done keeps the checkpoint before it: a resumed
+			// run meets the record again.
+			r.cfg.Logger.Error("dead letter not written", "err", err)
+			return
+		}
+	}
+	r.wm.finish(seq)
+}
+
+// work sends items until the channel closes or reading stopped. It returns
+// an error only for a fatal answer, which stops the whole run.
+func (r *run) work(readCtx, sendCtx context.Context, in <-chan item) error {
+	for it := range in {
+		if readCtx.Err() != nil {
+			continue // interrupted: leave queued records for the resumed run
+		}
+		if err := r.send(sendCtx, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send delivers one event and settles it by its outcome.
+func (r *run) send(ctx context.Context, it item) error {
+	ev := it.rec.Event
+	res, err := r.cfg.Client.SendEvent(ctx, billing.Event(ev))
+	if err == nil {
+		if res.Attempts > 1 {
+			r.c.retried.Add(1)
+		}
+		// A replayed answer on the first attempt means an earlier run (or
+		// an earlier copy of the id in this source) already sent it.
+		if res.Duplicate || (res.Replayed && res.Attempts == 1) {
+			r.c.duplicate.Add(1)
+		} else {
+			r.c.accepted.Add(1)
+		}
+		r.wm.finish(it.seq)
+		return nil
+	}
+	if ctx.Err() != nil {
+		return nil // drain deadline: not done, the resumed run resends it
+	}
+	var apiErr *billing.APIError
+	switch {
+	case errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden):
+		return fmt.Errorf("the API refused the token: %w", err)
+	case billing.IsRetryable(err):
+		r.c.failed.Add(1)
+		r.settleSent(it, apiLetter(KindFailed, it.rec, err))
+	default:
+		r.c.rejected.Add(1)
+		r.settleSent(it, apiLetter(KindRejected, it.rec, err))
+	}
+	return nil
+}
+
+func (r *run) settleSent(it item, l Letter) {
+	l.Time = r.cfg.Now().UTC()
+	if err := r.cfg.DeadLetter.Write(l); err != nil {
+		r.cfg.Logger.Error("dead letter not written", "err", err)
+		return
+	}
+	r.wm.finish(it.seq)
+}
+
+// background writes checkpoints and progress until done closes.
+func (r *run) background(done <-chan struct{}, start time.Time) {
+	cp := time.NewTicker(r.cfg.CheckpointEvery)
+	defer cp.Stop()
+	pr := time.NewTicker(r.cfg.ProgressEvery)
+	defer pr.Stop()
+	last, lastAt := int64(0), start
+	for {
+		select {
+		case <-done:
+			return
+		case <-cp.C:
+			if err := r.checkpoint(context.Background()); err != nil {
+				r.cfg.Logger.Error("checkpoint not written", "store", r.cfg.Checkpoint.String(), "err", err)
+			}
+		case now := <-pr.C:
+			if r.cfg.Progress == nil {
+				continue
+			}
+			st := r.c.stats()
+			st.Elapsed = Duration(now.Sub(start))
+			fin := finished(st)
+			rate := float64(fin-last) / now.Sub(lastAt).Seconds()
+			last, lastAt = fin, now
+			r.cfg.Progress(r.progress(st, rate, false))
+		}
+	}
+}
+
+func finished(st Stats) int64 {
+	return st.Accepted + st.Duplicate + st.Rejected + st.Failed + st.Invalid + st.TooOld
+}
+
+func (r *run) progress(st Stats, rate float64, final bool) Progress {
+	p := Progress{Stats: st, Sent: st.Accepted + st.Duplicate + st.Rejected + st.Failed, Rate: rate, Final: final,
+		Consumed: r.consumed.Load(), Declared: r.declared.Load()}
+	if final && st.Elapsed > 0 {
+		p.Rate = float64(finished(st)) / time.Duration(st.Elapsed).Seconds()
+	}
+	if rate > 0 && p.Declared > p.Consumed {
+		p.ETA = time.Duration(float64(p.Declared-p.Consumed) / rate * float64(time.Second))
+	}
+	return p
+}
+
+// checkpoint saves the watermark, after making every dead letter below it
+// durable.
+func (r *run) checkpoint(ctx context.Context) error {
+	if r.cfg.Checkpoint == nil || r.cfg.DryRun {
+		return nil
+	}
+	r.cpMu.Lock()
+	defer r.cpMu.Unlock()
+	pos, count := r.wm.position()
+	if pos.IsZero() {
+		return nil
+	}
+	if err := r.cfg.DeadLetter.Sync(); err != nil {
+		return err
+	}
+	var base uint64
+	if r.cfg.Resumed != nil {
+		base = r.cfg.Resumed.Done
+	}
+	cp := Checkpoint{Fingerprint: r.cfg.Fingerprint, Position: pos, Done: base + count, UpdatedAt: r.cfg.Now().UTC()}
+	if r.lastCP != nil && r.lastCP.Position.Compare(cp.Position) == 0 {
+		return nil
+	}
+	if err := r.cfg.Checkpoint.Save(ctx, cp); err != nil {
+		return err
+	}
+	r.lastCP = &cp
+	return nil
+}
