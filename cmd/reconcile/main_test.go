@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 		{
 			name:       "subcommand help",
 			args:       []string{"replay", "-h"},
-			wantStdout: []string{"Usage:\n  reconcile replay [flags]", "-api-url URL", "env BILLING_API_URL", "env BILLING_TOKEN_FILE", "env RECONCILE_LOG_LEVEL", "Not implemented yet."},
+			wantStdout: []string{"Usage:\n  reconcile replay [flags]", "-api-url URL", "env BILLING_API_URL", "env BILLING_TOKEN_FILE", "env RECONCILE_LOG_LEVEL", "env RECONCILE_RATE", "Examples:\n  BILLING_TOKEN=bsk_test_… reconcile replay"},
 		},
 		{name: "version", args: []string{"-version"}, wantStdout: []string{"reconcile dev\n"}},
 		{name: "missing command", wantCode: 2, wantStderr: []string{"reconcile: missing command", "reconcile -h"}},
