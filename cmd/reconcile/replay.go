@@ -27,6 +27,7 @@ type replayOptions struct {
 	concurrency  int
 	checkpoint   string
 	cpName       string
+	cpEvery      cli.Duration
 	restart      bool
 	deadLetter   string
 	dryRun       bool
@@ -38,7 +39,7 @@ type replayOptions struct {
 }
 
 func newReplayCmd(a *app) *cli.Command {
-	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout)}
+	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout), cpEvery: cli.Duration(replay.DefaultCheckpointEvery)}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	o.register(fs)
 	o.src.register(fs)
@@ -48,6 +49,7 @@ func newReplayCmd(a *app) *cli.Command {
 		"save progress to this `file`, or to a table of this postgres:// database; an existing checkpoint is resumed")
 	cli.String(fs, &o.cpName, "checkpoint-name", "RECONCILE_CHECKPOINT_NAME", "",
 		"row `name` in a Postgres checkpoint table (default: derived from the source, shard and window)")
+	cli.Var(fs, &o.cpEvery, "checkpoint-every", "RECONCILE_CHECKPOINT_EVERY", "save the checkpoint this often (`duration`), and at the end")
 	cli.Bool(fs, &o.restart, "restart", "RECONCILE_RESTART", false, "ignore an existing checkpoint and start from the beginning")
 	cli.String(fs, &o.deadLetter, "dead-letter", "RECONCILE_DEAD_LETTER", "dead-letter.jsonl",
 		"append records that could not be delivered, with their reason and position, to this JSONL `file`")
@@ -155,7 +157,7 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 	rc := replay.Config{
 		Source: src, Concurrency: o.concurrency, DryRun: o.dryRun,
 		MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld, DrainTimeout: time.Duration(o.drainTimeout),
-		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log,
+		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log, CheckpointEvery: time.Duration(o.cpEvery),
 	}
 	if !o.dryRun {
 		if o.rate > 0 {
@@ -273,6 +275,9 @@ func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
 			[2]any{"rejected (dead-lettered)", st.Rejected},
 			[2]any{"failed after retries (dead-lettered)", st.Failed},
 			[2]any{"delivered after a retry", st.Retried})
+		if st.Ambiguous > 0 {
+			rows = append(rows, [2]any{"of which after an unanswered attempt", st.Ambiguous})
+		}
 		if st.Abandoned > 0 {
 			rows = append(rows, [2]any{"left for the resumed run", st.Abandoned})
 		}

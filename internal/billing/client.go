@@ -220,6 +220,9 @@ type outcome struct {
 	status   int  // final HTTP status, 0 when no response arrived
 	attempts int  // attempts made, 1 when the first succeeded
 	replayed bool // the final answer came from the server's idempotency cache
+	// uncertain: an earlier attempt may have been processed by the server
+	// (it got no answer, or a 5xx), so a replayed final answer may be its own.
+	uncertain bool
 }
 
 // do runs r with retries and decodes a 2xx JSON body into out (when non-nil).
@@ -229,15 +232,17 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
+	uncertain := false
 	for attempt := 1; ; attempt++ {
 		if err := c.waitTurn(ctx); err != nil {
-			return outcome{attempts: attempt - 1}, err
+			return outcome{attempts: attempt - 1, uncertain: uncertain}, err
 		}
 		info, err := c.attempt(ctx, r, u, attempt, out)
-		res := outcome{status: info.Status, attempts: attempt, replayed: info.Replayed}
+		res := outcome{status: info.Status, attempts: attempt, replayed: info.Replayed, uncertain: uncertain}
 		if err == nil {
 			return res, nil
 		}
+		uncertain = uncertain || info.Status == 0 || info.Status >= 500
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
@@ -266,6 +271,10 @@ func (c *Client) attempt(ctx context.Context, r request, u string, n int, out an
 	if err != nil {
 		return info, fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
 	}
+	// net/http re-sends a request with an Idempotency-Key on its own when a
+	// reused connection breaks; without GetBody it cannot, so every attempt
+	// is this client's, counted and reported to the observer.
+	req.GetBody = nil
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
 	if c.auth != "" {

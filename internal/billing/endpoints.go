@@ -53,7 +53,7 @@ func (c *Client) SendEvent(ctx context.Context, ev Event) (*EventResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	res.Replayed, res.Attempts = out.replayed, out.attempts
+	res.Replayed, res.Attempts, res.Uncertain = out.replayed, out.attempts, out.uncertain
 	return &res, nil
 }
 

@@ -24,9 +24,13 @@ type EventResult struct {
 	Duplicate bool   `json:"duplicate,omitempty"`
 	// Replayed reports that the answer came from the server's idempotency
 	// cache (X-Idempotency-Replayed): the event had been sent before with
-	// the same key. On the first attempt that means an earlier run or call
-	// sent it; after a retry, usually this call's own lost first attempt.
+	// the same key.
 	Replayed bool `json:"-"`
+	// Uncertain reports that an earlier attempt of this call got no answer
+	// or a 5xx, so the server may have processed it: a Replayed answer is
+	// then most likely that attempt's. Without it, a Replayed answer means
+	// another call (an earlier run, a repeated id) sent the event first.
+	Uncertain bool `json:"-"`
 	// Attempts is how many attempts the send took.
 	Attempts int `json:"-"`
 }

@@ -108,6 +108,12 @@ type Stats struct {
 	Abandoned int64 `json:"abandoned,omitempty"`
 	// Retried counts delivered events that needed more than one attempt.
 	Retried int64 `json:"retried"`
+	// Ambiguous counts accepted events whose answer was replayed after an
+	// attempt of theirs went unanswered: most likely their own, but when
+	// the source repeats the id it may be the other copy's. Totals are exact
+	// either way (the API counts an id once); only the split between
+	// Accepted and Duplicate is uncertain, by at most this many.
+	Ambiguous int64 `json:"ambiguous,omitempty"`
 	// DeadLettered is Rejected + Failed + Invalid + TooOld.
 	DeadLettered int64 `json:"dead_lettered"`
 	// Valid counts events that passed validation (DryRun counts these).
@@ -140,14 +146,14 @@ type Progress struct {
 
 // counters are updated by workers and read by progress.
 type counters struct {
-	read, accepted, duplicate, rejected, failed, invalid, tooOld, retried, valid atomic.Int64
+	read, accepted, duplicate, rejected, failed, invalid, tooOld, retried, ambiguous, valid atomic.Int64
 }
 
 func (c *counters) stats() Stats {
 	s := Stats{
 		Read: c.read.Load(), Accepted: c.accepted.Load(), Duplicate: c.duplicate.Load(),
 		Rejected: c.rejected.Load(), Failed: c.failed.Load(), Invalid: c.invalid.Load(),
-		TooOld: c.tooOld.Load(), Retried: c.retried.Load(), Valid: c.valid.Load(),
+		TooOld: c.tooOld.Load(), Retried: c.retried.Load(), Ambiguous: c.ambiguous.Load(), Valid: c.valid.Load(),
 	}
 	s.DeadLettered = s.Rejected + s.Failed + s.Invalid + s.TooOld
 	return s
@@ -365,12 +371,15 @@ func (r *run) send(ctx context.Context, it item) error {
 		if res.Attempts > 1 {
 			r.c.retried.Add(1)
 		}
-		// A replayed answer on the first attempt means an earlier run (or
-		// an earlier copy of the id in this source) already sent it.
-		if res.Duplicate || (res.Replayed && res.Attempts == 1) {
+		// A replayed answer that no attempt of ours can explain means an
+		// earlier run, or an earlier copy of the id in this source, sent it.
+		if res.Duplicate || (res.Replayed && !res.Uncertain) {
 			r.c.duplicate.Add(1)
 		} else {
 			r.c.accepted.Add(1)
+			if res.Replayed {
+				r.c.ambiguous.Add(1)
+			}
 		}
 		r.wm.finish(it.seq)
 		return nil
