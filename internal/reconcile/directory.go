@@ -1,0 +1,98 @@
+package reconcile
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// listPage is the page size used to list subscriptions (the sandbox's
+// maximum).
+const listPage = 1000
+
+// directory is the API's subscriptions, as GET /v1/subscriptions lists
+// them: which exist, whose they are, and which one takes a customer's
+// events that name no subscription.
+type directory struct {
+	subs  map[string]*billing.Subscription
+	first map[string]string // customer id -> its first subscription's id
+	order []string          // subscription ids in id order
+}
+
+// listDirectory pages through GET /v1/subscriptions.
+func listDirectory(ctx context.Context, c *billing.Client) (*directory, error) {
+	var all []billing.Subscription
+	after := ""
+	for {
+		p, err := c.ListSubscriptions(ctx, listPage, after)
+		if err != nil {
+			return nil, fmt.Errorf("list subscriptions: %w", err)
+		}
+		all = append(all, p.Data...)
+		if !p.HasMore || len(p.Data) == 0 {
+			break
+		}
+		after = p.Data[len(p.Data)-1].ID
+	}
+	return newDirectory(all), nil
+}
+
+// newDirectory indexes subs.
+//
+// Attribution rule [chosen]: an event without subscription_id counts
+// toward its customer's first subscription by creation order. The API
+// lists created_at, which can tie (subscriptions created in the same
+// second); ties are broken by id, the order UUIDv7 ids are minted in.
+func newDirectory(subs []billing.Subscription) *directory {
+	d := &directory{subs: make(map[string]*billing.Subscription, len(subs)), first: map[string]string{}}
+	for i := range subs {
+		s := &subs[i]
+		if _, dup := d.subs[s.ID]; dup {
+			continue
+		}
+		d.subs[s.ID] = s
+		d.order = append(d.order, s.ID)
+		if f, ok := d.first[s.CustomerID]; !ok || earlier(s, d.subs[f]) {
+			d.first[s.CustomerID] = s.ID
+		}
+	}
+	slices.Sort(d.order)
+	return d
+}
+
+func earlier(a, b *billing.Subscription) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c < 0
+	}
+	return cmp.Less(a.ID, b.ID)
+}
+
+// Why an event counts toward no subscription.
+const (
+	attributed   = iota
+	unattributed // no subscription_id, and its customer has no subscription in the API
+	foreign      // its subscription belongs to another customer: the API refuses it
+)
+
+// attribute returns the subscription id ev counts toward. An id the API
+// does not list is returned as is: its usage is "missing" from the API.
+func (d *directory) attribute(ev *source.Event) (string, int) {
+	if ev.SubscriptionID == "" {
+		id, ok := d.first[ev.CustomerID]
+		if !ok {
+			return "", unattributed
+		}
+		return id, attributed
+	}
+	if s, ok := d.subs[ev.SubscriptionID]; ok {
+		if s.CustomerID != ev.CustomerID {
+			return "", foreign
+		}
+		return s.ID, attributed // the directory's copy of the string, not the reader's
+	}
+	return ev.SubscriptionID, attributed
+}

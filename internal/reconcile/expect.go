@@ -1,0 +1,252 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// maxSamples is how many event ids a pair keeps to show in reports.
+const maxSamples = 3
+
+// Rows accounts for every row of the source. Once the scan is complete,
+//
+//	Declared == Events + Invalid + OutsideWindow
+//	Events   == Counted + Duplicates + Unattributed + Foreign + OtherShards + Unmetered
+type Rows struct {
+	// Declared is what the source declares: the Parquet footers' row
+	// counts, or COUNT(*) in PostgreSQL.
+	Declared int64 `json:"declared"`
+	// Read is the rows the reader went through, valid or not, in the
+	// window or not. A complete scan reads every declared row.
+	Read int64 `json:"read"`
+	// Events counts valid events in the window.
+	Events int64 `json:"events"`
+	// Invalid counts rows that failed validation (no id, bad timestamp…);
+	// the API would refuse them too.
+	Invalid int64 `json:"invalid"`
+	// OutsideWindow counts rows with timestamps outside the window.
+	OutsideWindow int64 `json:"outside_window"`
+	// Duplicates counts events whose id was seen before: counted once.
+	Duplicates int64 `json:"duplicates"`
+	// Unattributed counts events without subscription_id whose customer
+	// has no subscription in the API: they count toward nothing.
+	Unattributed int64 `json:"unattributed"`
+	// Foreign counts events naming a subscription of another customer,
+	// which the API refuses.
+	Foreign int64 `json:"foreign"`
+	// OtherShards counts events of subscriptions in other shards.
+	OtherShards int64 `json:"other_shards"`
+	// Unmetered counts events of a type no meter counts.
+	Unmetered int64 `json:"unmetered"`
+	// Counted counts events that went into at least one meter.
+	Counted int64 `json:"counted"`
+	// DedupBytes is the memory of the id set that deduplicates events.
+	DedupBytes int64 `json:"dedup_bytes"`
+}
+
+// Complete reports whether every declared row was read.
+func (r Rows) Complete() bool { return r.Read == r.Declared }
+
+// ErrIncomplete means the source yielded fewer rows than it declares: a
+// comparison over part of the data must fail, not pass.
+var ErrIncomplete = errors.New("source read incomplete")
+
+// acc accumulates one (subscription, meter) pair over the scan.
+type acc struct {
+	events  int64 // events of the meter's type, for Count and to tell "no events" apart
+	sum     billing.Quantity
+	max     billing.Quantity
+	hasMax  bool
+	uniq    map[string]struct{} // UniqueCount: memory grows with distinct values
+	samples [maxSamples]string
+}
+
+// quantity is the pair's total under agg.
+func (a *acc) quantity(agg string) billing.Quantity {
+	switch agg {
+	case billing.AggCount:
+		return billing.QuantityFromInt64(a.events)
+	case billing.AggSum:
+		return a.sum
+	case billing.AggMax:
+		return a.max // zero when no event carried a number, as the API says
+	case billing.AggUniqueCount:
+		return billing.QuantityFromInt64(int64(len(a.uniq)))
+	}
+	return billing.Quantity{}
+}
+
+// ledger computes the expected totals of the subscriptions in scope.
+type ledger struct {
+	dir      *directory
+	shard    source.Shard
+	byPlan   map[string]*meterGroup // the API's meters, per plan
+	fallback *meterGroup            // a file's meters, or every meter the API has
+	subs     map[string]*subState   // nil value: a subscription of another shard
+	rows     Rows
+	ids      *idSet
+	scratch  []byte
+}
+
+// group returns the meters of subscription id.
+func (l *ledger) group(id string) *meterGroup {
+	if s, ok := l.dir.subs[id]; ok && l.byPlan != nil {
+		if g := l.byPlan[s.PlanID]; g != nil {
+			return g
+		}
+	}
+	return l.fallback
+}
+
+// state returns the state of subscription id, creating it; nil when the
+// subscription belongs to another shard.
+func (l *ledger) state(id string) *subState {
+	st, ok := l.subs[id]
+	if ok {
+		return st
+	}
+	if !l.shard.Contains(id) {
+		l.subs[strings.Clone(id)] = nil
+		return nil
+	}
+	st = &subState{id: strings.Clone(id)}
+	if s, ok := l.dir.subs[id]; ok {
+		st.id, st.customerID, st.known = s.ID, s.CustomerID, true
+	}
+	st.group = l.group(id)
+	st.acc = make([]acc, len(st.group.meters))
+	l.subs[st.id] = st
+	return st
+}
+
+// scan streams r into the totals and checks that it read every row.
+func (l *ledger) scan(ctx context.Context, r source.Reader) error {
+	declared := r.Stats().Declared
+	l.ids = newIDSet(declared)
+	l.rows.DedupBytes = l.ids.bytes()
+	var n int64
+	for {
+		rec, err := r.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		var re *source.RecordError
+		if errors.As(err, &re) {
+			continue // counted by the reader's Invalid
+		}
+		if err != nil {
+			return fmt.Errorf("read source: %w", err)
+		}
+		n++
+		l.add(&rec.Event)
+	}
+	st := r.Stats()
+	l.rows.Declared = st.Declared
+	l.rows.Events = st.Emitted
+	l.rows.Invalid = st.Invalid
+	l.rows.OutsideWindow = st.SkippedWindow
+	l.rows.Read = st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume
+	l.rows.DedupBytes = l.ids.bytes()
+	l.ids = nil // the only per-event memory: release it before fetching
+	if n != st.Emitted {
+		return fmt.Errorf("%w: the reader yielded %d events but counted %d", ErrIncomplete, n, st.Emitted)
+	}
+	if !l.rows.Complete() {
+		return fmt.Errorf("%w: the source declares %d rows, %d were read", ErrIncomplete, l.rows.Declared, l.rows.Read)
+	}
+	l.finish()
+	return nil
+}
+
+// add counts one event.
+func (l *ledger) add(ev *source.Event) {
+	if !l.ids.add(ev.ID) {
+		l.rows.Duplicates++
+		return
+	}
+	id, why := l.dir.attribute(ev)
+	switch why {
+	case unattributed:
+		l.rows.Unattributed++
+		return
+	case foreign:
+		l.rows.Foreign++
+		return
+	}
+	st := l.state(id)
+	if st == nil {
+		l.rows.OtherShards++
+		return
+	}
+	idx := st.group.byType[ev.EventType]
+	if len(idx) == 0 {
+		l.rows.Unmetered++
+		return
+	}
+	l.rows.Counted++
+	sample := ""
+	for _, i := range idx {
+		m, a := &st.group.meters[i], &st.acc[i]
+		a.events++
+		if a.events <= maxSamples {
+			if sample == "" {
+				sample = strings.Clone(ev.ID) // the reader's id shares a whole batch's memory
+			}
+			a.samples[a.events-1] = sample
+		}
+		if m.Aggregation == billing.AggCount {
+			continue
+		}
+		raw, kind, ok := lookup(ev.Properties, m.Property)
+		if !ok {
+			continue
+		}
+		l.fold(m, a, raw, kind)
+	}
+}
+
+// fold adds one property value to a Sum, Max or UniqueCount pair.
+func (l *ledger) fold(m *Meter, a *acc, raw []byte, kind byte) {
+	if m.Aggregation == billing.AggUniqueCount {
+		var ok bool
+		if l.scratch, ok = distinctKey(l.scratch, raw, kind); !ok {
+			return
+		}
+		if a.uniq == nil {
+			a.uniq = map[string]struct{}{}
+		}
+		if _, seen := a.uniq[string(l.scratch)]; !seen {
+			a.uniq[string(l.scratch)] = struct{}{}
+		}
+		return
+	}
+	q, ok := numeric(raw, kind)
+	if !ok {
+		return
+	}
+	switch m.Aggregation {
+	case billing.AggSum:
+		a.sum = a.sum.Add(q)
+	case billing.AggMax:
+		if !a.hasMax || q.Cmp(a.max) > 0 {
+			a.max, a.hasMax = q, true
+		}
+	}
+}
+
+// finish turns the accumulators into expected totals and frees the
+// distinct-value sets.
+func (l *ledger) finish() {
+	for _, st := range l.subs {
+		if st == nil {
+			continue
+		}
+		st.finish()
+	}
+}

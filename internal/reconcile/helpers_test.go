@@ -1,0 +1,190 @@
+package reconcile
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// october is the window of every test.
+var october = source.Window{
+	From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
+	To:   time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+}
+
+// at is a time in October.
+func at(day, hour int) time.Time { return time.Date(2026, 10, day, hour, 0, 0, 0, time.UTC) }
+
+// row is one event row of a test Parquet file, in the generator's layout.
+type row struct {
+	ID             string    `parquet:"id"`
+	EventType      string    `parquet:"event_type"`
+	CustomerID     string    `parquet:"customer_id"`
+	SubscriptionID *string   `parquet:"subscription_id,optional"`
+	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
+	Properties     string    `parquet:"properties,json"`
+}
+
+// event builds a row; sub "" leaves subscription_id NULL.
+func event(id, typ, cust, sub string, ts time.Time, props string) row {
+	r := row{ID: id, EventType: typ, CustomerID: cust, Timestamp: ts, Properties: props}
+	if sub != "" {
+		r.SubscriptionID = &sub
+	}
+	return r
+}
+
+// apiEvent converts a row to what the client sends.
+func (r row) apiEvent() billing.Event {
+	e := billing.Event{ID: r.ID, EventType: r.EventType, CustomerID: r.CustomerID, Timestamp: r.Timestamp}
+	if r.SubscriptionID != nil {
+		e.SubscriptionID = *r.SubscriptionID
+	}
+	if r.Properties != "" {
+		e.Properties = []byte(r.Properties)
+	}
+	return e
+}
+
+// writeParquet writes rows to a Parquet file in a fresh directory and
+// returns the spec reading it.
+func writeParquet(t testing.TB, rows []row) source.Spec {
+	t.Helper()
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "events.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[row](f, parquet.MaxRowsPerRowGroup(64))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return source.Spec{Kind: source.KindParquet, Path: dir}
+}
+
+// The test catalog: one plan with a meter of each aggregation.
+const (
+	planID = "plan_usage"
+	skuReq = "sku_requests" // api.request Count
+	skuByt = "sku_bytes"    // api.request bytes Sum
+	skuTok = "sku_tokens"   // llm.completion tokens Sum
+	skuMod = "sku_models"   // llm.completion model UniqueCount
+	skuPk  = "sku_peak"     // storage bytes Max
+)
+
+// catalog returns a seed with customers cus_<name> holding subscriptions
+// sub_<name> (created in the order given) on the test plan.
+func catalog(subs ...string) *sandbox.SeedData {
+	d := &sandbox.SeedData{
+		Products: []billing.Product{{ID: "prod", Name: "Harness"}},
+		Plans:    []billing.Plan{{ID: planID, ProductID: "prod", Name: "Usage", Currency: "USD"}},
+	}
+	sku := func(id, name, typ, prop, agg, price string) billing.SKU {
+		return billing.SKU{ID: id, PlanID: planID, Name: name, PricingModel: "PerUnit", UnitAmountNanos: billing.MustMoney(price),
+			MeterEventType: typ, MeterProperty: prop, Aggregation: agg, Currency: "USD"}
+	}
+	d.SKUs = []billing.SKU{
+		sku(skuReq, "Requests", "api.request", "", billing.AggCount, "100000000"),
+		sku(skuByt, "Bytes", "api.request", "bytes", billing.AggSum, "50"),
+		sku(skuTok, "Tokens", "llm.completion", "tokens", billing.AggSum, "3000000"),
+		sku(skuMod, "Models", "llm.completion", "model", billing.AggUniqueCount, "1000000000000"),
+		sku(skuPk, "Peak", "storage", "bytes", billing.AggMax, "20"),
+	}
+	created := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	custs := map[string]bool{}
+	for i, s := range subs {
+		cust := "cus_" + s
+		if len(s) > 2 && s[len(s)-2] == '_' { // "x_2" is a second subscription of customer x
+			cust = "cus_" + s[:len(s)-2]
+		}
+		if !custs[cust] {
+			custs[cust] = true
+			d.Customers = append(d.Customers, billing.Customer{ID: cust, DisplayName: cust, Currency: "USD"})
+		}
+		d.Subscriptions = append(d.Subscriptions, billing.Subscription{ID: "sub_" + s, CustomerID: cust, PlanID: planID,
+			Currency: "USD", CreatedAt: created.Add(time.Duration(i) * time.Second)})
+	}
+	return d
+}
+
+// startSandbox starts a sandbox with cfg and returns an admin client.
+func startSandbox(t testing.TB, cfg sandbox.Config) (*sandboxtest.Sandbox, *billing.Client) {
+	t.Helper()
+	sb := sandboxtest.Start(t, cfg)
+	c, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken, RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, c
+}
+
+// send posts rows to the API, 8 at a time.
+func send(t testing.TB, c *billing.Client, rows []row) {
+	t.Helper()
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(8)
+	for _, r := range rows {
+		g.Go(func() error {
+			_, err := c.SendEvent(ctx, r.apiEvent())
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("send events: %v", err)
+	}
+}
+
+// fakeClock is a clock tests move by hand, shared by the sandbox (usage
+// lag) and Verify (settling).
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// Sleep advances the clock instead of waiting.
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.Advance(d)
+	return ctx.Err()
+}
+
+// ids returns n event ids prefix-0, prefix-1…
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + "-" + strconv.Itoa(i)
+	}
+	return out
+}
+
+// pairsBy indexes discrepancies by "subscription/meter".
+func pairsBy(res *Result) map[string]Pair {
+	m := map[string]Pair{}
+	for _, p := range res.Discrepancies {
+		m[p.SubscriptionID+"/"+p.Meter] = p
+	}
+	return m
+}
