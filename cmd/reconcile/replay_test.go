@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/replay"
+	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
+)
+
+// The test binary doubles as the reconcile command when this variable is
+// set, so tests can run it as a child process and kill it.
+const childEnv = "BILLHARNESS_RECONCILE_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+const sample = "../../testdata/sample"
+
+func sampleSandbox(t *testing.T, cfg sandbox.Config) *sandboxtest.Sandbox {
+	t.Helper()
+	d, err := sandbox.LoadSeedFile(filepath.Join(sample, "seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Data = d
+	return sandboxtest.Start(t, cfg)
+}
+
+// child starts the reconcile command as a separate process.
+func child(t *testing.T, sb *sandboxtest.Sandbox, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "BILLING_API_URL="+sb.URL, "BILLING_TOKEN="+sb.AdminToken)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out
+}
+
+// waitStored polls the sandbox until it stored at least n events.
+func waitStored(t *testing.T, sb *sandboxtest.Sandbox, n int64, cmd *exec.Cmd) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for sb.Server.Stats().EventsStored < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox stored %d events after 60s, want %d", sb.Server.Stats().EventsStored, n)
+		}
+		if cmd.ProcessState != nil {
+			t.Fatalf("child exited before %d events were stored", n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the sandbox's counter, with a deadline
+	}
+}
+
+// usageTotals is every non-zero (subscription, SKU) quantity the API reports.
+func usageTotals(t *testing.T, sb *sandboxtest.Sandbox) map[string]string {
+	t.Helper()
+	c, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := sandbox.LoadSeedFile(filepath.Join(sample, "seed.json"))
+	out := map[string]string{}
+	for _, s := range d.Subscriptions {
+		u, err := c.Usage(context.Background(), s.ID, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range u.Meters {
+			if !m.Quantity.IsZero() {
+				out[s.ID+"/"+m.SKUID] = m.Quantity.String()
+			}
+		}
+	}
+	return out
+}
+
+// reference replays the same events uninterrupted into a fresh sandbox.
+func reference(t *testing.T, window string) map[string]string {
+	t.Helper()
+	sb := sampleSandbox(t, sandbox.Config{})
+	dir := t.TempDir()
+	code, out, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": sb.URL, "BILLING_TOKEN": sb.AdminToken},
+		"replay", "-source", "parquet:"+filepath.Join(sample, "parquet"), "-window", window, "-rate", "0",
+		"-dead-letter", filepath.Join(dir, "dl.jsonl"), "-progress", "off")
+	if code != 0 {
+		t.Fatalf("reference replay: exit %d\n%s%s", code, out, errOut)
+	}
+	return usageTotals(t, sb)
+}
+
+func sameUsage(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("reference has no usage: the test proves nothing")
+	}
+	n := 0
+	for k, v := range want {
+		if got[k] != v {
+			n++
+			if n <= 5 {
+				t.Errorf("usage %s = %q, want %q", k, got[k], v)
+			}
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("usage %s = %q, want none", k, v)
+		}
+	}
+	if n > 0 {
+		t.Errorf("%d of %d (subscription, SKU) totals differ", n, len(want))
+	}
+}
+
+// A replay killed with SIGKILL at random points and resumed each time ends
+// with exactly the totals of an uninterrupted one.
+func TestReplayKilledAndResumed(t *testing.T) {
+	const window = "2026-10-01..2026-10-11"
+	want := reference(t, window)
+	sb := sampleSandbox(t, sandbox.Config{})
+	dir := t.TempDir()
+	args := []string{"replay", "-source", "parquet:" + filepath.Join(sample, "parquet"), "-window", window,
+		"-rate", "4000/s", "-checkpoint", filepath.Join(dir, "replay.ckpt"), "-checkpoint-every", "100ms",
+		"-dead-letter", filepath.Join(dir, "dl.jsonl"), "-progress", "off", "-summary", filepath.Join(dir, "summary.json")}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	killAt := int64(0)
+	for i := range 4 {
+		cmd, out := child(t, sb, args...)
+		killAt += 1000 + rng.Int64N(2000)
+		waitStored(t, sb, killAt, cmd)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		t.Logf("kill %d at %d stored events; output so far: %d bytes", i+1, sb.Server.Stats().EventsStored, out.Len())
+	}
+	cmd, out := child(t, sb, args...)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final resumed run: %v\n%s", err, out)
+	}
+	var st replay.Stats
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Source.SkippedResume == 0 {
+		t.Errorf("the final run skipped nothing: it did not resume from a checkpoint\n%s", out)
+	}
+	sameUsage(t, want, usageTotals(t, sb))
+}
+
+// The first SIGTERM stops reading, drains in-flight requests, writes a
+// checkpoint that covers only finished work, and exits 1; resuming ends exact.
+func TestReplaySIGTERMDrains(t *testing.T) {
+	const window = "2026-10-01..2026-10-06"
+	want := reference(t, window)
+	sb := sampleSandbox(t, sandbox.Config{})
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "replay.ckpt")
+	args := []string{"replay", "-source", "parquet:" + filepath.Join(sample, "parquet"), "-window", window,
+		"-rate", "2000/s", "-checkpoint", ckpt, "-checkpoint-every", "1h", "-drain-timeout", "10s",
+		"-dead-letter", filepath.Join(dir, "dl.jsonl"), "-progress", "off"}
+	cmd, out := child(t, sb, args...)
+	waitStored(t, sb, 1500, cmd)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := cmd.Wait()
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("exit took %v after SIGTERM, want within the 10s drain timeout", took)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit code after SIGTERM = %d (%v), want 1\n%s", code, err, out)
+	}
+	cp, err := replay.FileStore{Path: ckpt}.Load(context.Background())
+	if err != nil || cp == nil {
+		t.Fatalf("no checkpoint after SIGTERM (with -checkpoint-every 1h, only the shutdown writes one): %v\n%s", err, out)
+	}
+	stored := uint64(sb.Server.Stats().EventsStored)
+	if cp.Done == 0 || cp.Done > stored+100 {
+		t.Errorf("checkpoint covers %d records with %d events stored: want it current and never ahead", cp.Done, stored)
+	}
+	cmd, out = child(t, sb, args...)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, out)
+	}
+	sameUsage(t, want, usageTotals(t, sb))
+}
+
+// eventRow is the Parquet layout of the sample files.
+type eventRow struct {
+	ID             string    `parquet:"id"`
+	EventType      string    `parquet:"event_type"`
+	CustomerID     string    `parquet:"customer_id"`
+	SubscriptionID *string   `parquet:"subscription_id,optional"`
+	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
+	Properties     string    `parquet:"properties,json"`
+}
+
+func TestReplayDeadLettersRejectedRecords(t *testing.T) {
+	sb := sampleSandbox(t, sandbox.Config{})
+	d, _ := sandbox.LoadSeedFile(filepath.Join(sample, "seed.json"))
+	cust, sub := d.Subscriptions[0].CustomerID, d.Subscriptions[0].ID
+	other := d.Subscriptions[len(d.Subscriptions)-1]
+	ts := time.Date(2026, 10, 5, 10, 0, 0, 0, time.UTC)
+	p := func(s string) *string { return &s }
+	rows := []eventRow{
+		{ID: "good-1", EventType: "api.request", CustomerID: cust, SubscriptionID: p(sub), Timestamp: ts, Properties: `{"bytes":10}`},
+		{ID: "unknown-customer", EventType: "api.request", CustomerID: "01944b1f-0000-7000-8000-0000000dead0", Timestamp: ts, Properties: `{}`},
+		{ID: "foreign-subscription", EventType: "api.request", CustomerID: cust, SubscriptionID: p(other.ID), Timestamp: ts, Properties: `{}`},
+		{ID: "", EventType: "api.request", CustomerID: cust, Timestamp: ts, Properties: `{}`},
+		{ID: "good-2", EventType: "api.request", CustomerID: cust, SubscriptionID: p(sub), Timestamp: ts, Properties: `{"bytes":5}`},
+	}
+	if other.CustomerID == cust {
+		t.Fatal("the seed's first and last subscriptions share a customer")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "events.parquet")
+	if err := parquet.WriteFile(file, rows); err != nil {
+		t.Fatal(err)
+	}
+	dl := filepath.Join(dir, "dl.jsonl")
+	code, out, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": sb.URL, "BILLING_TOKEN": sb.AdminToken},
+		"replay", "-source", "parquet:"+file, "-dead-letter", dl, "-progress", "off")
+	if code != 1 || !strings.Contains(errOut, "3 records, see "+dl) {
+		t.Errorf("exit %d, stderr %q; want 1 naming 3 dead-lettered records and the file\n%s", code, errOut, out)
+	}
+	f, err := os.Open(dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := map[string]replay.Letter{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l replay.Letter
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("dead-letter line %q: %v", sc.Text(), err)
+		}
+		key := ""
+		if l.Event != nil {
+			key = l.Event.ID
+		}
+		got[key] = l
+	}
+	tests := []struct {
+		id, kind, field string
+		status          int
+	}{
+		{"unknown-customer", replay.KindRejected, "customer_id", 422},
+		{"foreign-subscription", replay.KindRejected, "subscription_id", 422},
+		{"", replay.KindInvalid, "id", 0},
+	}
+	for _, tt := range tests {
+		l, ok := got[tt.id]
+		if !ok {
+			t.Errorf("no dead letter for %q; have %v", tt.id, got)
+			continue
+		}
+		if l.Kind != tt.kind || l.Field != tt.field || l.Status != tt.status || l.Reason == "" || l.Position.IsZero() {
+			t.Errorf("dead letter for %q = %+v, want kind %s, field %s, status %d, a reason and a position", tt.id, l, tt.kind, tt.field, tt.status)
+		}
+	}
+	if n := sb.Server.Stats().EventsStored; n != 2 {
+		t.Errorf("stored %d events, want the 2 good ones", n)
+	}
+}
