@@ -59,7 +59,9 @@ type Invoice struct {
 	Number         string `json:"invoice_number,omitempty"`
 	Status         string `json:"status,omitempty"`
 	// Created is false when the API returned the invoice an earlier run
-	// made for the same period.
+	// made for the same period (200). Within the API's 24 h idempotency
+	// window a repeated call gets the first answer, a 201, replayed: the
+	// invoice is the same, but it reads as created.
 	Created bool `json:"created"`
 	// Total is the invoice's total; Expected is the sum of each line's
 	// verified quantity times its unit price.

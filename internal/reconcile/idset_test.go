@@ -1,0 +1,64 @@
+package reconcile
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestIDSet(t *testing.T) {
+	for _, presize := range []int64{0, 10, 100_000} {
+		t.Run(strconv.FormatInt(presize, 10), func(t *testing.T) {
+			s := newIDSet(presize)
+			for i := range 50_000 {
+				if !s.add("evt-" + strconv.Itoa(i)) {
+					t.Fatalf("add(evt-%d) = false on first sight", i)
+				}
+			}
+			for i := range 50_000 {
+				if s.add("evt-" + strconv.Itoa(i)) {
+					t.Fatalf("add(evt-%d) = true on second sight", i)
+				}
+			}
+			if s.len() != 50_000 {
+				t.Errorf("len() = %d, want 50000", s.len())
+			}
+			if presize == 100_000 && s.bytes() != int64(int(float64(presize)/maxLoad)+1)*8 {
+				t.Errorf("bytes() = %d: a set sized for the declared rows grew", s.bytes())
+			}
+		})
+	}
+}
+
+func TestParseMeters(t *testing.T) {
+	tests := []struct {
+		in, wantErr string
+		want        []Meter
+	}{
+		{in: `[{"event_type":"a","property":"p"},{"event_type":"a"}]`,
+			want: []Meter{{EventType: "a", Property: "p", Aggregation: "Sum"}, {EventType: "a", Aggregation: "Count"}}},
+		{in: `[{"name":"M","event_type":"a","property":"p","aggregation":"UniqueCount"}]`,
+			want: []Meter{{Name: "M", EventType: "a", Property: "p", Aggregation: "UniqueCount"}}},
+		{in: `[]`, wantErr: "no meter"},
+		{in: `[{"event":"a"}]`, wantErr: "unknown field"},
+		{in: `[{"event_type":"a","aggregation":"Max"}]`, wantErr: "meters[0]: aggregation Max needs a property"},
+		{in: `[{"event_type":"a","property":"p","aggregation":"Avg"}]`, wantErr: `aggregation "Avg"`},
+		{in: `[{"event_type":"a","property":"p"},{"event_type":"a","property":"p","aggregation":"Sum"}]`, wantErr: "same event_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseMeters(strings.NewReader(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("ParseMeters(%s) = %v, want error containing %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !cmp.Equal(got, tt.want) {
+				t.Errorf("ParseMeters(%s) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
