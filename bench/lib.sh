@@ -57,3 +57,10 @@ ensure_wrk() {
     apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null
   fi
 }
+
+ensure_gnu_time() {
+  if [ ! -x /usr/bin/time ]; then
+    echo "bench: installing time (apt-get)" >&2
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends time >/dev/null
+  fi
+}

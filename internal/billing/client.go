@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -95,8 +94,8 @@ type RequestInfo struct {
 type Client struct {
 	cfg     Config
 	base    *url.URL
-	auth    string
-	hc      *http.Client
+	hdr     headers
+	snd     sender
 	jitter  func(time.Duration) time.Duration
 	pauseMu sync.Mutex
 	// pauseUntil is the unix-nano time before which no attempt may start: a
@@ -145,18 +144,15 @@ func New(cfg Config) (*Client, error) {
 	if base.User != nil {
 		return nil, fmt.Errorf("billing: base URL must not carry credentials: use the token")
 	}
-	rt := cfg.Transport
-	if rt == nil {
-		rt = newTransport(cfg)
-	}
 	c := &Client{
 		cfg:    cfg,
 		base:   base,
-		hc:     &http.Client{Transport: rt, Timeout: cfg.Timeout},
+		hdr:    headers{userAgent: cfg.UserAgent},
+		snd:    newSender(cfg, base),
 		jitter: fullJitter,
 	}
 	if cfg.Token != "" {
-		c.auth = "Bearer " + cfg.Token
+		c.hdr.auth = "Bearer " + cfg.Token
 	}
 	c.bufs.New = func() any { return new(bytes.Buffer) }
 	return c, nil
@@ -185,7 +181,7 @@ func newTransport(cfg Config) *http.Transport {
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // CloseIdleConnections closes idle keep-alive connections.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.snd.closeIdle() }
 
 // request is one logical API call; do turns it into one or more attempts.
 type request struct {
@@ -262,75 +258,49 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 // attempt sends r once and reports it to the observer. It returns an error
 // for anything but a 2xx.
 func (c *Client) attempt(ctx context.Context, r request, u string, n int, out any) (RequestInfo, error) {
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n, Start: time.Now()}
+	buf := c.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer c.bufs.Put(buf)
+	ex, err := c.snd.send(ctx, &r, u, &c.hdr, buf)
 	if err != nil {
-		return info, fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
-	}
-	// net/http re-sends a request with an Idempotency-Key on its own when a
-	// reused connection breaks; without GetBody it cannot, so every attempt
-	// is this client's, counted and reported to the observer.
-	req.GetBody = nil
-	req.Header.Set("User-Agent", c.cfg.UserAgent)
-	req.Header.Set("Accept", "application/json")
-	if c.auth != "" {
-		req.Header.Set("Authorization", c.auth)
-	}
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if r.key != "" {
-		req.Header.Set("Idempotency-Key", r.key)
-	}
-	info.Start = time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		err = &TransportError{Method: r.method, Path: r.path, Err: c.redact(err)}
+		if errors.Is(err, errBodyTooLarge) {
+			err = fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
+		} else {
+			err = &TransportError{Method: r.method, Path: r.path, Err: c.redact(err)}
+		}
 		info.Latency, info.Err = time.Since(info.Start), err
 		c.observe(info)
 		return info, err
 	}
-	info.Replayed = resp.Header.Get("X-Idempotency-Replayed") == "true"
-	info.Status, info.RetryAfter, err = c.read(resp, r, out)
+	info.Status, info.Replayed = ex.status, ex.replayed
+	info.RetryAfter, err = c.read(ex, buf.Bytes(), r, out)
 	info.Latency, info.Err = time.Since(info.Start), err
 	c.observe(info)
 	return info, err
 }
 
-// read consumes resp: a bounded body read, JSON decoding for 2xx, an
-// *APIError otherwise. A 429 also pauses the whole client.
-func (c *Client) read(resp *http.Response, r request, out any) (int, time.Duration, error) {
-	defer resp.Body.Close()
-	buf := c.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer c.bufs.Put(buf)
-	_, rerr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyRead))
-	if rerr != nil {
-		// The connection broke mid-body: as retryable as a failed dial.
-		return 0, 0, &TransportError{Method: r.method, Path: r.path, Err: c.redact(rerr)}
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if out == nil || buf.Len() == 0 {
-			return resp.StatusCode, 0, nil
+// read decodes a 2xx JSON body into out, or turns anything else into an
+// *APIError. A 429 also pauses the whole client.
+func (c *Client) read(ex exchange, body []byte, r request, out any) (time.Duration, error) {
+	if ex.status >= 200 && ex.status < 300 {
+		if out == nil || len(body) == 0 {
+			return 0, nil
 		}
-		if err := json.Unmarshal(buf.Bytes(), out); err != nil {
-			return resp.StatusCode, 0, fmt.Errorf("billing: %s %s: decode %d response: %w", r.method, r.path, resp.StatusCode, err)
+		if err := decode(body, out); err != nil {
+			return 0, fmt.Errorf("billing: %s %s: decode %d response: %w", r.method, r.path, ex.status, err)
 		}
-		return resp.StatusCode, 0, nil
+		return 0, nil
 	}
-	apiErr := newAPIError(resp, r.method, r.path, buf.Bytes(), c.cfg.Token)
-	if resp.StatusCode == http.StatusTooManyRequests {
+	apiErr := newAPIError(ex, r.method, r.path, body, c.cfg.Token)
+	if ex.status == http.StatusTooManyRequests {
 		wait := apiErr.RetryAfter
 		if wait <= 0 {
 			wait = c.cfg.RetryWaitMin
 		}
 		c.pause(wait)
 	}
-	return resp.StatusCode, apiErr.RetryAfter, apiErr
+	return apiErr.RetryAfter, apiErr
 }
 
 // pause holds every caller until now+d (never shortening a longer pause).
@@ -426,4 +396,13 @@ func IsRetryable(err error) bool {
 	}
 	var te *TransportError
 	return errors.As(err, &te)
+}
+
+// decode unmarshals a response body; the hot path's answer, EventResult,
+// has a decoder of its own.
+func decode(body []byte, out any) error {
+	if r, ok := out.(*EventResult); ok {
+		return decodeEventResult(body, r)
+	}
+	return json.Unmarshal(body, out)
 }

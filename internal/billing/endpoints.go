@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,10 +45,11 @@ func (c *Client) SendEvent(ctx context.Context, ev Event) (*EventResult, error) 
 	if ev.ID == "" {
 		return nil, errors.New("billing: send event: empty id")
 	}
-	r, err := jsonRequest(http.MethodPost, "/v1/events", ev, ev.ID)
+	body, err := appendEvent(make([]byte, 0, 256+len(ev.Properties)), &ev)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("billing: send event %s: %w", ev.ID, err)
 	}
+	r := request{method: http.MethodPost, path: "/v1/events", body: body, key: ev.ID}
 	var res EventResult
 	out, err := c.do(ctx, r, &res)
 	if err != nil {

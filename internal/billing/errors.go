@@ -54,13 +54,13 @@ func (e *APIError) Temporary() bool { return shouldRetry(e.Status, e) }
 
 // newAPIError decodes an error response. body is already bounded; token is
 // scrubbed from anything kept, in case a misbehaving proxy echoes headers.
-func newAPIError(resp *http.Response, method, path string, body []byte, token string) *APIError {
+func newAPIError(ex exchange, method, path string, body []byte, token string) *APIError {
 	e := &APIError{
 		Method:     method,
 		Path:       path,
-		Status:     resp.StatusCode,
-		RequestID:  resp.Header.Get("X-Request-Id"),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		Status:     ex.status,
+		RequestID:  ex.requestID,
+		RetryAfter: parseRetryAfter(ex.retryAfter, time.Now()),
 	}
 	var env ErrorBody
 	if json.Unmarshal(body, &env) == nil && (env.Error.Code != "" || env.Error.Message != "") {

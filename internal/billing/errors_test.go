@@ -9,11 +9,8 @@ import (
 	"time"
 )
 
-func response(status int, header http.Header) *http.Response {
-	if header == nil {
-		header = http.Header{}
-	}
-	return &http.Response{StatusCode: status, Header: header}
+func response(status int, header http.Header) exchange {
+	return exchange{status: status, retryAfter: header.Get("Retry-After"), requestID: header.Get("X-Request-Id")}
 }
 
 func TestNewAPIError(t *testing.T) {

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# reconcile replay vs wrk, both posting events to the same sandbox on
+# 127.0.0.1 in the same run: wrk (bench/event.lua, a fresh id and
+# Idempotency-Key per request) is the raw ceiling of this machine. Also the
+# harness's CPU time per event, and its peak memory at two input sizes.
+# Prints a markdown section on stdout.
+# Env: BENCH_RUNS (3), BENCH_EVENTS (200000), BENCH_EVENTS_LARGE (800000),
+# REPLAY_CONCURRENCY (64), WRK_DURATION (10s), WRK_CONNS (64), WRK_THREADS (1).
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+BENCH_TMP=$(mktemp -d)
+BENCH_PIDS=""
+# shellcheck source=lib.sh
+. "$BENCH_DIR/lib.sh"
+trap 'stop_servers; rm -rf "$BENCH_TMP"' EXIT
+ensure_wrk
+ensure_gnu_time
+runs=${BENCH_RUNS:-3}
+small=${BENCH_EVENTS:-200000}
+large=${BENCH_EVENTS_LARGE:-800000}
+conc=${REPLAY_CONCURRENCY:-64}
+
+(cd "$ROOT" && go build -o "$BENCH_TMP/sandbox" ./cmd/sandbox && go build -o "$BENCH_TMP/reconcile" ./cmd/reconcile)
+for n in "$small" "$large"; do
+  (cd "$ROOT" && go run ./testdata/gen -events "$n" -customers 2000 -files 4 -row-group 50000 \
+    -formats parquet,seed -out "$BENCH_TMP/data-$n" >/dev/null)
+done
+seed="$BENCH_TMP/data-$small/seed.json"
+sub=$(awk '/"subscriptions"/ {s=1} s && /"id":/ {gsub(/[",]/, "", $2); print $2; exit}' "$seed")
+cust=$(awk '/"subscriptions"/ {s=1} s && /"customer_id":/ {gsub(/[",]/, "", $2); print $2; exit}' "$seed")
+token="bsk_test_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export SANDBOX_ADMIN_TOKEN=$token
+
+# replay_once N: one replay of the N-event dataset into a fresh sandbox.
+# Prints "events_per_s cpu_us_per_event peak_rss_mib".
+replay_once() {
+  local n=$1
+  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_TMP/data-$n/seed.json"
+  /usr/bin/time -f '%U %S %M' -o "$BENCH_TMP/time" env BILLING_API_URL="$sandbox_URL" BILLING_TOKEN="$token" \
+    "$BENCH_TMP/reconcile" replay -source "parquet:$BENCH_TMP/data-$n" -rate 0 -concurrency "$conc" \
+    -dead-letter "$BENCH_TMP/dl.jsonl" -progress off -summary "$BENCH_TMP/summary.json" >/dev/null
+  stop_servers
+  local rate
+  rate=$(awk -F'[:,]' '/"accepted"|"duplicate"/ {s+=$2} /"elapsed"/ {gsub(/[" ]/, "", $2); e=$2} END {
+    if (e ~ /ms$/) {sub(/ms$/, "", e); e/=1000} else if (e ~ /m/) {split(e, a, "m"); sub(/s$/, "", a[2]); e=a[1]*60+a[2]} else sub(/s$/, "", e);
+    printf "%.0f", s/e}' "$BENCH_TMP/summary.json")
+  read -r u s m < "$BENCH_TMP/time"
+  awk -v r="$rate" -v u="$u" -v s="$s" -v m="$m" -v n="$n" 'BEGIN {printf "%d %.1f %.0f\n", r, (u+s)*1e6/n, m/1024}'
+}
+
+wrks=() reps=() cpus=() rss_small=() rss_large=()
+for i in $(seq "$runs"); do
+  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$seed"
+  wrks+=("$(wrk_rps "$sandbox_URL" BENCH_TOKEN="$token" BENCH_CUSTOMER="$cust" BENCH_SUBSCRIPTION="$sub" BENCH_RUN="r$i")")
+  stop_servers
+  read -r rate cpu rss <<<"$(replay_once "$small")"
+  reps+=("$rate"); cpus+=("$cpu"); rss_small+=("$rss")
+done
+read -r _ _ rssl <<<"$(replay_once "$large")"
+rss_large+=("$rssl")
+w=$(median "${wrks[@]}"); r=$(median "${reps[@]}")
+cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
+
+cat <<MD
+## Replay vs wrk
+
+\`reconcile replay -rate 0 -concurrency $conc\` of $small generated events (Parquet, 4 files) into a
+fresh sandbox, against \`wrk -t${WRK_THREADS:-1} -c${WRK_CONNS:-64} -d${WRK_DURATION:-10s} -s bench/event.lua\`
+(a fresh id and Idempotency-Key per request, the same event shape) on the same sandbox binary,
+127.0.0.1, alternating, median of $runs. Client and sandbox share the two cores. Target: replay ≥ 80% of wrk.
+
+| | events/s (median) | runs | vs wrk |
+|---|---:|---|---:|
+| wrk | $w | ${wrks[*]} | 100% |
+| reconcile replay | $r | ${reps[*]} | $(pct "$r" "$w") |
+
+Harness CPU time (user + system) per event: $cpu µs (runs: ${cpus[*]}).
+
+| input | peak RSS of reconcile replay |
+|---|---:|
+| $small events | $(median "${rss_small[@]}") MiB |
+| $large events | ${rss_large[0]} MiB |
+
+Reproduce: \`bash bench/replay.sh\` (or \`make bench\`).
+MD

@@ -1,0 +1,207 @@
+package billing
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+	"unicode/utf8"
+)
+
+// errProperties is returned for properties that are not one JSON object.
+var errProperties = errors.New("properties: not a JSON object")
+
+// appendEvent appends ev as the JSON body of POST /v1/events. It is the
+// hot path of replay and loadgen, so it writes the bytes directly instead
+// of going through encoding/json's reflection; the output is the same
+// document json.Marshal would give, with the timestamp in UTC.
+func appendEvent(dst []byte, ev *Event) ([]byte, error) {
+	props := ev.Properties
+	if len(props) > 0 && (!json.Valid(props) || firstNonSpace(props) != '{') {
+		// Checked so raw bytes can never smuggle extra fields into the body.
+		return dst, errProperties
+	}
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, ev.ID)
+	dst = append(dst, `,"event_type":`...)
+	dst = appendString(dst, ev.EventType)
+	dst = append(dst, `,"customer_id":`...)
+	dst = appendString(dst, ev.CustomerID)
+	if ev.SubscriptionID != "" {
+		dst = append(dst, `,"subscription_id":`...)
+		dst = appendString(dst, ev.SubscriptionID)
+	}
+	dst = append(dst, `,"timestamp":"`...)
+	dst = ev.Timestamp.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if len(props) > 0 {
+		dst = append(dst, `,"properties":`...)
+		dst = append(dst, props...)
+	}
+	return append(dst, '}'), nil
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped as encoding/json does:
+// quotes, backslashes, control characters, <, >, &, U+2028 and U+2029, and
+// invalid UTF-8 as U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// decodeEventResult reads the answer of POST /v1/events. The common shapes
+// ({"accepted":…,"event_id":"…","duplicate":…}, plain strings, no
+// whitespace surprises) are read by hand; anything else (escapes, unknown
+// fields, nesting) falls back to encoding/json, so the result is always
+// what json.Unmarshal gives.
+func decodeEventResult(b []byte, r *EventResult) error {
+	if fastEventResult(b, r) {
+		return nil
+	}
+	*r = EventResult{}
+	return json.Unmarshal(b, r)
+}
+
+func fastEventResult(b []byte, r *EventResult) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	var out EventResult
+	for {
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' && out.EventID == "" {
+			return false // empty object: let encoding/json decide
+		}
+		key, j, ok := plainString(b, i)
+		if !ok {
+			return false
+		}
+		i = skipSpace(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+		switch key {
+		case "accepted", "duplicate":
+			var v bool
+			switch {
+			case hasPrefixAt(b, i, "true"):
+				v, i = true, i+4
+			case hasPrefixAt(b, i, "false"):
+				i += 5
+			default:
+				return false
+			}
+			if key == "accepted" {
+				out.Accepted = v
+			} else {
+				out.Duplicate = v
+			}
+		case "event_id":
+			s, j, ok := plainString(b, i)
+			if !ok {
+				return false
+			}
+			out.EventID, i = s, j
+		default:
+			return false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return false
+		}
+		if b[i] == '}' {
+			if skipSpace(b, i+1) != len(b) {
+				return false
+			}
+			*r = out
+			return true
+		}
+		if b[i] != ',' {
+			return false
+		}
+	}
+}
+
+// plainString reads a JSON string without escapes starting at b[i].
+func plainString(b []byte, i int) (string, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return string(b[i+1 : j]), j + 1, true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return "", i, false
+		}
+	}
+	return "", i, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func hasPrefixAt(b []byte, i int, p string) bool {
+	return len(b)-i >= len(p) && string(b[i:i+len(p)]) == p
+}
