@@ -62,7 +62,7 @@ type Pair struct {
 	Measure string `json:"measure"`
 	// Expected is the source's total (or the amount it implies); Observed
 	// is what the API reports; Delta is Observed - Expected, negative when
-	// the API has less.
+	// the API has less (zero for an Error: the API did not say).
 	Expected billing.Quantity `json:"expected"`
 	Observed billing.Quantity `json:"observed"`
 	Delta    billing.Quantity `json:"delta"`
@@ -81,9 +81,10 @@ type Pair struct {
 }
 
 // RelDelta returns Delta / |Expected| and true, or false when Expected is
-// zero. It is a float for display; the verdict uses exact arithmetic.
+// zero or the pair is an Error. It is a float for display; the verdict
+// uses exact arithmetic.
 func (p Pair) RelDelta() (float64, bool) {
-	if p.Expected.IsZero() {
+	if p.Expected.IsZero() || p.Class == Error {
 		return 0, false
 	}
 	return p.Delta.Float64() / p.Expected.Abs().Float64(), true

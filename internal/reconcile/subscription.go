@@ -171,7 +171,9 @@ func (st *subState) pairs(emit func(Pair)) {
 				p.SKUID = st.obs[i].skuID
 			}
 		}
-		p.Delta = p.Observed.Sub(p.Expected)
+		if c != Error { // an API that did not answer has no delta
+			p.Delta = p.Observed.Sub(p.Expected)
+		}
 		for _, id := range st.acc[i].samples {
 			if id != "" {
 				p.SampleEventIDs = append(p.SampleEventIDs, id)

@@ -1,0 +1,159 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+
+	"github.com/billharness/billharness/internal/reconcile"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+// classColor is the chart's color of a class.
+func classColor(c reconcile.Class) string {
+	switch c {
+	case reconcile.Under:
+		return "#c62828"
+	case reconcile.Over:
+		return "#ef6c00"
+	case reconcile.Missing:
+		return "#6a1b9a"
+	case reconcile.Unexpected:
+		return "#1565c0"
+	case reconcile.Misbilled:
+		return "#ad1457"
+	}
+	return "#424242"
+}
+
+// htmlView is what the template shows; every value is already formatted.
+type htmlView struct {
+	Title, Status, Headline, Error string
+	Exit                           int
+	Meta                           [][2]string
+	HasResult                      bool
+	Complete                       bool
+	RowsRead, RowsDeclared         string
+	Rows                           [][2]string
+	Chart                          []htmlBar
+	ChartHeight                    int
+	Matches                        string
+	NotYetReflected                int
+	Settle                         string
+	Top                            []htmlRow
+	Lines                          []htmlRow
+	Errors                         []htmlRow
+	ErrorCount                     string
+	Heal, Bill                     string
+	CSV, JSONL                     string
+}
+
+// htmlBar is one bar of the chart.
+type htmlBar struct {
+	Class        string
+	N            string
+	Y, Width     int
+	TextX, TextY int
+	Color        string
+}
+
+// htmlRow is one table row.
+type htmlRow struct {
+	Sub, Meter, Class, Expected, Observed, Delta, Rel, Invoice, Detail string
+	NotYet                                                             bool
+}
+
+// Chart geometry, in SVG user units.
+const (
+	barHeight = 22
+	barGap    = 8
+	barLeft   = 110
+	barMax    = 420
+)
+
+// WriteHTML writes report.html: one page with inline CSS, an inline SVG
+// chart of the discrepancies by class, the largest deltas, misbilled lines
+// and errors, and an inline script that sorts the tables. It loads nothing
+// from the network.
+func WriteHTML(w io.Writer, r *Report) error {
+	v := htmlView{
+		Title:    fmt.Sprintf("Reconcile %s %s", r.Command, r.RunID),
+		Status:   Status(r.ExitStatus),
+		Exit:     r.ExitStatus,
+		Headline: headline(r),
+		Error:    r.Error,
+		Meta: [][2]string{
+			{"Window", r.window()}, {"Shard", r.shard()}, {"Source", r.Source}, {"Target", r.Target},
+			{"Tolerance", r.Tolerance}, {"Generated", fmtTime(r.GeneratedAt)},
+		},
+		CSV: CSVFile, JSONL: JSONLFile,
+	}
+	if res := r.Result; res != nil {
+		v.HasResult = true
+		rows := res.Rows
+		v.Complete, v.RowsRead, v.RowsDeclared = rows.Complete(), group(itoa(rows.Read)), group(itoa(rows.Declared))
+		v.Rows = [][2]string{
+			{"declared", group(itoa(rows.Declared))}, {"read", group(itoa(rows.Read))}, {"events in window", group(itoa(rows.Events))},
+			{"invalid", group(itoa(rows.Invalid))}, {"outside window", group(itoa(rows.OutsideWindow))},
+			{"duplicates", group(itoa(rows.Duplicates))}, {"unattributed", group(itoa(rows.Unattributed))},
+			{"foreign", group(itoa(rows.Foreign))}, {"other shards", group(itoa(rows.OtherShards))},
+			{"unmetered", group(itoa(rows.Unmetered))}, {"counted", group(itoa(rows.Counted))},
+		}
+		v.chart(r)
+		v.NotYetReflected, v.Settle = res.NotYetReflected, res.Settle.Budget.String()
+		for _, p := range r.largest(reconcile.MeasureQuantity, TopN) {
+			v.Top = append(v.Top, htmlRow{Sub: p.SubscriptionID, Meter: p.Meter, Class: string(p.Class), NotYet: p.NotYetReflected,
+				Expected: group(p.Expected.String()), Observed: group(p.Observed.String()), Delta: group(p.Delta.String()), Rel: relDelta(p)})
+		}
+		for _, p := range r.largest(reconcile.MeasureAmount, TopN) {
+			v.Lines = append(v.Lines, htmlRow{Sub: p.SubscriptionID, Invoice: p.InvoiceID, Meter: p.Meter,
+				Expected: money(p.Expected), Observed: money(p.Observed), Delta: money(p.Delta)})
+		}
+		for _, p := range r.errorPairs(TopN) {
+			v.Errors = append(v.Errors, htmlRow{Sub: p.SubscriptionID, Meter: p.Meter, Detail: p.Detail})
+		}
+		v.ErrorCount = plural(res.Counts[reconcile.Error], "pair")
+		if h := res.Heal; h != nil {
+			v.Heal = healText(h)
+		}
+		if bs := res.Bill; bs != nil {
+			v.Bill = billText(bs)
+		}
+	}
+	page, err := template.New("report").Parse(htmlTemplate)
+	if err != nil {
+		return err
+	}
+	return page.Execute(w, v)
+}
+
+// chart lays out one bar per class that is not a match, scaled to the
+// largest.
+func (v *htmlView) chart(r *Report) {
+	counts := r.counts()
+	most := 0
+	for _, c := range counts {
+		if c.Class == reconcile.Match {
+			v.Matches = group(itoa(int64(c.N)))
+			continue
+		}
+		most = max(most, c.N)
+	}
+	y := 0
+	for _, c := range counts {
+		if c.Class == reconcile.Match {
+			continue
+		}
+		width := 0
+		if most > 0 && c.N > 0 {
+			width = max(2, c.N*barMax/most)
+		}
+		v.Chart = append(v.Chart, htmlBar{Class: string(c.Class), N: group(itoa(int64(c.N))), Y: y, Width: width,
+			TextX: barLeft + width + 6, TextY: y + barHeight - 6, Color: classColor(c.Class)})
+		y += barHeight + barGap
+	}
+	v.ChartHeight = y
+}

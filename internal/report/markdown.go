@@ -1,0 +1,174 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/billharness/billharness/internal/reconcile"
+)
+
+// WriteMarkdown writes report.md: the headline, the source's row
+// accounting, the classes, the largest deltas, misbilled invoice lines,
+// errors, and the heal and billing summaries.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Reconcile %s %s\n\n", r.Command, r.RunID)
+	fmt.Fprintf(&b, "**%s** (exit %d): %s\n\n", Status(r.ExitStatus), r.ExitStatus, headline(r))
+	if r.Error != "" {
+		fmt.Fprintf(&b, "> Error: %s\n\n", mdCell(r.Error))
+	}
+	b.WriteString("| | |\n|---|---|\n")
+	for _, kv := range [][2]string{
+		{"Window", r.window()}, {"Shard", r.shard()}, {"Source", r.Source}, {"Target", r.Target},
+		{"Tolerance", r.Tolerance}, {"Generated", fmtTime(r.GeneratedAt)},
+	} {
+		fmt.Fprintf(&b, "| %s | %s |\n", kv[0], mdCell(kv[1]))
+	}
+	res := r.Result
+	if res == nil {
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+
+	rows := res.Rows
+	b.WriteString("\n## Source rows\n\n")
+	if rows.Complete() {
+		fmt.Fprintf(&b, "Every declared row was read: %s of %s.\n\n", group(itoa(rows.Read)), group(itoa(rows.Declared)))
+	} else {
+		fmt.Fprintf(&b, "**Incomplete read: %s of %s declared rows.**\n\n", group(itoa(rows.Read)), group(itoa(rows.Declared)))
+	}
+	b.WriteString("| declared | read | events in window | invalid | outside window | duplicates | unattributed | foreign | other shards | unmetered | counted |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %s |\n", strings.Join(mapInts(group, rows.Declared, rows.Read, rows.Events, rows.Invalid, rows.OutsideWindow,
+		rows.Duplicates, rows.Unattributed, rows.Foreign, rows.OtherShards, rows.Unmetered, rows.Counted), " | "))
+
+	b.WriteString("\n## Pairs by class\n\n| class | pairs | |\n|---|---:|---|\n")
+	counts := r.counts()
+	most := 0
+	for _, c := range counts {
+		if c.Class != reconcile.Match {
+			most = max(most, c.N)
+		}
+	}
+	for _, c := range counts {
+		bar := ""
+		if c.Class != reconcile.Match && most > 0 {
+			bar = strings.Repeat("█", (c.N*30+most-1)/most)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Class, group(itoa(int64(c.N))), bar)
+	}
+	if res.NotYetReflected > 0 {
+		fmt.Fprintf(&b, "\n%d of the under and missing pairs were still rising when the %s settle ran out: not yet reflected, rather than lost.\n",
+			res.NotYetReflected, res.Settle.Budget)
+	}
+
+	if top := r.largest(reconcile.MeasureQuantity, TopN); len(top) > 0 {
+		b.WriteString("\n## Largest deltas\n\n| subscription | meter | class | expected | observed | delta | relative |\n|---|---|---|---:|---:|---:|---:|\n")
+		for _, p := range top {
+			class := string(p.Class)
+			if p.NotYetReflected {
+				class += " (not yet reflected)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", p.SubscriptionID, mdCell(p.Meter), class,
+				group(p.Expected.String()), group(p.Observed.String()), group(p.Delta.String()), relDelta(p))
+		}
+	}
+	if top := r.largest(reconcile.MeasureAmount, TopN); len(top) > 0 {
+		b.WriteString("\n## Invoice lines that differ\n\nAmounts in currency units (1 = 10^12 pico-units).\n\n")
+		b.WriteString("| subscription | invoice | line | expected | billed | delta |\n|---|---|---|---:|---:|---:|\n")
+		for _, p := range top {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", p.SubscriptionID, p.InvoiceID, mdCell(p.Meter),
+				money(p.Expected), money(p.Observed), money(p.Delta))
+		}
+	}
+	if errs := r.errorPairs(TopN); len(errs) > 0 {
+		fmt.Fprintf(&b, "\n## Errors\n\n%s could not be compared or billed. The first:\n\n| subscription | meter | detail |\n|---|---|---|\n", plural(res.Counts[reconcile.Error], "pair"))
+		for _, p := range errs {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", p.SubscriptionID, mdCell(p.Meter), mdCell(p.Detail))
+		}
+	}
+	if h := res.Heal; h != nil {
+		fmt.Fprintf(&b, "\n## Heal\n\n%s\n", healText(h))
+	}
+	if bs := res.Bill; bs != nil {
+		fmt.Fprintf(&b, "\n## Billing\n\n%s\n", billText(bs))
+	}
+	fmt.Fprintf(&b, "\nEvery pair that is not a match is in %s and %s.\n", CSVFile, JSONLFile)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// headline is the one-line verdict.
+func headline(r *Report) string {
+	res := r.Result
+	if res == nil {
+		return "no comparison was made"
+	}
+	subs := map[string]bool{}
+	n := 0
+	for _, p := range res.Discrepancies {
+		subs[p.SubscriptionID] = true
+		if p.Class != reconcile.Misbilled && p.Measure == reconcile.MeasureQuantity {
+			n++
+		}
+	}
+	s := fmt.Sprintf("%s of %s differ, in %s of %s",
+		group(itoa(int64(n))), plural(res.Pairs, "pair"),
+		group(itoa(int64(len(subs)))), plural(res.Subscriptions, "subscription"))
+	if res.Bill != nil {
+		s += fmt.Sprintf("; %d of %s have lines that differ", res.Bill.Mismatched, plural(res.Bill.Billed, "invoice"))
+	}
+	return s + "."
+}
+
+// errorPairs returns up to n pairs of the Error class.
+func (r *Report) errorPairs(n int) []reconcile.Pair {
+	var ps []reconcile.Pair
+	for _, p := range r.discrepancies() {
+		if p.Class == reconcile.Error && len(ps) < n {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// mdCell escapes text for a Markdown table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ").Replace(s)
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }
+
+// plural writes "1 pair", "2 pairs", "1,000 pairs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return group(itoa(int64(n))) + " " + noun + "s"
+}
+
+func mapInts(f func(string) string, ns ...int64) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = f(itoa(n))
+	}
+	return out
+}
+
+// healText describes a heal.
+func healText(h *reconcile.HealStats) string {
+	s := fmt.Sprintf("Re-sent %s of %s: %d counted now (they had been lost), %d already counted, %d failed. Under pairs: %d before, %d after.",
+		plural(int(h.Resent), "event"), plural(h.Subscriptions, "subscription"), h.Accepted, h.Duplicates, h.Failed, h.Before, h.After)
+	if h.FirstError != "" {
+		s += " First failure: " + h.FirstError
+	}
+	return s
+}
+
+// billText describes the billing.
+func billText(bs *reconcile.BillStats) string {
+	return fmt.Sprintf("Period %s .. %s: %s (%d created, %d found), %d finalized, %d skipped, %d failed; %d with lines that differ. Total billed: %s.",
+		fmtTime(bs.Period.Start), fmtTime(bs.Period.End), plural(bs.Billed, "invoice"), bs.Created, bs.Found, bs.Finalized, bs.Skipped,
+		bs.Failed, bs.Mismatched, money(moneyQuantity(bs.Total)))
+}

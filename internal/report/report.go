@@ -1,0 +1,256 @@
+// Package report writes what a reconcile run found, for the finance team
+// and for machines: summary.json (headline numbers), discrepancies.csv and
+// discrepancies.jsonl (one row per pair that is not a match), report.md,
+// and report.html, a single self-contained page (inline CSS, SVG and
+// script, no network needed to view it).
+//
+// Output is deterministic: rows are sorted, and the run id and time come
+// from the Report, so the same run always writes the same bytes.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/reconcile"
+)
+
+// File names written by Write, in the order written.
+const (
+	SummaryFile  = "summary.json"
+	CSVFile      = "discrepancies.csv"
+	JSONLFile    = "discrepancies.jsonl"
+	MarkdownFile = "report.md"
+	HTMLFile     = "report.html"
+)
+
+// TopN is how many rows the "largest deltas" lists hold.
+const TopN = 20
+
+// Report is one run and what it found.
+type Report struct {
+	// RunID names the run (a Kubernetes job name, say).
+	RunID string
+	// Command is the subcommand that ran: verify, bill or run.
+	Command string
+	// GeneratedAt is when the run ended.
+	GeneratedAt time.Time
+	// Source is the source read, with any password removed; Target is the
+	// API base URL.
+	Source, Target string
+	// Tolerance is the tolerance in the flag's syntax.
+	Tolerance string
+	// Result is the comparison; nil when the run failed before one.
+	Result *reconcile.Result
+	// Replay is the replay step's statistics, when it ran.
+	Replay any
+	// ExitStatus is the process exit status the run ends with.
+	ExitStatus int
+	// Error is the run's failure, if any.
+	Error string
+}
+
+// Status names an exit status: ok, discrepancies, failed, usage.
+func Status(exit int) string {
+	switch exit {
+	case 0:
+		return "ok"
+	case 2:
+		return "usage"
+	case 3:
+		return "discrepancies"
+	}
+	return "failed"
+}
+
+// Write writes every report file into dir, creating it, and returns their
+// paths. Each file is written to a temporary name and renamed, so a reader
+// never sees half a report.
+func Write(dir string, r *Report) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	writers := []struct {
+		name  string
+		write func(*strings.Builder, *Report) error
+	}{
+		{SummaryFile, func(b *strings.Builder, r *Report) error { return WriteSummary(b, r) }},
+		{CSVFile, func(b *strings.Builder, r *Report) error { return WriteCSV(b, r) }},
+		{JSONLFile, func(b *strings.Builder, r *Report) error { return WriteJSONL(b, r) }},
+		{MarkdownFile, func(b *strings.Builder, r *Report) error { return WriteMarkdown(b, r) }},
+		{HTMLFile, func(b *strings.Builder, r *Report) error { return WriteHTML(b, r) }},
+	}
+	var paths []string
+	for _, w := range writers {
+		var b strings.Builder
+		if err := w.write(&b, r); err != nil {
+			return paths, fmt.Errorf("report %s: %w", w.name, err)
+		}
+		p := filepath.Join(dir, w.name)
+		if err := writeFile(p, b.String()); err != nil {
+			return paths, fmt.Errorf("report: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+func writeFile(path, content string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(content)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// discrepancies returns the pairs that are not a match (none without a
+// result).
+func (r *Report) discrepancies() []reconcile.Pair {
+	if r.Result == nil {
+		return nil
+	}
+	return r.Result.Discrepancies
+}
+
+// largest returns up to n discrepancies of the measure, by decreasing
+// absolute delta (exact), ties by subscription and meter.
+func (r *Report) largest(measure string, n int) []reconcile.Pair {
+	var ps []reconcile.Pair
+	for _, p := range r.discrepancies() {
+		if p.Measure == measure && p.Class != reconcile.Error && !p.Delta.IsZero() {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b reconcile.Pair) int {
+		return cmp.Or(b.Delta.Abs().Cmp(a.Delta.Abs()), cmp.Compare(a.SubscriptionID, b.SubscriptionID), cmp.Compare(a.Meter, b.Meter))
+	})
+	return ps[:min(n, len(ps))]
+}
+
+// counts returns the count of every class, zeros included, in report order.
+func (r *Report) counts() []classCount {
+	out := make([]classCount, 0, len(reconcile.Classes))
+	for _, c := range reconcile.Classes {
+		n := 0
+		if r.Result != nil {
+			n = r.Result.Counts[c]
+		}
+		out = append(out, classCount{Class: c, N: n})
+	}
+	return out
+}
+
+type classCount struct {
+	Class reconcile.Class
+	N     int
+}
+
+// window renders the compared window.
+func (r *Report) window() string {
+	if r.Result == nil {
+		return ""
+	}
+	w := r.Result.Window
+	return fmtTime(w.From) + " .. " + fmtTime(w.To)
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// shard renders the shard as i/N ("0/1" for the whole).
+func (r *Report) shard() string {
+	if r.Result == nil || r.Result.Shard.Count == 0 {
+		return "0/1"
+	}
+	return fmt.Sprintf("%d/%d", r.Result.Shard.Index, r.Result.Shard.Count)
+}
+
+// group writes the digits of a decimal string in groups of three:
+// "-1234567.5" → "-1,234,567.5".
+func group(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		b.WriteString("." + frac)
+	}
+	return sign + b.String()
+}
+
+// money renders pico-units as currency units, exactly: "1,234.5".
+func money(q billing.Quantity) string {
+	s := q.String()
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".") // pico-units are whole
+	if frac != "" {
+		return sign + group(s) + " pico-units"
+	}
+	for len(intPart) <= 12 {
+		intPart = "0" + intPart
+	}
+	whole, dec := intPart[:len(intPart)-12], strings.TrimRight(intPart[len(intPart)-12:], "0")
+	if dec != "" {
+		return sign + group(whole) + "." + dec
+	}
+	return sign + group(whole)
+}
+
+// amount renders a pair's value for people: quantities grouped, amounts
+// in currency units.
+func amount(p reconcile.Pair, q billing.Quantity) string {
+	if p.Measure == reconcile.MeasureAmount {
+		return money(q)
+	}
+	return group(q.String())
+}
+
+// relDelta renders a pair's relative delta as a percentage, "" when the
+// expected value is zero.
+func relDelta(p reconcile.Pair) string {
+	f, ok := p.RelDelta()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%+.4g%%", f*100)
+}
+
+// moneyQuantity is m as an exact quantity of pico-units.
+func moneyQuantity(m billing.Money) billing.Quantity {
+	q, _ := billing.ParseQuantity(m.String()) // an integer always parses
+	return q
+}

@@ -1,0 +1,207 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/reconcile"
+	"github.com/billharness/billharness/internal/source"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func qty(s string) billing.Quantity {
+	q, err := billing.ParseQuantity(s)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+// pair builds a discrepancy with its delta.
+func pair(sub, meter string, class reconcile.Class, exp, obs string) reconcile.Pair {
+	p := reconcile.Pair{SubscriptionID: sub, CustomerID: "cus_" + sub[4:], Meter: meter, Measure: reconcile.MeasureQuantity,
+		Class: class, Expected: qty(exp), Observed: qty(obs)}
+	p.Delta = p.Observed.Sub(p.Expected)
+	return p
+}
+
+// sample is a run that found one of everything, with an invoice line above
+// 2^63 pico-units.
+func sample() *Report {
+	window := source.Window{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	under := pair("sub_b", "Input Tokens", reconcile.Under, "1234567", "1200000")
+	under.SKUID, under.EventType, under.Property, under.Aggregation = "sku_in", "llm.completion", "input_tokens", "Sum"
+	under.Events, under.SampleEventIDs = 812, []string{"evt-1", "evt-2", "evt-3"}
+	lagging := pair("sub_b", "API Requests", reconcile.Under, "900", "850")
+	lagging.NotYetReflected, lagging.Events = true, 900
+	over := pair("sub_c", "Output Tokens", reconcile.Over, "5000", "5250.5")
+	missing := pair("sub_d", "Peak Storage | Bytes", reconcile.Missing, "42", "0")
+	missing.Detail = "subscription not listed by the API"
+	unexpected := pair("sub_e", "Models Used", reconcile.Unexpected, "0", "2")
+	failed := pair("sub_f", "API Requests", reconcile.Error, "7", "0")
+	failed.Delta, failed.Detail = billing.Quantity{}, `billing: GET /v1/subscriptions/sub_f/usage: 500 internal_error: "boom"`
+	line := reconcile.Pair{SubscriptionID: "sub_c", CustomerID: "cus_c", Meter: "Output Tokens", SKUID: "sku_out", Measure: reconcile.MeasureAmount,
+		Class: reconcile.Misbilled, Expected: qty("75000000000000000000"), Observed: qty("78750000000000000000"), InvoiceID: "inv_c",
+		Detail: "line quantity 5250.5, verified 5000, unit price 15000000000000000"}
+	line.Delta = line.Observed.Sub(line.Expected)
+	res := &reconcile.Result{
+		Window: window,
+		Shard:  source.Shard{Index: 1, Count: 4},
+		Rows: reconcile.Rows{Declared: 50000, Read: 50000, Events: 49540, OutsideWindow: 460, Duplicates: 223, Unattributed: 3,
+			Foreign: 1, OtherShards: 37000, Unmetered: 13, Counted: 12300, DedupBytes: 571432},
+		Subscriptions: 64, Pairs: 384,
+		Counts: map[reconcile.Class]int{reconcile.Match: 377, reconcile.Under: 2, reconcile.Over: 1, reconcile.Missing: 1,
+			reconcile.Unexpected: 1, reconcile.Error: 1, reconcile.Misbilled: 1},
+		NotYetReflected: 1,
+		Discrepancies:   []reconcile.Pair{under, lagging, line, over, missing, unexpected, failed},
+		Settle:          reconcile.SettleStats{Budget: 2 * time.Minute, Polls: 8, Settled: 3, Elapsed: 2 * time.Minute},
+		Heal:            &reconcile.HealStats{Subscriptions: 1, Resent: 900, Accepted: 12, Duplicates: 888, Before: 2, After: 2},
+		Bill: &reconcile.BillStats{Period: billing.Period{Start: window.From, End: window.To}, Billed: 63, Created: 63, Finalized: 63,
+			Mismatched: 1, Total: billing.MustMoney("98765432109876543210123")},
+		ScanTime: 1500 * time.Millisecond, FetchTime: 250 * time.Millisecond,
+	}
+	return &Report{
+		RunID: "rc-20261101-0001", Command: "run", GeneratedAt: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC),
+		Source: "parquet:testdata/sample/parquet", Target: "http://127.0.0.1:8080", Tolerance: "abs=0,rel=0.1%",
+		Result: res, ExitStatus: 1, Error: "1 pairs could not be compared",
+	}
+}
+
+// failedEarly is a run that stopped before any comparison.
+func failedEarly() *Report {
+	return &Report{RunID: "rc-2", Command: "verify", GeneratedAt: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC),
+		Source: "postgres://billing@db/usage", Target: "https://api.bill.sh", Tolerance: "exact",
+		ExitStatus: 1, Error: "source read incomplete: the source declares 10 rows, 9 were read"}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (run go test -update if the change is intended):\n%s", name, path, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	writers := []struct {
+		name  string
+		write func(io.Writer, *Report) error
+	}{
+		{SummaryFile, WriteSummary},
+		{CSVFile, WriteCSV},
+		{JSONLFile, WriteJSONL},
+		{MarkdownFile, WriteMarkdown},
+		{HTMLFile, WriteHTML},
+	}
+	for _, r := range []struct {
+		name string
+		rep  *Report
+	}{{"sample", sample()}, {"failed", failedEarly()}} {
+		for _, w := range writers {
+			t.Run(r.name+"/"+w.name, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := w.write(&b, r.rep); err != nil {
+					t.Fatalf("%s = %v", w.name, err)
+				}
+				golden(t, r.name+"."+w.name, b.Bytes())
+			})
+		}
+	}
+}
+
+// The page must open without a network: no external scripts, styles,
+// images or fonts.
+func TestHTMLSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	external := regexp.MustCompile(`(?i)(src|href|xlink:href)\s*=\s*["']?\s*(https?:)?//|url\(|@import|<link\b|<iframe\b`)
+	if m := external.FindString(html); m != "" {
+		t.Errorf("report.html references an external asset: %q", m)
+	}
+	for _, want := range []string{"<style>", "<svg", "<script>", "not yet reflected", "75,000,000", "sub_f"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	// Text from the data is escaped, not markup.
+	r := sample()
+	r.Result.Discrepancies[0].Meter = `<img src="https://x">`
+	b.Reset()
+	if err := WriteHTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `<img`) {
+		t.Error("report.html let a meter name through as markup")
+	}
+}
+
+func TestWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out", "run")
+	paths, err := Write(dir, sample())
+	if err != nil {
+		t.Fatalf("Write = %v", err)
+	}
+	if len(paths) != 5 {
+		t.Fatalf("Write wrote %q, want 5 files", paths)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 5 {
+		t.Errorf("Write left %d entries in %s, want the 5 files and no temporary one", len(entries), dir)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("summary.json does not parse: %v", err)
+	}
+	if s.ExitStatus != 1 || s.Classes["under"] != 2 || s.Invoices.TotalNanos.String() != "98765432109876543210123" {
+		t.Errorf("summary.json = %+v, want exit 1, 2 under and the exact total", s)
+	}
+	f, _ := os.Open(filepath.Join(dir, CSVFile))
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) != 8 || len(recs[0]) != len(csvHeader) {
+		t.Errorf("discrepancies.csv: %d records, %v; want a header and 7 rows of %d columns", len(recs), err, len(csvHeader))
+	}
+}
+
+func TestMoney(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"0", "0"},
+		{"1", "0.000000000001"},
+		{"1500000000000", "1.5"},
+		{"-2000000000000", "-2"},
+		{"98765432109876543210123", "98,765,432,109.876543210123"},
+	}
+	for _, tt := range tests {
+		if got := money(qty(tt.in)); got != tt.want {
+			t.Errorf("money(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

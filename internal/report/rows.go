@@ -1,0 +1,99 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/reconcile"
+)
+
+// Row is one line of discrepancies.csv and discrepancies.jsonl: a pair
+// that is not a match. Quantities and amounts are exact decimal strings;
+// RelDelta is (observed - expected) / |expected|, null when expected is 0.
+type Row struct {
+	SubscriptionID  string           `json:"subscription_id"`
+	CustomerID      string           `json:"customer_id"`
+	Meter           string           `json:"meter"`
+	SKUID           string           `json:"sku_id"`
+	EventType       string           `json:"event_type"`
+	Property        string           `json:"property"`
+	Aggregation     string           `json:"aggregation"`
+	Measure         string           `json:"measure"`
+	Class           reconcile.Class  `json:"class"`
+	Expected        billing.Quantity `json:"expected"`
+	Observed        billing.Quantity `json:"observed"`
+	Delta           billing.Quantity `json:"delta"`
+	RelDelta        *float64         `json:"rel_delta"`
+	NotYetReflected bool             `json:"not_yet_reflected"`
+	Events          int64            `json:"events"`
+	SampleEventIDs  []string         `json:"sample_event_ids"`
+	InvoiceID       string           `json:"invoice_id"`
+	Detail          string           `json:"detail"`
+}
+
+// csvHeader names the CSV columns, in Row's order.
+var csvHeader = []string{"subscription_id", "customer_id", "meter", "sku_id", "event_type", "property", "aggregation",
+	"measure", "class", "expected", "observed", "delta", "rel_delta", "not_yet_reflected", "events", "sample_event_ids",
+	"invoice_id", "detail"}
+
+// rowOf converts a pair; rows are made one at a time, so writing a large
+// report does not copy every pair.
+func rowOf(p reconcile.Pair) Row {
+	row := Row{
+		SubscriptionID: p.SubscriptionID, CustomerID: p.CustomerID, Meter: p.Meter, SKUID: p.SKUID,
+		EventType: p.EventType, Property: p.Property, Aggregation: p.Aggregation, Measure: p.Measure,
+		Class: p.Class, Expected: p.Expected, Observed: p.Observed, Delta: p.Delta,
+		NotYetReflected: p.NotYetReflected, Events: p.Events, SampleEventIDs: p.SampleEventIDs,
+		InvoiceID: p.InvoiceID, Detail: p.Detail,
+	}
+	if row.SampleEventIDs == nil {
+		row.SampleEventIDs = []string{}
+	}
+	if f, ok := p.RelDelta(); ok {
+		row.RelDelta = &f
+	}
+	return row
+}
+
+// WriteCSV writes discrepancies.csv: a header, then one row per pair that
+// is not a match, sorted by subscription, measure and meter; sample ids are
+// separated by spaces.
+func WriteCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, p := range r.discrepancies() {
+		row := rowOf(p)
+		rel := ""
+		if row.RelDelta != nil {
+			rel = strconv.FormatFloat(*row.RelDelta, 'g', 8, 64)
+		}
+		rec := []string{row.SubscriptionID, row.CustomerID, row.Meter, row.SKUID, row.EventType, row.Property,
+			row.Aggregation, row.Measure, string(row.Class), row.Expected.String(), row.Observed.String(),
+			row.Delta.String(), rel, strconv.FormatBool(row.NotYetReflected), strconv.FormatInt(row.Events, 10),
+			strings.Join(row.SampleEventIDs, " "), row.InvoiceID, row.Detail}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteJSONL writes discrepancies.jsonl: one Row per line.
+func WriteJSONL(w io.Writer, r *Report) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, p := range r.discrepancies() {
+		if err := enc.Encode(rowOf(p)); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
