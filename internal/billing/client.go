@@ -4,6 +4,10 @@
 // One Client is safe for concurrent use and is shared by replay, reconcile
 // and loadgen: it owns the connection pool, the optional rate limiter, the
 // retry policy and the client-wide pause that a 429 imposes on every caller.
+//
+// Cancelling a call's context ends its waits (rate limiter, 429 pause,
+// backoff) at once. An attempt already in flight on a direct connection
+// ends at its deadline: Config.Timeout, or the context's deadline if sooner.
 package billing
 
 import (

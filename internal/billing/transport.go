@@ -153,28 +153,20 @@ func (s *fastSender) send(ctx context.Context, r *request, u string, hdr *header
 	if r.key != "" {
 		req.Header.Set("Idempotency-Key", r.key)
 	}
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	// fasthttp cannot abort a call in flight: it ends at its deadline, the
+	// timeout or ctx's deadline, whichever is first. Running it on a
+	// goroutine of its own to return at a cancellation cost ~7% of replay's
+	// CPU; callers that must not wait (replay's drain) stop waiting instead.
+	if err := ctx.Err(); err != nil {
+		return exchange{}, err
+	}
 	deadline := time.Now().Add(s.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	// fasthttp cannot abort a call, so it runs on its own goroutine and a
-	// cancelled ctx returns at once; the call's buffers go back to their
-	// pools only when it has finished.
-	done := make(chan error, 1)
-	go func() { done <- s.hc.DoDeadline(req, resp, deadline) }()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		go func() {
-			<-done
-			fasthttp.ReleaseRequest(req)
-			fasthttp.ReleaseResponse(resp)
-		}()
-		return exchange{}, ctx.Err()
-	}
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	err := s.hc.DoDeadline(req, resp, deadline)
 	if err != nil {
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			return exchange{}, errBodyTooLarge

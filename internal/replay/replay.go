@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	var bg sync.WaitGroup
 	bg.Add(1)
 	go func() { defer bg.Done(); r.background(done, start) }()
-	err := g.Wait()
+	err := r.wait(g, sendCtx)
 	close(done)
 	bg.Wait()
 
@@ -249,6 +249,27 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		err = ErrInterrupted
 	}
 	return st, err
+}
+
+// wait waits for the pipeline, but no longer than the drain deadline: an
+// attempt on a direct connection cannot be aborted mid-flight, and a record
+// still in flight is not finished, so the checkpoint can be written without
+// it and the resumed run sends it again.
+func (r *run) wait(g *errgroup.Group, sendCtx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- g.Wait() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-sendCtx.Done():
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(100 * time.Millisecond):
+			r.cfg.Logger.Warn("drain deadline passed with requests in flight; they are left to the resumed run")
+			return nil
+		}
+	}
 }
 
 func (cfg *Config) defaults() error {
