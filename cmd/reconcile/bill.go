@@ -3,25 +3,51 @@ package main
 import (
 	"context"
 	"flag"
+	"strings"
 
 	"github.com/billharness/billharness/internal/cli"
 )
 
 func newBillCmd(a *app) *cli.Command {
-	var c common
+	o := &checkOptions{rate: 100}
 	fs := flag.NewFlagSet("bill", flag.ContinueOnError)
-	c.register(fs)
+	o.register(fs)
+	o.registerBill(fs)
 	return &cli.Command{
 		Name:    "bill",
-		Summary: "bill subscriptions for a period and check invoices against source totals (planned)",
-		Description: `Bill asks the API to bill each subscription for a period and checks every
-usage line of the returned invoice against the source totals, writing a
-discrepancy report. It exits 3 when they disagree.
+		Summary: "bill subscriptions for a period and check invoices against source totals",
+		Description: `Bill verifies the period's usage as verify does, then calls
+POST /admin/v1/subscriptions/<id>/bill for every subscription in scope (or,
+with -only-matched, only those whose every pair matched), concurrently and
+rate-limited. The API keeps one invoice per subscription and period, so a
+second run gets the same invoices. -finalize turns each draft into an open,
+numbered invoice. It needs an admin-scope token.
 
-Not implemented yet.`,
+Every invoice is checked: a metered line's amount must equal the verified
+quantity times the line's unit price, exactly in 128-bit pico-units
+(fractions rounded half away from zero, as the API does); any other line's,
+its own quantity times its unit price; the total, the sum of its lines. A
+difference is a discrepancy of class "invoice".
+
+` + checkHelp + `
+
+Exit codes: 0 every pair and invoice matches, 3 discrepancies found, 1
+failure (including a bill or usage call that failed after retries), 2 usage.`,
+		Examples: []string{
+			"BILLING_TOKEN=bsk_test_… reconcile bill -api-url http://127.0.0.1:8080 -source parquet:testdata/sample/parquet -period 2026-10-01..2026-11-01",
+			"reconcile bill -source postgres://reader@db/usage -period 2026-10-01..2026-11-01 -only-matched -finalize -out /reports/2026-10",
+		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			return errNotImplemented
+			if len(args) > 0 {
+				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
+			}
+			c, err := o.prepare(a, "bill")
+			if err != nil {
+				return err
+			}
+			res, err := o.verifyAndBill(ctx, c, true)
+			return o.finish(a, c, res, err, nil)
 		},
 	}
 }

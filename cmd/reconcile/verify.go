@@ -2,26 +2,329 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/reconcile"
+	"github.com/billharness/billharness/internal/report"
+	"github.com/billharness/billharness/internal/source"
 )
 
+const checkHelp = `Expected totals: the source is read once, whole (with -shard too: an
+event without subscription_id counts toward its customer's first
+subscription, which may sit in another shard), and every row the source
+declares must be read, or the run fails. An event id counts once. Meters are
+each plan's, as GET /v1/subscriptions/{id}/usage reports them, or those of
+-meters FILE, a JSON array of {"name","event_type","property","aggregation"}.
+
+Classes: match; under (the API has less: usage lost); over (more: counted
+twice); missing (the subscription or meter is not in the API); unexpected
+(API usage with no source events); error (the API call failed after
+retries). -tolerance abs=N,rel=P% (and "; METER:abs=…" per meter, by name
+or property) widens match; the default is exact. -settle re-polls the
+mismatched subscriptions for ingestion lag; a pair still rising when it
+runs out is reported "not yet reflected". -heal re-sends the events of under
+subscriptions with their own ids (the API deduplicates them, so over pairs
+never grow) and verifies them again.
+
+Reports go to -out: summary.json, discrepancies.csv, discrepancies.jsonl,
+report.md and a self-contained report.html.`
+
+// checkOptions are the flags of verify, bill and run.
+type checkOptions struct {
+	common
+	src         sourceFlags
+	from, to    string
+	meters      string
+	tolerance   reconcile.Tolerance
+	settle      cli.Duration
+	heal        bool
+	concurrency int
+	rate        cli.Rate
+	out         string
+	runID       string
+
+	billing     bool // bill, and the bill flags below are defined
+	period      cli.Window
+	onlyMatched bool
+	finalize    bool
+}
+
+func (o *checkOptions) register(fs *flag.FlagSet) {
+	o.common.register(fs)
+	o.src.register(fs)
+	cli.String(fs, &o.from, "from", "RECONCILE_FROM", "", "window start (date or RFC 3339), with -to: another way to give -window")
+	cli.String(fs, &o.to, "to", "RECONCILE_TO", "", "window end, excluded")
+	cli.String(fs, &o.meters, "meters", "RECONCILE_METERS", "", "JSON `file` of meters to compare (default: each plan's meters, from the API)")
+	cli.Var(fs, &o.tolerance, "tolerance", "RECONCILE_TOLERANCE", "how far apart still matches: `abs=N,rel=P%[;METER:abs=N,rel=P%…]`")
+	cli.Var(fs, &o.settle, "settle", "RECONCILE_SETTLE", "re-poll mismatched subscriptions for up to this `duration` (ingestion lag)")
+	cli.Bool(fs, &o.heal, "heal", "RECONCILE_HEAL", false, "re-send the source events of under subscriptions, then verify them again")
+	cli.Int(fs, &o.concurrency, "concurrency", "RECONCILE_CONCURRENCY", reconcile.DefaultConcurrency, "API `calls` in flight")
+	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "API requests per second over all calls: `N/s`, N/m, or 0 for unlimited")
+	cli.String(fs, &o.out, "out", "RECONCILE_OUT", "out/reconcile", "write the reports to this `directory`")
+	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "name of the run in the reports (default: rc-<UTC time>-<random>)")
+}
+
+// registerBill defines the flags of billing.
+func (o *checkOptions) registerBill(fs *flag.FlagSet) {
+	o.billing = true
+	cli.Var(fs, &o.period, "period", "RECONCILE_PERIOD", "billing period `FROM..TO` (default: the window; it must equal it)")
+	cli.Bool(fs, &o.onlyMatched, "only-matched", "RECONCILE_ONLY_MATCHED", false, "bill only the subscriptions whose every pair matched")
+	cli.Bool(fs, &o.finalize, "finalize", "RECONCILE_FINALIZE", false, "finalize each draft invoice (Draft → Open, numbered)")
+}
+
+// check is a validated configuration, ready to run.
+type check struct {
+	cmd    string
+	spec   source.Spec // with the window, and the shard as the flags give it
+	cfg    reconcile.Config
+	period billing.Period
+	log    *slog.Logger
+	runID  string
+	source string // for the reports, without a password
+	target string
+}
+
+// prepare validates every flag, reporting all problems at once, then reads
+// the meters file and the token, before any network I/O.
+func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
+	var errs []error
+	spec, err := o.src.spec()
+	errs = append(errs, err)
+	errs = append(errs, o.api.Validate())
+	window := source.Window{From: o.src.window.From, To: o.src.window.To}
+	switch {
+	case o.from != "" || o.to != "":
+		if !window.IsZero() {
+			errs = append(errs, cli.Usagef("give -window or -from and -to, not both"))
+			break
+		}
+		w, err := cli.ParseWindow(o.from + ".." + o.to)
+		if err != nil {
+			errs = append(errs, cli.Usagef("-from/-to: %v", err))
+		}
+		window = source.Window{From: w.From, To: w.To}
+	}
+	period := billing.Period{Start: o.period.From, End: o.period.To}
+	if o.billing && !o.period.IsZero() {
+		switch {
+		case window.IsZero():
+			window = source.Window{From: period.Start, To: period.End}
+		case !window.From.Equal(period.Start) || !window.To.Equal(period.End):
+			errs = append(errs, cli.Usagef("-period %s differs from the window: invoices are checked against the window's totals", o.period))
+		}
+	}
+	if window.IsZero() {
+		or := ""
+		if o.billing {
+			or = ", or -period"
+		}
+		errs = append(errs, cli.Usagef("no window: set -window FROM..TO (or -from and -to%s)", or))
+	}
+	period = billing.Period{Start: window.From, End: window.To}
+	if o.concurrency < 1 {
+		errs = append(errs, cli.Usagef("-concurrency %d: must be at least 1", o.concurrency))
+	}
+	if o.out == "" {
+		errs = append(errs, cli.Usagef("-out: a directory is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: redactSource(o.src.source), target: o.api.URL}
+	c.spec.Window = window
+	if c.runID == "" {
+		c.runID = newRunID(time.Now())
+	}
+	var meters []reconcile.Meter
+	if o.meters != "" {
+		if meters, err = reconcile.LoadMeters(o.meters); err != nil {
+			return nil, cli.Usagef("-meters: %v", err)
+		}
+	}
+	bc, err := o.clientConfig(a, false)
+	if err != nil {
+		return nil, err
+	}
+	if o.rate > 0 {
+		bc.Limiter = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate)/10))
+	}
+	bc.MaxConns = o.concurrency
+	client, err := billing.New(bc)
+	if err != nil {
+		return nil, err
+	}
+	c.cfg = reconcile.Config{
+		Client: client, Source: c.spec, Window: window, Shard: spec.Shard, Meters: meters, Tolerance: o.tolerance,
+		Concurrency: o.concurrency, Settle: time.Duration(o.settle), Heal: o.heal, Logger: c.log,
+	}
+	return c, nil
+}
+
+// newRunID names a run by its UTC start time and 4 random bytes.
+func newRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "rc-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// redactSource removes a password from a postgres:// source.
+func redactSource(s string) string {
+	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return strings.SplitN(s, "://", 2)[0] + "://…"
+	}
+	return u.Redacted()
+}
+
+// verifyAndBill runs the comparison, then billing when bill is set.
+func (o *checkOptions) verifyAndBill(ctx context.Context, c *check, bill bool) (*reconcile.Result, error) {
+	res, err := reconcile.Verify(ctx, c.cfg)
+	if err != nil || !bill {
+		return res, err
+	}
+	err = reconcile.Bill(ctx, res, reconcile.BillConfig{
+		Client: c.cfg.Client, Period: c.period, OnlyMatched: o.onlyMatched, Finalize: o.finalize,
+		Concurrency: o.concurrency, Logger: c.log,
+	})
+	return res, err
+}
+
+// verdict maps a finished comparison to the command's error: a failure
+// (run error, calls that failed) wins over discrepancies, which exit 3.
+func verdict(res *reconcile.Result, runErr error) error {
+	errs := []error{runErr}
+	if res != nil {
+		if n := res.Errors(); n > 0 {
+			errs = append(errs, fmt.Errorf("%d pairs or invoices could not be compared: the API call failed", n))
+		}
+		if n := res.Mismatches(); n > 0 {
+			errs = append(errs, fmt.Errorf("%d discrepancies: %w", n, cli.ErrDiscrepancies))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// finish writes the reports and prints the summary, and returns the
+// command's error.
+func (o *checkOptions) finish(a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
+	err := verdict(res, runErr)
+	rep := &report.Report{
+		RunID: c.runID, Command: c.cmd, GeneratedAt: time.Now().UTC(), Source: c.source, Target: c.target,
+		Tolerance: o.tolerance.String(), Result: res, Replay: replayStats, ExitStatus: cli.ExitCode(err),
+	}
+	if err != nil && rep.ExitStatus != cli.ExitDiscrepancies {
+		rep.Error = err.Error()
+	}
+	files, werr := report.Write(o.out, rep)
+	if werr != nil {
+		return errors.Join(err, werr)
+	}
+	if perr := printSummary(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
+		return errors.Join(err, perr)
+	}
+	c.log.Info("reports written", "dir", o.out, "files", len(files), "exit", rep.ExitStatus)
+	return err
+}
+
+// printSummary writes the headline numbers and the report's path.
+func printSummary(w io.Writer, rep *report.Report, html string) error {
+	s := rep.Summary()
+	var b strings.Builder
+	fmt.Fprintf(&b, "reconcile %s %s: %s (exit %d)\n", s.Command, s.RunID, s.Status, s.ExitStatus)
+	if s.Error != "" {
+		fmt.Fprintf(&b, "error: %s\n", s.Error)
+	}
+	if rep.Result != nil {
+		complete := "complete"
+		if !s.RowsComplete {
+			complete = "INCOMPLETE"
+		}
+		fmt.Fprintf(&b, "window %s..%s, shard %s, tolerance %s\n", s.Window.From.Format(time.RFC3339), s.Window.To.Format(time.RFC3339), s.Shard, s.Tolerance)
+		fmt.Fprintf(&b, "rows: %d read of %d declared (%s); %d counted, %d duplicates, %d outside the window, %d invalid\n",
+			s.Rows.Read, s.Rows.Declared, complete, s.Rows.Counted, s.Rows.Duplicates, s.Rows.OutsideWindow, s.Rows.Invalid)
+		fmt.Fprintf(&b, "pairs: %d compared in %d subscriptions; %d subscriptions with discrepancies\n ",
+			s.Pairs, s.Subscriptions, s.SubscriptionsWithDiscrepancies)
+		for _, c := range reconcile.Classes {
+			fmt.Fprintf(&b, " %s %d", c, s.Classes[string(c)])
+		}
+		b.WriteString("\n")
+		if s.NotYetReflected > 0 {
+			fmt.Fprintf(&b, "not yet reflected: %d (still rising when the %s settle ran out)\n", s.NotYetReflected, s.Settle.Budget)
+		}
+		if h := s.Heal; h != nil {
+			fmt.Fprintf(&b, "heal: %d events re-sent for %d subscriptions, %d counted now; under pairs %d -> %d\n",
+				h.Resent, h.Subscriptions, h.Accepted, h.Before, h.After)
+		}
+		if inv := s.Invoices; inv != nil {
+			fmt.Fprintf(&b, "invoices: %d billed (%d finalized, %d skipped, %d failed), %d with lines that differ, total %s pico-units\n",
+				inv.Billed, inv.Finalized, inv.Skipped, inv.Failed, inv.Mismatched, inv.TotalNanos)
+		}
+		for i, d := range s.LargestDeltas {
+			if i == 0 {
+				b.WriteString("largest deltas:\n")
+			}
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(&b, "  %s %-22s %-10s expected %s observed %s delta %s\n", d.SubscriptionID, d.Meter, d.Class, d.Expected, d.Observed, d.Delta)
+		}
+	}
+	fmt.Fprintf(&b, "report: %s\n", html)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func newVerifyCmd(a *app) *cli.Command {
-	var c common
+	o := &checkOptions{rate: 100}
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	c.register(fs)
+	o.register(fs)
 	return &cli.Command{
 		Name:    "verify",
-		Summary: "compare source usage totals with the API's usage per subscription (planned)",
-		Description: `Verify sums the source's usage per subscription and meter over a window and
-compares the totals with GET /v1/subscriptions/<id>/usage, writing a
-discrepancy report. It exits 3 when the two disagree.
+		Summary: "compare source usage totals with the API's usage per subscription and meter",
+		Description: `Verify computes, from the source, the exact quantity each subscription used
+per meter over the window (Sum, Count, Max, UniqueCount, by the API's rules)
+and compares it with GET /v1/subscriptions/<id>/usage for every subscription
+in scope, concurrently and rate-limited, writing a discrepancy report.
 
-Not implemented yet.`,
+` + checkHelp + `
+
+Exit codes: 0 every pair matches within tolerance, 3 discrepancies found,
+1 failure (including any API call that failed after retries, or a source
+read short of what it declares), 2 usage.`,
+		Examples: []string{
+			"BILLING_TOKEN=bsk_test_… reconcile verify -api-url http://127.0.0.1:8080 -source parquet:testdata/sample/parquet -window 2026-10-01..2026-11-01",
+			"reconcile verify -source postgres://reader@db/usage -window 2026-10-01..2026-11-01 -tolerance 'abs=0;Peak Storage Bytes:rel=0.1%' -settle 2m",
+			"reconcile verify -source 'parquet:/data/events/dt=2026-10-*' -from 2026-10-01 -to 2026-11-01 -shard 3/8 -out /reports/oct-3 -heal",
+		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			return errNotImplemented
+			if len(args) > 0 {
+				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
+			}
+			c, err := o.prepare(a, "verify")
+			if err != nil {
+				return err
+			}
+			res, err := o.verifyAndBill(ctx, c, false)
+			return o.finish(a, c, res, err, nil)
 		},
 	}
 }
