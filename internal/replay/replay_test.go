@@ -373,3 +373,5 @@ func TestMaxAgeGuard(t *testing.T) {
 		t.Errorf("with AllowOld, too old = %d, want 0", all.TooOld)
 	}
 }
+
+func sandboxConfig() sandbox.Config { return sandbox.Config{} }
