@@ -31,27 +31,24 @@ type replayInput struct {
 // any other stops it.
 type replayStep func(ctx context.Context, in replayInput) (stats any, err error)
 
-// errReplayUnavailable is what run -replay does until the replay step is
-// wired to the replay package.
-var errReplayUnavailable = errors.New("-replay is not available yet: run 'reconcile replay' first, then 'reconcile run' without -replay")
-
-func replayUnavailable(context.Context, replayInput) (any, error) { return nil, errReplayUnavailable }
-
 // runOptions are the flags of run.
 type runOptions struct {
 	checkOptions
 	replay bool
 	bill   bool
-	// replayFn is the replay step; replayUnavailable until it is wired.
+	replayFlags runReplay
+	// replayFn is the replay step: replayStep, or a test's own.
 	replayFn replayStep
 }
 
 func newRunCmd(a *app) *cli.Command {
-	o := &runOptions{checkOptions: checkOptions{rate: 100}, replayFn: replayUnavailable}
+	o := &runOptions{checkOptions: checkOptions{rate: 100}}
+	o.replayFn = o.replayStep
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	o.register(fs)
 	o.registerBill(fs)
-	cli.Bool(fs, &o.replay, "replay", "RECONCILE_REPLAY", false, "first replay the source's events into the API")
+	cli.Bool(fs, &o.replay, "replay", "RECONCILE_REPLAY", false, "first replay the source's events into the API (undelivered ones to OUT/dead-letter.jsonl)")
+	o.replayFlags.register(fs)
 	cli.Bool(fs, &o.bill, "bill", "RECONCILE_BILL", false, "bill the subscriptions after verifying, and check the invoices")
 	return &cli.Command{
 		Name:    "run",

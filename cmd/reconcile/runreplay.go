@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/replay"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// runReplay holds run's replay step flags: its own rate and workers, since
+// sending events and verifying usage have different budgets.
+type runReplay struct {
+	rate        cli.Rate
+	concurrency int
+}
+
+func (r *runReplay) register(fs *flag.FlagSet) {
+	r.rate = 500
+	cli.Var(fs, &r.rate, "replay-rate", "RECONCILE_REPLAY_RATE", "with -replay, events per second: `N/s`, or 0 for unlimited")
+	cli.Int(fs, &r.concurrency, "replay-concurrency", "RECONCILE_REPLAY_CONCURRENCY", replay.DefaultConcurrency, "with -replay, `workers` sending at once")
+}
+
+// step is run's replay step: the source's events into the API, undelivered
+// ones to OUT/dead-letter.jsonl. Re-running a month is safe: the API counts
+// an event id once.
+func (o *runOptions) replayStep(ctx context.Context, in replayInput) (any, error) {
+	cfg, err := o.clientConfig(in.App, false)
+	if err != nil {
+		return nil, err
+	}
+	if o.replayFlags.rate > 0 {
+		cfg.Limiter = rate.NewLimiter(rate.Limit(o.replayFlags.rate), max(1, int(o.replayFlags.rate)/100))
+	}
+	cfg.MaxConns = o.replayFlags.concurrency
+	client, err := billing.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", o.out, err)
+	}
+	dl, err := replay.OpenDeadLetter(filepath.Join(o.out, "dead-letter.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer dl.Close()
+	src, err := source.Open(ctx, in.Spec)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	st, err := replay.Run(ctx, replay.Config{
+		Source: src, Client: client, DeadLetter: dl, Concurrency: o.replayFlags.concurrency, Logger: in.Logger,
+		ProgressEvery: 5 * time.Second,
+		Progress: func(p replay.Progress) {
+			in.Logger.Info("replay progress", "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
+				"dead_lettered", p.DeadLettered, "rate", int64(p.Rate), "final", p.Final)
+		},
+	})
+	if err != nil {
+		return st, err
+	}
+	if st.DeadLettered > 0 {
+		return st, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, dl.Path())
+	}
+	return st, nil
+}
