@@ -34,8 +34,8 @@ type replayStep func(ctx context.Context, in replayInput) (stats any, err error)
 // runOptions are the flags of run.
 type runOptions struct {
 	checkOptions
-	replay bool
-	bill   bool
+	replay      bool
+	bill        bool
 	replayFlags runReplay
 	// replayFn is the replay step: replayStep, or a test's own.
 	replayFn replayStep

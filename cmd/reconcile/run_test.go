@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/billharness/billharness/internal/sandbox"
@@ -26,15 +25,25 @@ func TestRunCommand(t *testing.T) {
 
 // -replay fails clearly until the replay step is wired, and writes a
 // report saying so.
-func TestRunReplayUnavailable(t *testing.T) {
+// run -replay sends the day's events into an empty sandbox, then verifies
+// them: everything matches, and the summary carries the replay's counts.
+func TestRunReplay(t *testing.T) {
 	sb, _ := checkSandbox(t, sandbox.Config{})
 	out := t.TempDir()
 	code, _, stderr := runReconcile(t, map[string]string{"BILLING_TOKEN": sb.AdminToken}, "run", "-api-url", sb.URL,
-		"-source", checkSource, "-window", checkDay1, "-out", out, "-replay")
-	if code != 1 || !strings.Contains(stderr, "-replay is not available yet") {
-		t.Errorf("run -replay: exit %d, stderr %q; want 1 and a message", code, stderr)
+		"-source", checkSource, "-window", checkDay1, "-out", out, "-replay", "-replay-rate", "0")
+	if code != 0 {
+		t.Fatalf("run -replay: exit %d, want 0\n%s", code, stderr)
 	}
-	if s := checkSummary(t, out); s.Status != "failed" || !strings.Contains(s.Error, "replay") {
-		t.Errorf("run -replay summary = %+v, want failed with the replay error", s)
+	s := checkSummary(t, out)
+	if s.Status != "ok" || s.Classes["match"] == 0 || s.Classes["under"] != 0 {
+		t.Errorf("run -replay summary: status %s, classes %v; want ok and only matches", s.Status, s.Classes)
+	}
+	rs, ok := s.Replay.(map[string]any)
+	if !ok || rs["accepted"] != float64(s.Rows.Counted) {
+		t.Errorf("summary replay = %v, want accepted = the %d events counted", s.Replay, s.Rows.Counted)
+	}
+	if got := sb.Server.Stats().EventsStored; got != int64(s.Rows.Counted) {
+		t.Errorf("sandbox stored %d events, want %d", got, s.Rows.Counted)
 	}
 }
