@@ -216,7 +216,11 @@ func verdict(res *reconcile.Result, runErr error) error {
 			errs = append(errs, fmt.Errorf("%d pairs or invoices could not be compared: the API call failed", n))
 		}
 		if n := res.Mismatches(); n > 0 {
-			errs = append(errs, fmt.Errorf("%d discrepancies: %w", n, cli.ErrDiscrepancies))
+			subs := map[string]bool{}
+			for _, p := range res.Discrepancies {
+				subs[p.SubscriptionID] = true
+			}
+			errs = append(errs, fmt.Errorf("%w: %d pairs or invoice lines differ, in %d subscriptions", cli.ErrDiscrepancies, n, len(subs)))
 		}
 	}
 	return errors.Join(errs...)

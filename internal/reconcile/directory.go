@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/billharness/billharness/internal/billing"
-	"github.com/billharness/billharness/internal/source"
 )
 
 // listPage is the page size used to list subscriptions (the sandbox's
@@ -77,22 +76,3 @@ const (
 	unattributed // no subscription_id, and its customer has no subscription in the API
 	foreign      // its subscription belongs to another customer: the API refuses it
 )
-
-// attribute returns the subscription id ev counts toward. An id the API
-// does not list is returned as is: its usage is "missing" from the API.
-func (d *directory) attribute(ev *source.Event) (string, int) {
-	if ev.SubscriptionID == "" {
-		id, ok := d.first[ev.CustomerID]
-		if !ok {
-			return "", unattributed
-		}
-		return id, attributed
-	}
-	if s, ok := d.subs[ev.SubscriptionID]; ok {
-		if s.CustomerID != ev.CustomerID {
-			return "", foreign
-		}
-		return s.ID, attributed // the directory's copy of the string, not the reader's
-	}
-	return ev.SubscriptionID, attributed
-}

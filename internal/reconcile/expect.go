@@ -88,7 +88,7 @@ type ledger struct {
 	shard    source.Shard
 	byPlan   map[string]*meterGroup // the API's meters, per plan
 	fallback *meterGroup            // a file's meters, or every meter the API has
-	subs     map[string]*subState   // nil value: a subscription of another shard
+	subs     map[string]*subState   // every subscription seen, in this shard or not
 	rows     Rows
 	ids      *idSet
 	scratch  []byte
@@ -104,25 +104,46 @@ func (l *ledger) group(id string) *meterGroup {
 	return l.fallback
 }
 
-// state returns the state of subscription id, creating it; nil when the
-// subscription belongs to another shard.
+// state returns the state of subscription id, creating it. A subscription
+// of another shard gets a state marked other, without totals.
 func (l *ledger) state(id string) *subState {
-	st, ok := l.subs[id]
-	if ok {
+	if st, ok := l.subs[id]; ok {
 		return st
 	}
-	if !l.shard.Contains(id) {
-		l.subs[strings.Clone(id)] = nil
-		return nil
-	}
-	st = &subState{id: strings.Clone(id)}
+	st := &subState{id: strings.Clone(id)} // the reader's id shares a whole batch's memory
 	if s, ok := l.dir.subs[id]; ok {
 		st.id, st.customerID, st.known = s.ID, s.CustomerID, true
 	}
+	l.subs[st.id] = st
+	if !l.shard.Contains(id) {
+		st.other = true
+		return st
+	}
 	st.group = l.group(id)
 	st.acc = make([]acc, len(st.group.meters))
-	l.subs[st.id] = st
 	return st
+}
+
+// attribute returns the subscription ev counts toward (see newDirectory
+// for the rule), or why it counts toward none. A subscription the API does
+// not list gets a state too: its usage is missing from the API.
+func (l *ledger) attribute(ev *source.Event) (*subState, int) {
+	if ev.SubscriptionID == "" {
+		id, ok := l.dir.first[ev.CustomerID]
+		if !ok {
+			return nil, unattributed
+		}
+		return l.state(id), attributed
+	}
+	// One map lookup per event once the subscription has been seen.
+	st, ok := l.subs[ev.SubscriptionID]
+	if !ok {
+		st = l.state(ev.SubscriptionID)
+	}
+	if st.known && st.customerID != ev.CustomerID {
+		return nil, foreign
+	}
+	return st, attributed
 }
 
 // scan streams r into the totals and checks that it read every row.
@@ -170,21 +191,19 @@ func (l *ledger) add(ev *source.Event) {
 		l.rows.Duplicates++
 		return
 	}
-	id, why := l.dir.attribute(ev)
-	switch why {
-	case unattributed:
+	st, why := l.attribute(ev)
+	switch {
+	case why == unattributed:
 		l.rows.Unattributed++
 		return
-	case foreign:
+	case why == foreign:
 		l.rows.Foreign++
 		return
-	}
-	st := l.state(id)
-	if st == nil {
+	case st.other:
 		l.rows.OtherShards++
 		return
 	}
-	idx := st.group.byType[ev.EventType]
+	idx := st.group.of(ev.EventType)
 	if len(idx) == 0 {
 		l.rows.Unmetered++
 		return
@@ -244,9 +263,8 @@ func (l *ledger) fold(m *Meter, a *acc, raw []byte, kind byte) {
 // distinct-value sets.
 func (l *ledger) finish() {
 	for _, st := range l.subs {
-		if st == nil {
-			continue
+		if !st.other {
+			st.finish()
 		}
-		st.finish()
 	}
 }

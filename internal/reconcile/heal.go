@@ -114,8 +114,8 @@ func (v *verifier) resend(ctx context.Context, types map[string]map[string]bool,
 			return fmt.Errorf("heal: read source: %w", err)
 		}
 		ev := rec.Event
-		id, why := v.l.dir.attribute(&ev)
-		if why != attributed || !types[id][ev.EventType] || !ids.add(ev.ID) {
+		st, why := v.l.attribute(&ev)
+		if why != attributed || !types[st.id][ev.EventType] || !ids.add(ev.ID) {
 			continue
 		}
 		hs.Resent++

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/billharness/billharness/internal/billing"
 )
@@ -131,7 +132,12 @@ func LoadMeters(path string) ([]Meter, error) {
 // event type they count.
 type meterGroup struct {
 	meters []Meter
-	byType map[string][]int
+	// types and byType list the event types counted and, for each, its
+	// meters' indexes. A plan counts a handful of types: a linear scan is
+	// cheaper than hashing the type of every event, and the reader interns
+	// type strings, so most comparisons stop at the pointer.
+	types  []string
+	byType [][]int
 	// fromAPI is set when the meters are the API's own: an API meter the
 	// group lacks is then a meter that appeared during the run, reported,
 	// rather than one the file chose to leave out, ignored.
@@ -139,11 +145,26 @@ type meterGroup struct {
 }
 
 func newMeterGroup(ms []Meter, fromAPI bool) *meterGroup {
-	g := &meterGroup{meters: ms, byType: map[string][]int{}, fromAPI: fromAPI}
+	g := &meterGroup{meters: ms, fromAPI: fromAPI}
 	for i, m := range ms {
-		g.byType[m.EventType] = append(g.byType[m.EventType], i)
+		j := slices.Index(g.types, m.EventType)
+		if j < 0 {
+			j = len(g.types)
+			g.types, g.byType = append(g.types, m.EventType), append(g.byType, nil)
+		}
+		g.byType[j] = append(g.byType[j], i)
 	}
 	return g
+}
+
+// of returns the indexes of the meters counting eventType.
+func (g *meterGroup) of(eventType string) []int {
+	for j, t := range g.types {
+		if t == eventType {
+			return g.byType[j]
+		}
+	}
+	return nil
 }
 
 // find returns the index of the group's meter an API meter reports, or -1.

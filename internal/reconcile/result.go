@@ -169,7 +169,16 @@ func (r *Result) build(subs []*subState) {
 	r.Subscriptions = len(subs)
 	r.Pairs, r.NotYetReflected = 0, 0
 	r.Counts = map[Class]int{}
-	r.Discrepancies = r.Discrepancies[:0]
+	n := 0
+	for _, st := range subs {
+		st.pairs(func(p Pair) {
+			if p.Class != Match {
+				n++
+			}
+		})
+	}
+	// Sized once: with every pair wrong, this is the run's largest slice.
+	r.Discrepancies = make([]Pair, 0, n)
 	for _, st := range subs {
 		st.pairs(func(p Pair) {
 			r.Pairs++

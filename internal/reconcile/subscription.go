@@ -9,6 +9,7 @@ import (
 type subState struct {
 	id, customerID string
 	known          bool // listed by the API
+	other          bool // in another shard: no totals, not compared
 	group          *meterGroup
 	acc            []acc              // per meter of group
 	expected       []billing.Quantity // per meter, after the scan
@@ -50,7 +51,11 @@ func (st *subState) observe(u *billing.Usage) {
 		case i < 0 && st.group.fromAPI:
 			extra = append(extra, *mu)
 		case i >= 0 && !obs[i].present:
-			obs[i] = observation{present: true, qty: mu.Quantity, skuID: mu.SKUID}
+			sku := mu.SKUID
+			if sku == st.group.meters[i].SKUID {
+				sku = st.group.meters[i].SKUID // share the group's string, not one per answer
+			}
+			obs[i] = observation{present: true, qty: mu.Quantity, skuID: sku}
 		}
 	}
 	if st.obs != nil { // an earlier answer, even if a failed call came between

@@ -235,7 +235,7 @@ func (v *verifier) scope() []*subState {
 	}
 	subs := make([]*subState, 0, len(v.l.subs))
 	for _, st := range v.l.subs {
-		if st == nil {
+		if st.other {
 			continue
 		}
 		if st.expected == nil {

@@ -105,32 +105,20 @@ func headline(r *Report) string {
 	if res == nil {
 		return "no comparison was made"
 	}
-	subs := map[string]bool{}
-	n := 0
-	for _, p := range res.Discrepancies {
-		subs[p.SubscriptionID] = true
-		if p.Class != reconcile.Misbilled && p.Measure == reconcile.MeasureQuantity {
-			n++
-		}
-	}
+	d := r.digested()
 	s := fmt.Sprintf("%s of %s differ, in %s of %s",
-		group(itoa(int64(n))), plural(res.Pairs, "pair"),
-		group(itoa(int64(len(subs)))), plural(res.Subscriptions, "subscription"))
+		group(itoa(int64(d.usage))), plural(res.Pairs, "pair"),
+		group(itoa(int64(d.subscriptions))), plural(res.Subscriptions, "subscription"))
 	if res.Bill != nil {
 		s += fmt.Sprintf("; %d of %s have lines that differ", res.Bill.Mismatched, plural(res.Bill.Billed, "invoice"))
 	}
 	return s + "."
 }
 
-// errorPairs returns up to n pairs of the Error class.
+// errorPairs returns up to n (<= TopN) pairs of the Error class.
 func (r *Report) errorPairs(n int) []reconcile.Pair {
-	var ps []reconcile.Pair
-	for _, p := range r.discrepancies() {
-		if p.Class == reconcile.Error && len(ps) < n {
-			ps = append(ps, p)
-		}
-	}
-	return ps
+	e := r.digested().errors
+	return e[:min(n, len(e))]
 }
 
 // mdCell escapes text for a Markdown table cell.

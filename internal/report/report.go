@@ -9,8 +9,10 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,7 +35,8 @@ const (
 // TopN is how many rows the "largest deltas" lists hold.
 const TopN = 20
 
-// Report is one run and what it found.
+// Report is one run and what it found. It must not change once a Write
+// function has read it: what the formats share is computed once.
 type Report struct {
 	// RunID names the run (a Kubernetes job name, say).
 	RunID string
@@ -54,6 +57,65 @@ type Report struct {
 	ExitStatus int
 	// Error is the run's failure, if any.
 	Error string
+
+	digest *digest
+}
+
+// digest is what several formats show, computed in one pass over the
+// discrepancies (there can be one per pair of the run).
+type digest struct {
+	topQuantity, topAmount []reconcile.Pair // by decreasing absolute delta
+	errors                 []reconcile.Pair // the first Error pairs
+	subscriptions          int              // with at least one discrepancy
+	usage                  int              // usage pairs that differ
+}
+
+func (r *Report) digested() *digest {
+	if r.digest != nil {
+		return r.digest
+	}
+	d := &digest{}
+	subs := map[string]struct{}{}
+	for i := range r.discrepancies() {
+		p := &r.Result.Discrepancies[i]
+		subs[p.SubscriptionID] = struct{}{}
+		switch {
+		case p.Class == reconcile.Error:
+			if len(d.errors) < TopN {
+				d.errors = append(d.errors, *p)
+			}
+		case p.Delta.IsZero():
+		case p.Measure == reconcile.MeasureAmount:
+			d.topAmount = keepTop(d.topAmount, p, TopN)
+		default:
+			d.topQuantity = keepTop(d.topQuantity, p, TopN)
+		}
+		if p.Class != reconcile.Misbilled && p.Measure == reconcile.MeasureQuantity {
+			d.usage++
+		}
+	}
+	d.subscriptions = len(subs)
+	r.digest = d
+	return d
+}
+
+// keepTop inserts p into top, kept sorted by decreasing absolute delta
+// (exact), ties by subscription and meter, and at most n long.
+func keepTop(top []reconcile.Pair, p *reconcile.Pair, n int) []reconcile.Pair {
+	less := func(a, b *reconcile.Pair) bool { // a ranks before b
+		return cmp.Or(b.Delta.Abs().Cmp(a.Delta.Abs()), cmp.Compare(a.SubscriptionID, b.SubscriptionID), cmp.Compare(a.Meter, b.Meter)) < 0
+	}
+	if len(top) == n && !less(p, &top[n-1]) {
+		return top
+	}
+	i, _ := slices.BinarySearchFunc(top, p, func(e reconcile.Pair, t *reconcile.Pair) int {
+		if less(&e, t) {
+			return -1
+		}
+		return 1
+	})
+	top = slices.Insert(top, i, *p)
+	return top[:min(len(top), n)]
 }
 
 // Status names an exit status: ok, discrepancies, failed, usage.
@@ -70,43 +132,43 @@ func Status(exit int) string {
 }
 
 // Write writes every report file into dir, creating it, and returns their
-// paths. Each file is written to a temporary name and renamed, so a reader
-// never sees half a report.
+// paths. Each file is streamed to a temporary name and renamed, so a
+// reader never sees half a report.
 func Write(dir string, r *Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	writers := []struct {
 		name  string
-		write func(*strings.Builder, *Report) error
+		write func(io.Writer, *Report) error
 	}{
-		{SummaryFile, func(b *strings.Builder, r *Report) error { return WriteSummary(b, r) }},
-		{CSVFile, func(b *strings.Builder, r *Report) error { return WriteCSV(b, r) }},
-		{JSONLFile, func(b *strings.Builder, r *Report) error { return WriteJSONL(b, r) }},
-		{MarkdownFile, func(b *strings.Builder, r *Report) error { return WriteMarkdown(b, r) }},
-		{HTMLFile, func(b *strings.Builder, r *Report) error { return WriteHTML(b, r) }},
+		{SummaryFile, WriteSummary},
+		{CSVFile, WriteCSV},
+		{JSONLFile, WriteJSONL},
+		{MarkdownFile, WriteMarkdown},
+		{HTMLFile, WriteHTML},
 	}
 	var paths []string
 	for _, w := range writers {
-		var b strings.Builder
-		if err := w.write(&b, r); err != nil {
-			return paths, fmt.Errorf("report %s: %w", w.name, err)
-		}
 		p := filepath.Join(dir, w.name)
-		if err := writeFile(p, b.String()); err != nil {
-			return paths, fmt.Errorf("report: %w", err)
+		if err := writeFile(p, func(out io.Writer) error { return w.write(out, r) }); err != nil {
+			return paths, fmt.Errorf("report %s: %w", w.name, err)
 		}
 		paths = append(paths, p)
 	}
 	return paths, nil
 }
 
-func writeFile(path, content string) error {
+func writeFile(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.WriteString(content)
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -131,19 +193,14 @@ func (r *Report) discrepancies() []reconcile.Pair {
 	return r.Result.Discrepancies
 }
 
-// largest returns up to n discrepancies of the measure, by decreasing
-// absolute delta (exact), ties by subscription and meter.
+// largest returns up to n discrepancies of the measure (n <= TopN), by
+// decreasing absolute delta (exact), ties by subscription and meter.
 func (r *Report) largest(measure string, n int) []reconcile.Pair {
-	var ps []reconcile.Pair
-	for _, p := range r.discrepancies() {
-		if p.Measure == measure && p.Class != reconcile.Error && !p.Delta.IsZero() {
-			ps = append(ps, p)
-		}
+	top := r.digested().topQuantity
+	if measure == reconcile.MeasureAmount {
+		top = r.digested().topAmount
 	}
-	slices.SortStableFunc(ps, func(a, b reconcile.Pair) int {
-		return cmp.Or(b.Delta.Abs().Cmp(a.Delta.Abs()), cmp.Compare(a.SubscriptionID, b.SubscriptionID), cmp.Compare(a.Meter, b.Meter))
-	})
-	return ps[:min(n, len(ps))]
+	return top[:min(n, len(top))]
 }
 
 // counts returns the count of every class, zeros included, in report order.

@@ -108,11 +108,7 @@ func (r *Report) Summary() Summary {
 	s.Window = SummaryWindow{From: res.Window.From.UTC(), To: res.Window.To.UTC()}
 	s.Rows, s.RowsComplete = res.Rows, res.Rows.Complete()
 	s.Subscriptions, s.Pairs, s.NotYetReflected = res.Subscriptions, res.Pairs, res.NotYetReflected
-	subs := map[string]bool{}
-	for _, p := range res.Discrepancies {
-		subs[p.SubscriptionID] = true
-	}
-	s.SubscriptionsWithDiscrepancies = len(subs)
+	s.SubscriptionsWithDiscrepancies = r.digested().subscriptions
 	for _, p := range r.largest(reconcile.MeasureQuantity, 10) {
 		d := SummaryDelta{SubscriptionID: p.SubscriptionID, Meter: p.Meter, Class: p.Class, Expected: p.Expected, Observed: p.Observed, Delta: p.Delta}
 		if f, ok := p.RelDelta(); ok {
