@@ -31,21 +31,23 @@
 // # Memory
 //
 // The totals take memory per (subscription, meter) pair, not per event:
-// about 100 bytes a pair plus up to three sample event ids. Two things
+// about 200 bytes a pair plus up to three sample event ids. Two things
 // grow with the data itself, and cannot be avoided by an exact answer:
 //
 //   - Deduplicating ids needs to remember every id seen. The scan keeps a
 //     64-bit hash of each (not the id) in a table sized from the rows the
-//     source declares: about 11.4 bytes per declared row, 57 MB for 5
-//     million, freed as soon as the scan ends. Point the source at the
-//     window's partitions to keep it proportional to the window. Two ids
-//     colliding on 64 bits (odds about n²/2^65 per run) would make the
-//     second look like a duplicate.
+//     source declares, up to 8 million: about 11.4 bytes per declared row,
+//     57 MB for 5 million, freed as soon as the scan ends. Past 8 million
+//     it doubles as ids arrive. Point the source at the window's
+//     partitions to keep it proportional to the window. Two ids colliding
+//     on 64 bits (odds about n²/2^65 per run) would make the second look
+//     like a duplicate.
 //   - UniqueCount keeps the distinct values of each pair until the scan
 //     ends.
 //
-// The Result keeps every pair that is not a match, so a run against an
-// API that lost everything holds one Pair per (subscription, meter).
+// The Result keeps every pair that is not a match (about 300 bytes each),
+// so a run against an API that lost everything holds one Pair per
+// (subscription, meter).
 //
 // # Sharding
 //

@@ -10,10 +10,11 @@ import (
 // keeps a 64-bit hash of each id (not the id) in an open-addressing table of
 // uint64 slots, linear probing, at most maxLoad full.
 //
-// Sized up front for the rows the source declares, it takes
-// 8 bytes / maxLoad ≈ 11.4 bytes per declared row (57 MB for 5 million)
-// and never grows or rehashes; when more ids arrive than declared it
-// doubles.
+// Sized up front for the rows the source declares (up to maxPresize), it
+// takes 8 bytes / maxLoad ≈ 11.4 bytes per declared row (57 MB for 5
+// million) and never grows or rehashes. The cap matters for a table that
+// holds years of events of which the window selects a month: past it, the
+// table doubles as ids arrive, so memory follows the events read.
 //
 // Two different ids share a 64-bit hash with probability about n²/2^65
 // (7·10⁻⁷ for 5 million ids per run): the second would be taken for a
@@ -25,11 +26,14 @@ type idSet struct {
 	n     int
 }
 
-const maxLoad = 0.7
+const (
+	maxLoad    = 0.7
+	maxPresize = 8 << 20 // ids: a 92 MB table
+)
 
 func newIDSet(expected int64) *idSet {
 	s := &idSet{seed: maphash.MakeSeed()}
-	s.alloc(max(1024, int(float64(expected)/maxLoad)+1))
+	s.alloc(max(1024, int(float64(min(expected, maxPresize))/maxLoad)+1))
 	return s
 }
 
