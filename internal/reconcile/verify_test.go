@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,5 +278,35 @@ func TestVerifyShards(t *testing.T) {
 		if seen["sub_"+s] != 1 {
 			t.Errorf("sub_%s compared by %d shards, want 1", s, seen["sub_"+s])
 		}
+	}
+}
+
+// An interruption after the scan returns what was compared so far, with
+// the context's error, so the reports can still be written.
+func TestVerifyInterrupted(t *testing.T) {
+	subs := []string{"a", "b", "c", "d", "e", "f"}
+	var src []row
+	for _, s := range subs {
+		src = append(src, rowsOf(s, 2, 2)...)
+	}
+	sb, c := startSandbox(t, sandbox.Config{Data: catalog(subs...)})
+	send(t, c, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var usage atomic.Int64
+	vc, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken, Observer: func(ri billing.RequestInfo) {
+		if strings.HasSuffix(ri.Path, "/usage") && usage.Add(1) == 3 { // the meters call, then two subscriptions
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(ctx, Config{Client: vc, Source: writeParquet(t, src), Window: october, Concurrency: 1})
+	if !errors.Is(err, context.Canceled) || res == nil {
+		t.Fatalf("Verify interrupted = %v, %v; want the result so far and context.Canceled", res, err)
+	}
+	if res.Rows.Counted != int64(len(src)) || res.Pairs == 0 || res.Pairs >= len(subs)*5 {
+		t.Errorf("Verify interrupted: %d rows counted, %d pairs; want every row and only some pairs", res.Rows.Counted, res.Pairs)
 	}
 }
