@@ -66,8 +66,8 @@ type checkOptions struct {
 func (o *checkOptions) register(fs *flag.FlagSet) {
 	o.common.register(fs)
 	o.src.register(fs)
-	cli.String(fs, &o.from, "from", "RECONCILE_FROM", "", "window start (date or RFC 3339), with -to: another way to give -window")
-	cli.String(fs, &o.to, "to", "RECONCILE_TO", "", "window end, excluded")
+	cli.String(fs, &o.from, "from", "RECONCILE_FROM", "", "window `start` (date or RFC 3339), with -to: another way to give -window")
+	cli.String(fs, &o.to, "to", "RECONCILE_TO", "", "window `end` (excluded)")
 	cli.String(fs, &o.meters, "meters", "RECONCILE_METERS", "", "JSON `file` of meters to compare (default: each plan's meters, from the API)")
 	cli.Var(fs, &o.tolerance, "tolerance", "RECONCILE_TOLERANCE", "how far apart still matches: `abs=N,rel=P%[;METER:abs=N,rel=P%…]`")
 	cli.Var(fs, &o.settle, "settle", "RECONCILE_SETTLE", "re-poll mismatched subscriptions for up to this `duration` (ingestion lag)")
@@ -75,7 +75,7 @@ func (o *checkOptions) register(fs *flag.FlagSet) {
 	cli.Int(fs, &o.concurrency, "concurrency", "RECONCILE_CONCURRENCY", reconcile.DefaultConcurrency, "API `calls` in flight")
 	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "API requests per second over all calls: `N/s`, N/m, or 0 for unlimited")
 	cli.String(fs, &o.out, "out", "RECONCILE_OUT", "out/reconcile", "write the reports to this `directory`")
-	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "name of the run in the reports (default: rc-<UTC time>-<random>)")
+	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "`name` of the run in the reports (default: rc-<UTC time>-<random>)")
 }
 
 // registerBill defines the flags of billing.
