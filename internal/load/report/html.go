@@ -1,0 +1,260 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/billharness/billharness/internal/load"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+// htmlView is what the template shows; every value is already formatted.
+type htmlView struct {
+	Title, Status, Headline string
+	Meta, Numbers           [][2]string
+	Charts                  []*chart
+	PctHeader               []string
+	PctRows                 []pctRow
+	Classes                 []classRow
+	Errors                  []load.ErrorCount
+	Thresholds              []load.ThresholdResult
+	Verify                  string
+	VerifyPass              bool
+	Mismatches              []load.Mismatch
+	Files                   []string
+}
+
+type pctRow struct {
+	Name   string
+	Values []string
+}
+
+type classRow struct {
+	Class, Count, Share, CorrectedP50, CorrectedP99, ServiceP50, ServiceP99 string
+}
+
+// Status is a run's one-word verdict: "failed" when a threshold or the
+// verification failed, "interrupted", "passed" when thresholds or a
+// verification were checked and held, "measured" otherwise.
+func Status(s *load.Summary) string {
+	checked := s.Verify != nil || len(s.Thresholds) > 0
+	failed := s.Verify != nil && !s.Verify.Pass
+	for _, t := range s.Thresholds {
+		failed = failed || !t.Pass
+	}
+	switch {
+	case failed:
+		return "failed"
+	case s.Interrupted:
+		return "interrupted"
+	case checked:
+		return "passed"
+	}
+	return "measured"
+}
+
+// WriteHTML writes report.html: one page with inline CSS and SVG
+// (throughput and latency over time, the latency percentile spectrum) and
+// the summary's tables. It loads nothing from the network.
+func WriteHTML(w io.Writer, res *load.Result, s *load.Summary) error {
+	v := htmlView{
+		Title:  "Load test " + s.RunID,
+		Status: Status(s),
+		Headline: fmt.Sprintf("%d requests in %s: %s (%s asked), p99 %s corrected, %s service, error rate %s.",
+			s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), Rate(s.AskedRate),
+			at(s.Corrected, 99), at(s.Service, 99), Percent(s.ErrorRate)),
+		Meta: [][2]string{
+			{"Target", s.Target}, {"Model", model(s)}, {"Shards", fmt.Sprint(s.Shards)},
+			{"Start", s.Start.Format(time.RFC3339)}, {"End", s.End.Format(time.RFC3339)},
+		},
+		Numbers: [][2]string{
+			{"asked", strconv.FormatInt(s.Asked, 10)}, {"sent", strconv.FormatInt(s.Sent, 10)},
+			{"completed", strconv.FormatInt(s.Completed, 10)}, {"dropped", strconv.FormatInt(s.Dropped, 10)},
+			{"rate", Rate(s.Rate)}, {"asked rate", Rate(s.AskedRate)}, {"2xx throughput", Rate(s.Throughput)},
+			{"error rate", Percent(s.ErrorRate)}, {"duplicates", strconv.FormatInt(s.Duplicates, 10)},
+		},
+		Errors: s.Errors, Thresholds: s.Thresholds,
+		Files: []string{SummaryFile, SeriesFile, HistogramsFile},
+	}
+	if s.Model != load.ModelOpen {
+		v.Headline = fmt.Sprintf("%d requests in %s: %s (closed model), p99 %s, error rate %s.",
+			s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), at(s.Service, 99), Percent(s.ErrorRate))
+	}
+	for _, q := range s.Corrected.Percentiles {
+		v.PctHeader = append(v.PctHeader, load.PercentileName(q.Percentile))
+	}
+	v.PctHeader = append(v.PctHeader, "mean")
+	for _, r := range []struct {
+		name string
+		l    load.Latency
+	}{{"corrected", s.Corrected}, {"service", s.Service}} {
+		row := pctRow{Name: r.name}
+		for _, q := range r.l.Percentiles {
+			row.Values = append(row.Values, Latency(time.Duration(q.Ms)))
+		}
+		row.Values = append(row.Values, Latency(time.Duration(r.l.Mean)))
+		v.PctRows = append(v.PctRows, row)
+	}
+	for _, c := range s.ByClass {
+		v.Classes = append(v.Classes, classRow{Class: c.Class, Count: strconv.FormatInt(c.Count, 10),
+			Share:        Percent(float64(c.Count) / float64(max(s.Completed, 1))),
+			CorrectedP50: at(c.Corrected, 50), CorrectedP99: at(c.Corrected, 99),
+			ServiceP50: at(c.Service, 50), ServiceP99: at(c.Service, 99)})
+	}
+	if s.Verify != nil {
+		v.Verify, v.VerifyPass, v.Mismatches = VerifyLine(s.Verify), s.Verify.Pass, s.Verify.Mismatches
+	}
+	v.Charts = []*chart{throughputChart(res), latencyChart(res), spectrumChart(res)}
+	t, err := template.New("report").Parse(htmlTemplate)
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, v)
+}
+
+// offsets returns each point's end, in seconds from the run's start.
+func offsets(res *load.Result) []float64 {
+	xs := make([]float64, len(res.Series.Points))
+	for i, p := range res.Series.Points {
+		xs[i] = p.Time.Sub(res.Start).Seconds() + p.Seconds
+	}
+	return xs
+}
+
+func throughputChart(res *load.Result) *chart {
+	c := newChart("Throughput over time", "time since start", "requests/s")
+	xs := offsets(res)
+	per := func(n int64, p load.Point) float64 {
+		if p.Seconds <= 0 {
+			return math.NaN()
+		}
+		return float64(n) / p.Seconds
+	}
+	all := []series{
+		{name: "asked", color: "#9e9e9e", dash: true},
+		{name: "answered", color: "#1565c0"},
+		{name: "not 2xx", color: "#c62828"},
+		{name: "dropped", color: "#ef6c00"},
+	}
+	hi := 0.0
+	for i, p := range res.Series.Points {
+		ys := []float64{per(p.Asked, p), per(p.Completed(), p), per(p.Completed()-p.Counts[load.Class2xx], p), per(p.Dropped, p)}
+		for j, y := range ys {
+			all[j].pts = append(all[j].pts, xy{xs[i], y})
+			if !math.IsNaN(y) {
+				hi = max(hi, y)
+			}
+		}
+	}
+	return c.finish(xs, all, false, hi, 0)
+}
+
+func latencyChart(res *load.Result) *chart {
+	c := newChart("Latency over time (log scale)", "time since start", "latency")
+	xs := offsets(res)
+	all := []series{
+		{name: "corrected p50", color: "#64b5f6"},
+		{name: "corrected p99", color: "#1565c0"},
+		{name: "corrected max", color: "#6a1b9a", dash: true},
+		{name: "service p99", color: "#2e7d32"},
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	lo, hi := math.Inf(1), 0.0
+	for i, p := range res.Series.Points {
+		for j, d := range []time.Duration{p.Corrected.P50, p.Corrected.P99, p.Corrected.Max, p.Service.P99} {
+			y := ms(d)
+			all[j].pts = append(all[j].pts, xy{xs[i], y})
+			if y > 0 {
+				lo, hi = min(lo, y), max(hi, y)
+			}
+		}
+	}
+	return c.finish(xs, all, true, hi, lo)
+}
+
+// spectrumQuantiles are the percentiles the spectrum chart plots, as far
+// as the histogram holds enough values to tell them apart.
+func spectrumQuantiles() []float64 {
+	return []float64{0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 99.9995, 99.9999}
+}
+
+func spectrumChart(res *load.Result) *chart {
+	c := newChart("Latency by percentile (log scales)", "percentile", "latency")
+	hists := []*hdr.Histogram{res.AllCorrected(), res.AllService()}
+	all := []series{{name: "corrected", color: "#1565c0"}, {name: "service", color: "#2e7d32"}}
+	lo, hi, xmax := math.Inf(1), 0.0, 1.0
+	for i, h := range hists {
+		n := h.TotalCount()
+		if n == 0 {
+			continue
+		}
+		for _, q := range spectrumQuantiles() {
+			if q > 0 && float64(n)*(1-q/100) < 1 {
+				break
+			}
+			x := 1 / (1 - q/100) // 50% → 2, 99% → 100, 99.9% → 1000
+			y := float64(fromHistValue(h.ValueAtPercentile(q))) / float64(time.Millisecond)
+			all[i].pts = append(all[i].pts, xy{x, y})
+			xmax = max(xmax, x)
+			lo, hi = min(lo, y), max(hi, y)
+		}
+	}
+	if hi == 0 {
+		lo, hi = 0.1, 1
+	}
+	_, _, ylo, yhi := logTicks(lo, hi, msLabel)
+	xa, ya := c.xAxis(1, math.Max(xmax, 10), true), c.yAxis(ylo, yhi, true)
+	var xv []float64
+	var xl []string
+	for _, q := range []float64{0, 90, 99, 99.9, 99.99, 99.999, 99.9999} {
+		x := 1 / (1 - q/100)
+		if x > math.Max(xmax, 10)*1.0001 {
+			break
+		}
+		xv, xl = append(xv, x), append(xl, strconv.FormatFloat(q, 'f', -1, 64)+"%")
+	}
+	c.XTicks = ticks(xa, xv, xl)
+	yv, yl, _, _ := logTicks(ylo, yhi, msLabel)
+	c.YTicks = ticks(ya, yv, yl)
+	c.plot(xa, ya, all)
+	return c
+}
+
+// fromHistValue converts a histogram value (µs) to a duration.
+func fromHistValue(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+
+// finish lays out a time chart's axes and lines. A log chart spans
+// [lo, hi] in decades; a linear one starts at 0.
+func (c *chart) finish(xs []float64, all []series, log bool, hi, lo float64) *chart {
+	xmax := 1.0
+	if len(xs) > 0 {
+		xmax = max(xs[len(xs)-1], 1)
+	}
+	xv, xl, xtop := linearTicks(xmax, secLabel)
+	xa := c.xAxis(0, xtop, false)
+	c.XTicks = ticks(xa, xv, xl)
+	var ya axis
+	if log {
+		if hi == 0 {
+			lo, hi = 0.1, 1
+		}
+		yv, yl, ylo, yhi := logTicks(lo, hi, msLabel)
+		ya = c.yAxis(ylo, yhi, true)
+		c.YTicks = ticks(ya, yv, yl)
+	} else {
+		yv, yl, ytop := linearTicks(hi, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) })
+		ya = c.yAxis(0, ytop, false)
+		c.YTicks = ticks(ya, yv, yl)
+	}
+	c.plot(xa, ya, all)
+	return c
+}

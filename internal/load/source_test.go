@@ -1,0 +1,101 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// parquetRow is a usage event row in the layout the sources read.
+type parquetRow struct {
+	ID             string    `parquet:"id"`
+	EventType      string    `parquet:"event_type"`
+	CustomerID     string    `parquet:"customer_id"`
+	SubscriptionID string    `parquet:"subscription_id"`
+	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
+	Properties     string    `parquet:"properties,json"`
+}
+
+// TestSourceEvents replays a Parquet file at a set rate: every valid event
+// is sent once with a run-unique id, invalid rows are skipped and counted,
+// and the run ends when the source runs out.
+func TestSourceEvents(t *testing.T) {
+	sb := startSandbox(t, sandbox.Config{})
+	syn := synthetic(t, sb, 2)
+	acct := syn.Catalog.Accounts[0]
+	var rows []parquetRow
+	for i := range 150 {
+		r := parquetRow{ID: fmt.Sprintf("evt-%d", i), EventType: EventLLMCompletion, CustomerID: acct.CustomerID,
+			SubscriptionID: acct.SubscriptionID, Timestamp: time.Date(2026, 10, 1, 0, 0, i, 0, time.UTC),
+			Properties: `{"input_tokens":10,"output_tokens":5}`}
+		if i%50 == 49 {
+			r.EventType = "" // invalid: skipped
+		}
+		rows = append(rows, r)
+	}
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "events.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[parquetRow](f)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	ctx := context.Background()
+	rd, err := source.Open(ctx, source.Spec{Kind: source.KindParquet, Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	src := StartSource(ctx, rd, "run1-0-")
+	defer src.Stop()
+	sch, err := Constant(500, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, Config{Client: testClient(t, sb, 100), Events: src.Worker, Schedule: sch})
+	if !res.Exhausted || res.Elapsed() > 5*time.Second {
+		t.Errorf("exhausted = %v after %v, want the run to end when the source runs out", res.Exhausted, res.Elapsed())
+	}
+	if res.Sent != 147 || res.Counts[Class2xx] != 147 || res.Duplicates != 0 {
+		t.Errorf("sent %d, 2xx %d, duplicates %d; want 147, 147, 0", res.Sent, res.Counts[Class2xx], res.Duplicates)
+	}
+	if src.Invalid() != 3 {
+		t.Errorf("invalid = %d, want 3", src.Invalid())
+	}
+	u, err := adminClient(t, sb).Usage(ctx, acct.SubscriptionID, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range u.Meters {
+		if m.Property == "input_tokens" && m.Quantity.String() != "1470" {
+			t.Errorf("input tokens = %s, want 1470", m.Quantity)
+		}
+	}
+	// A second run of the same source with another prefix is new to the API.
+	rd2, err := source.Open(ctx, source.Spec{Kind: source.KindParquet, Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd2.Close()
+	src2 := StartSource(ctx, rd2, "run2-0-")
+	defer src2.Stop()
+	res2 := run(t, Config{Client: testClient(t, sb, 100), Events: src2.Worker, Schedule: sch})
+	if res2.Duplicates != 0 || res2.Counts[Class2xx] != 147 {
+		t.Errorf("second run: 2xx %d, duplicates %d; want 147, 0", res2.Counts[Class2xx], res2.Duplicates)
+	}
+}
