@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 	"unicode/utf8"
+
+	"github.com/billharness/billharness/internal/jsonstr"
 )
 
 // errProperties is returned for properties that are not one JSON object.
@@ -21,14 +23,14 @@ func appendEvent(dst []byte, ev *Event) ([]byte, error) {
 		return dst, errProperties
 	}
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, ev.ID)
+	dst = jsonstr.Append(dst, ev.ID)
 	dst = append(dst, `,"event_type":`...)
-	dst = appendString(dst, ev.EventType)
+	dst = jsonstr.Append(dst, ev.EventType)
 	dst = append(dst, `,"customer_id":`...)
-	dst = appendString(dst, ev.CustomerID)
+	dst = jsonstr.Append(dst, ev.CustomerID)
 	if ev.SubscriptionID != "" {
 		dst = append(dst, `,"subscription_id":`...)
-		dst = appendString(dst, ev.SubscriptionID)
+		dst = jsonstr.Append(dst, ev.SubscriptionID)
 	}
 	dst = append(dst, `,"timestamp":"`...)
 	dst = ev.Timestamp.UTC().AppendFormat(dst, time.RFC3339Nano)
@@ -49,59 +51,6 @@ func firstNonSpace(b []byte) byte {
 		return c
 	}
 	return 0
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json does:
-// quotes, backslashes, control characters, <, >, &, U+2028 and U+2029, and
-// invalid UTF-8 as U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // decodeEventResult reads the answer of POST /v1/events. The common shapes

@@ -3,35 +3,21 @@ package replay_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/billharness/billharness/internal/pgtest"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
 )
 
-// pgDSN is the PostgreSQL server of BILLHARNESS_TEST_PG_DSN. Without it the
-// test is skipped, except in CI, where PostgreSQL tests must never be.
-func pgDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("BILLHARNESS_TEST_PG_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("BILLHARNESS_TEST_PG_DSN is not set in CI: PostgreSQL tests must run (make test starts a server)")
-		}
-		t.Skip("BILLHARNESS_TEST_PG_DSN not set: start a server (make test does) to run PostgreSQL tests")
-	}
-	return dsn
-}
-
 // pgStore is a PostgresStore on a table of its own, dropped at cleanup.
 func pgStore(t *testing.T) replay.PostgresStore {
 	t.Helper()
-	dsn := pgDSN(t)
+	dsn := pgtest.DSN(t)
 	table := fmt.Sprintf("ckpt_test_%d", time.Now().UnixNano())
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(context.Background(), dsn)

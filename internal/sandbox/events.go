@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"net/http"
+
+	"github.com/billharness/billharness/internal/jsonstr"
 )
 
 // postEvent serves POST /v1/events, the hot path: no reflection, no lock
@@ -68,11 +70,11 @@ func (s *Server) eventResult(status int, id []byte, accepted bool) response {
 	b := *buf
 	if accepted {
 		b = append(b, `{"accepted":true,"event_id":`...)
-		b = appendJSONString(b, id)
+		b = jsonstr.Append(b, id)
 		b = append(b, '}')
 	} else {
 		b = append(b, `{"accepted":false,"event_id":`...)
-		b = appendJSONString(b, id)
+		b = jsonstr.Append(b, id)
 		b = append(b, `,"duplicate":true}`...)
 	}
 	*buf = b

@@ -64,23 +64,6 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-func TestAppendJSONString(t *testing.T) {
-	for _, in := range []string{"", "plain", `q"b\s`, "\x00\x1f\n\r\t", "<&>", "é✓😀", "bad\xff\xfeutf8", "\u2028\u2029"} {
-		out := appendJSONString(nil, []byte(in))
-		var back string
-		if err := json.Unmarshal(out, &back); err != nil {
-			t.Errorf("appendJSONString(%q) = %s: not JSON: %v", in, out, err)
-			continue
-		}
-		want, _ := json.Marshal(in)
-		var wantBack string
-		_ = json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("appendJSONString(%q) decodes to %q, want %q (as encoding/json)", in, back, wantBack)
-		}
-	}
-}
-
 func TestParseTimestamp(t *testing.T) {
 	for _, in := range []string{
 		"2026-02-28T14:22:01Z", "2026-02-28T14:22:01.5Z", "2026-02-28T14:22:01.123456789Z", "2024-02-29T00:00:00Z",

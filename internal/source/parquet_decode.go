@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/billharness/billharness/internal/jsonstr"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -263,5 +264,5 @@ func (l *leaf) appendJSONValue(b []byte, v *parquet.Value) []byte {
 			return append(b, v.ByteArray()...)
 		}
 	}
-	return appendJSONString(b, v.ByteArray())
+	return jsonstr.Append(b, v.ByteArray())
 }

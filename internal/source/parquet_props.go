@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/billharness/billharness/internal/jsonstr"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -74,7 +75,7 @@ func mapProps(key, val *colReader, n int, b *batch, a *arena) error {
 				} else {
 					a.buf = append(a.buf, ',')
 				}
-				a.buf = appendJSONString(a.buf, k.ByteArray())
+				a.buf = jsonstr.Append(a.buf, k.ByteArray())
 				a.buf = append(a.buf, ':')
 				a.buf = val.leaf.appendJSONValue(a.buf, v)
 				entries++
@@ -123,7 +124,7 @@ func typedProps(cols []*colReader, n int, b *batch, a *arena) error {
 			} else {
 				a.buf = append(a.buf, ',')
 			}
-			a.buf = appendJSONString(a.buf, []byte(c.leaf.name))
+			a.buf = jsonstr.Append(a.buf, []byte(c.leaf.name))
 			a.buf = append(a.buf, ':')
 			a.buf = append(a.buf, c.scratch[lo:hi]...)
 			entries++

@@ -11,30 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billharness/billharness/internal/pgtest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 )
-
-// pgDSN returns the test server's connection string from
-// BILLHARNESS_TEST_PG_DSN. Without it the test is skipped, except in CI
-// (CI set), where tests that need PostgreSQL must never be skipped.
-func pgDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("BILLHARNESS_TEST_PG_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("BILLHARNESS_TEST_PG_DSN is not set in CI: PostgreSQL tests must run (make test starts a server)")
-		}
-		t.Skip("BILLHARNESS_TEST_PG_DSN not set: start a server (make test does) to run PostgreSQL tests")
-	}
-	return dsn
-}
 
 // pgSchema creates a uniquely named schema, dropped at cleanup, and returns
 // a connection whose search_path is it, and the schema name.
 func pgSchema(t *testing.T) (*pgx.Conn, string) {
 	t.Helper()
-	dsn := pgDSN(t)
+	dsn := pgtest.DSN(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -84,7 +70,7 @@ func loadSample(t *testing.T, conn *pgx.Conn) {
 
 // pgSpec reads table in schema through the test server.
 func pgSpec(t *testing.T, schema, table string) Spec {
-	return Spec{Kind: KindPostgres, DSN: pgDSN(t), Table: schema + "." + table}
+	return Spec{Kind: KindPostgres, DSN: pgtest.DSN(t), Table: schema + "." + table}
 }
 
 // byKey sorts records in keyset order, for comparing with Parquet.
@@ -284,7 +270,7 @@ func TestPostgresQueryAndColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	cols := ColumnMap{"id": "event_id", "event_type": "kind", "customer_id": "account", "timestamp": "ts"}
-	spec := Spec{Kind: KindPostgres, DSN: pgDSN(t), Table: schema + ".raw", Columns: cols, Properties: []string{"input_tokens", "model"}}
+	spec := Spec{Kind: KindPostgres, DSN: pgtest.DSN(t), Table: schema + ".raw", Columns: cols, Properties: []string{"input_tokens", "model"}}
 	recs, bad := readAll(t, openSpec(t, spec))
 	var got []string
 	for _, r := range recs {
@@ -299,7 +285,7 @@ func TestPostgresQueryAndColumns(t *testing.T) {
 		t.Errorf("events = %q, errors %v; want %q", got, bad, want)
 	}
 
-	q := Spec{Kind: KindPostgres, DSN: pgDSN(t), Columns: cols,
+	q := Spec{Kind: KindPostgres, DSN: pgtest.DSN(t), Columns: cols,
 		Query: "SELECT event_id, kind, account, ts, jsonb_build_object('n', input_tokens) AS properties FROM " + schema + ".raw WHERE kind = 'llm.completion';"}
 	recs, _ = readAll(t, openSpec(t, q))
 	if len(recs) != 2 || recs[1].Event.CustomerID != "cus-1" {
@@ -322,7 +308,7 @@ func TestPostgresQueryAndColumns(t *testing.T) {
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.spec
-			s.Kind, s.DSN = KindPostgres, pgDSN(t)
+			s.Kind, s.DSN = KindPostgres, pgtest.DSN(t)
 			_, err := Open(ctx, s)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Open() error = %v, want containing %q", err, tt.want)

@@ -1,0 +1,25 @@
+// Package pgtest gives tests the PostgreSQL server that make test starts.
+package pgtest
+
+import (
+	"os"
+	"testing"
+)
+
+// EnvDSN names the variable holding the test server's URL.
+const EnvDSN = "BILLHARNESS_TEST_PG_DSN"
+
+// DSN returns the test server's URL. Without one the test is skipped,
+// except in CI (CI set), where tests that need PostgreSQL must never be
+// skipped: there it fails.
+func DSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(EnvDSN)
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal(EnvDSN + " is not set in CI: PostgreSQL tests must run (make test starts a server)")
+		}
+		t.Skip(EnvDSN + " not set: start a server (make test does) to run PostgreSQL tests")
+	}
+	return dsn
+}
