@@ -452,3 +452,26 @@ func TestSharedLimiterPacesAllCallers(t *testing.T) {
 }
 
 func newLimiter(r float64, b int) *rate.Limiter { return rate.NewLimiter(rate.Limit(r), b) }
+
+func TestBillCreatedOnce(t *testing.T) {
+	f := setup(t, sandbox.Config{})
+	ctx := context.Background()
+	if _, err := f.admin.SendEvent(ctx, f.event(1)); err != nil {
+		t.Fatal(err)
+	}
+	period := &billing.Period{Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	var ids []string
+	for i, wantCreated := range []bool{true, false, false} {
+		inv, created, err := f.admin.Bill(ctx, f.subID, period)
+		if err != nil {
+			t.Fatalf("Bill #%d: %v", i+1, err)
+		}
+		if created != wantCreated {
+			t.Errorf("Bill #%d created = %v, want %v", i+1, created, wantCreated)
+		}
+		ids = append(ids, inv.ID)
+	}
+	if ids[0] != ids[1] || ids[1] != ids[2] {
+		t.Errorf("invoice ids = %v, want one invoice", ids)
+	}
+}

@@ -99,7 +99,9 @@ func (c *Client) Bill(ctx context.Context, subscriptionID string, period *Period
 	if err != nil {
 		return nil, false, err
 	}
-	return inv, out.status == http.StatusCreated, nil
+	// Within 24 h a repeated call gets the first answer replayed, 201
+	// included: only a fresh 201 means this call created the invoice.
+	return inv, out.status == http.StatusCreated && !out.replayed, nil
 }
 
 // FinalizeInvoice calls POST /admin/v1/invoices/{id}/finalize: Draft → Open
