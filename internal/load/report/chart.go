@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Chart geometry, in SVG user units.
@@ -12,8 +11,8 @@ const (
 	chartWidth  = 760
 	chartHeight = 240
 	plotLeft    = 64
-	plotRight   = 12
-	plotTop     = 12
+	plotRight   = 28
+	plotTop     = 30
 	plotBottom  = 34
 )
 
@@ -108,7 +107,7 @@ func (c *chart) plot(xa, ya axis, all []series) {
 			b.WriteString(coord(xa.pos(p.x)) + "," + coord(ya.pos(min(max(p.y, ya.lo), ya.hi))))
 		}
 		c.Lines = append(c.Lines, line{Name: s.name, Color: s.color, Points: b.String(), Dash: s.dash,
-			LegendX: c.Left + 12 + 140*i, LegendY: c.Top + 4})
+			LegendX: c.Left + 140*i, LegendY: 8})
 	}
 }
 
@@ -156,8 +155,17 @@ func logTicks(lo, hi float64, label func(float64) string) ([]float64, []string, 
 	return vs, ls, a, b
 }
 
-// msLabel writes a latency tick given in milliseconds.
-func msLabel(ms float64) string { return Latency(time.Duration(ms * float64(time.Millisecond))) }
+// msLabel writes a decade latency tick given in milliseconds: 100µs, 1ms,
+// 10s.
+func msLabel(ms float64) string {
+	switch {
+	case ms >= 1000:
+		return strconv.FormatFloat(ms/1000, 'g', -1, 64) + "s"
+	case ms >= 1:
+		return strconv.FormatFloat(ms, 'g', -1, 64) + "ms"
+	}
+	return strconv.FormatFloat(math.Round(ms*1000), 'g', -1, 64) + "µs"
+}
 
 // secLabel writes a time-axis tick in seconds.
 func secLabel(s float64) string {

@@ -167,11 +167,11 @@ func latencyChart(res *load.Result) *chart {
 		{name: "corrected max", color: "#6a1b9a", dash: true},
 		{name: "service p99", color: "#2e7d32"},
 	}
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	msOf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	lo, hi := math.Inf(1), 0.0
 	for i, p := range res.Series.Points {
 		for j, d := range []time.Duration{p.Corrected.P50, p.Corrected.P99, p.Corrected.Max, p.Service.P99} {
-			y := ms(d)
+			y := msOf(d)
 			all[j].pts = append(all[j].pts, xy{xs[i], y})
 			if y > 0 {
 				lo, hi = min(lo, y), max(hi, y)
@@ -198,14 +198,22 @@ func spectrumChart(res *load.Result) *chart {
 			continue
 		}
 		for _, q := range spectrumQuantiles() {
-			if q > 0 && float64(n)*(1-q/100) < 1 {
+			// Past this, fewer than one value lies above the percentile.
+			if q > 0 && float64(n)*(1-q/100) < 1-1e-9 {
 				break
 			}
-			x := 1 / (1 - q/100) // 50% → 2, 99% → 100, 99.9% → 1000
-			y := float64(fromHistValue(h.ValueAtPercentile(q))) / float64(time.Millisecond)
-			all[i].pts = append(all[i].pts, xy{x, y})
-			xmax = max(xmax, x)
-			lo, hi = min(lo, y), max(hi, y)
+			all[i].pts = append(all[i].pts, xy{1 / (1 - q/100), ms(h.ValueAtPercentile(q))}) // 50% → 2, 99% → 100
+		}
+		// The maximum ends the line, at the percentile of the last value.
+		top := ms(h.Max())
+		if last := &all[i].pts[len(all[i].pts)-1]; last.x >= float64(n)*(1-1e-9) {
+			last.y = max(last.y, top)
+		} else {
+			all[i].pts = append(all[i].pts, xy{float64(n), top})
+		}
+		for _, p := range all[i].pts {
+			xmax = max(xmax, p.x)
+			lo, hi = min(lo, p.y), max(hi, p.y)
 		}
 	}
 	if hi == 0 {
@@ -217,7 +225,7 @@ func spectrumChart(res *load.Result) *chart {
 	var xl []string
 	for _, q := range []float64{0, 90, 99, 99.9, 99.99, 99.999, 99.9999} {
 		x := 1 / (1 - q/100)
-		if x > math.Max(xmax, 10)*1.0001 {
+		if x > math.Max(xmax, 10)*1.001 {
 			break
 		}
 		xv, xl = append(xv, x), append(xl, strconv.FormatFloat(q, 'f', -1, 64)+"%")
@@ -229,8 +237,8 @@ func spectrumChart(res *load.Result) *chart {
 	return c
 }
 
-// fromHistValue converts a histogram value (µs) to a duration.
-func fromHistValue(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+// ms converts a histogram value (µs) to milliseconds.
+func ms(v int64) float64 { return float64(v) / 1000 }
 
 // finish lays out a time chart's axes and lines. A log chart spans
 // [lo, hi] in decades; a linear one starts at 0.
