@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,7 +46,7 @@ func exitCode(err error, stderr io.Writer) int {
 type options struct {
 	addr, adminToken, customerToken, seed, seedFile                               string
 	failRate, throttleRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
-	latency, usageLag                                                             string
+	latency, usageLag, faultLog                                                   string
 	version                                                                       bool
 	from                                                                          map[string]string // flag name -> env var it came from
 }
@@ -74,6 +75,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.rateLimit, "rate-limit", "0", "token bucket `N/s` over authenticated routes, e.g. 500/s (0: off)")
 	fs.StringVar(&o.rateBurst, "rate-burst", "0", "token bucket size `n` (0: the per-second rate)")
 	fs.StringVar(&o.latency, "latency", "0s", "`range` of added delay per authenticated request: 10ms, or a uniform range 5ms..50ms")
+	fs.StringVar(&o.faultLog, "fault-log", "", "at shutdown, write the ids of the events the sandbox dropped or doubled, per subscription, to this JSON `file`")
 	fs.StringVar(&o.usageLag, "usage-lag", "0s", "`duration` before an accepted event shows in usage and billing")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -184,6 +186,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	if err == nil {
 		cfg.Logger.Info("sandbox stopped", "stats", srv.Stats())
+	}
+	if o.faultLog != "" {
+		b, merr := json.MarshalIndent(srv.Faults(), "", "  ")
+		if merr == nil {
+			merr = os.WriteFile(o.faultLog, append(b, '\n'), 0o644)
+		}
+		if merr != nil {
+			err = errors.Join(err, fmt.Errorf("write fault log: %w", merr))
+		}
 	}
 	return err
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -100,10 +103,12 @@ func TestExitCode(t *testing.T) {
 
 func TestRunServesUntilCancelled(t *testing.T) {
 	var stdout, stderr syncBuffer
+	faultLog := filepath.Join(t.TempDir(), "faults.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-seed-file", "../../internal/sandbox/testdata/seed.json"}, env(nil), strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-seed-file", "../../internal/sandbox/testdata/seed.json",
+			"-drop-rate", "1", "-fault-log", faultLog}, env(nil), strings.NewReader(""), &stdout, &stderr)
 	}()
 	urlRe := regexp.MustCompile(`sandbox listening on (http://127\.0\.0\.1:\d+)\n`)
 	tokenRe := regexp.MustCompile(`admin token \(generated; printed only this once, never logged\): (bsk_test_[0-9a-f]{32})\n`)
@@ -143,6 +148,15 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if got := get("/v1/subscriptions/01944b1f-0000-7000-8000-000000000003", token); got != 200 {
 		t.Errorf("GET the seeded subscription with the printed token = %d, want 200", got)
 	}
+	ev := `{"id":"evt-dropped","event_type":"api.request","customer_id":"01944b1f-0000-7000-8000-000000000001",` +
+		`"subscription_id":"01944b1f-0000-7000-8000-000000000003","timestamp":"2026-10-05T10:00:00Z"}`
+	req, _ := http.NewRequest("POST", url+"/v1/events", strings.NewReader(ev))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("POST /v1/events = %v, %v; want 202 (then dropped)", resp, err)
+	}
+	resp.Body.Close()
 	cancel()
 	select {
 	case err := <-done:
@@ -154,6 +168,17 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), token) {
 		t.Errorf("stderr contains the admin token; it must be printed once, on stdout only")
+	}
+	b, err := os.ReadFile(faultLog)
+	if err != nil {
+		t.Fatalf("no fault log after shutdown: %v", err)
+	}
+	var faults struct{ Dropped map[string][]string }
+	if err := json.Unmarshal(b, &faults); err != nil {
+		t.Fatalf("fault log %s: %v", b, err)
+	}
+	if got := faults.Dropped["01944b1f-0000-7000-8000-000000000003"]; len(got) != 1 || got[0] != "evt-dropped" {
+		t.Errorf("fault log dropped = %v, want evt-dropped under its subscription", faults.Dropped)
 	}
 }
 
