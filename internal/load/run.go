@@ -218,26 +218,19 @@ func (r *runner) pace() (scheduleEnd time.Time) {
 	for range r.cfg.Workers {
 		r.startWorker(nil)
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	w := newWaiter(r.start)
+	defer w.close()
 	maxIn := int64(r.cfg.MaxInFlight)
 	for n := int64(0); ; n++ {
 		due, ok := sch.Due(n)
 		if !ok {
 			break
 		}
-		// Sleep only when ahead; when behind (the timer woke late, or the
-		// process was descheduled), every tick already due goes out at
-		// once, each with its own intended time, so the rate catches up
-		// and the lateness shows in corrected latency.
-		if wait := due - time.Since(r.start); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-r.runCtx.Done():
-				return time.Time{}
-			case <-timer.C:
-			}
-		} else if r.stopped.Load() {
+		// Sleep only when ahead; when behind (the process was descheduled,
+		// say), every tick already due goes out at once, each with its own
+		// intended time, so the rate catches up and the lateness shows in
+		// corrected latency.
+		if !w.until(r.runCtx, due) {
 			return time.Time{}
 		}
 		r.asked.Add(1)
@@ -265,13 +258,8 @@ func (r *runner) pace() (scheduleEnd time.Time) {
 	if d := sch.Duration(); d > 0 {
 		// Hold until the schedule's end, so that a final ramp down to 0 or a
 		// quiet stage is part of the run.
-		if wait := d - time.Since(r.start); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-r.runCtx.Done():
-				return time.Time{}
-			case <-timer.C:
-			}
+		if !w.until(r.runCtx, d) {
+			return time.Time{}
 		}
 		return r.start.Add(d)
 	}
