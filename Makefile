@@ -24,11 +24,10 @@ test:
 demo:
 	scripts/demo.sh
 
-## bench: Go benchmarks (with PostgreSQL), then the wrk benchmarks in bench/
+## bench: every benchmark beside its reference, one run, written to BENCHMARKS.md (BENCH_SIZE=small for a quick one)
 bench:
 	@$(call need,wrk,wrk)
-	scripts/with-postgres.sh go test -run '^$$' -bench . -benchmem ./...
-	@for s in bench/*.sh; do if [ -x "$$s" ]; then echo "== $$s" >&2; "$$s" || exit 1; fi; done
+	scripts/with-postgres.sh bash bench/all.sh
 
 ## lint: gofmt must have nothing to say; go vet
 lint:
