@@ -101,9 +101,9 @@ were dead-lettered, the run was interrupted, or it failed; 2 usage.`,
 	}
 }
 
-func (o *replayOptions) validate() (source.Spec, error) {
+func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	var errs []error
-	spec, err := o.src.spec()
+	spec, err := o.src.spec(a.getenv)
 	errs = append(errs, err)
 	if !o.dryRun {
 		errs = append(errs, o.api.Validate())
@@ -123,7 +123,7 @@ func (o *replayOptions) validate() (source.Spec, error) {
 }
 
 func (o *replayOptions) run(ctx context.Context, a *app) error {
-	spec, err := o.validate()
+	spec, err := o.validate(a)
 	if err != nil {
 		return err
 	}
@@ -220,11 +220,14 @@ func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progr
 			if p.Final {
 				end = "\n"
 			}
-			eta := "?"
-			if p.ETA > 0 {
-				eta = p.ETA.Round(time.Second).String()
+			eta := "ETA ?"
+			switch {
+			case p.Final:
+				eta = "done in " + time.Duration(p.Elapsed).Round(time.Second).String()
+			case p.ETA > 0:
+				eta = "ETA " + p.ETA.Round(time.Second).String()
 			}
-			fmt.Fprintf(a.stderr, "\x1b[2K%7.0f ev/s  sent %d  accepted %d  duplicate %d  rejected %d  failed %d  invalid %d  ETA %s%s",
+			fmt.Fprintf(a.stderr, "\x1b[2K%7.0f ev/s  sent %d  accepted %d  duplicate %d  rejected %d  failed %d  invalid %d  %s%s",
 				p.Rate, p.Sent, p.Accepted, p.Duplicate, p.Rejected, p.Failed, p.Invalid, eta, end)
 		}
 	case "log":
