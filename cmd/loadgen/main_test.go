@@ -30,12 +30,17 @@ func TestRun(t *testing.T) {
 		{
 			name:       "help",
 			args:       []string{"-h"},
-			wantStdout: []string{"Usage:\n  loadgen <command>", "run ", "report ", "(planned)", "Examples:\n  loadgen -version", "4 thresholds failed"},
+			wantStdout: []string{"Usage:\n  loadgen <command>", "run ", "report ", "Examples:\n  loadgen -version", "4 thresholds failed"},
 		},
 		{
 			name:       "subcommand help",
 			args:       []string{"run", "-h"},
-			wantStdout: []string{"Usage:\n  loadgen run [flags]", "env BILLING_API_URL", "env LOADGEN_LOG_LEVEL", "Not implemented yet."},
+			wantStdout: []string{"Usage:\n  loadgen run [flags]", "env BILLING_API_URL", "env LOADGEN_LOG_LEVEL", "env LOADGEN_RATE", "env LOADGEN_THRESHOLDS", "JOB_COMPLETION_INDEX", "Examples:\n  BILLING_TOKEN=bsk_test_… loadgen run"},
+		},
+		{
+			name:       "report help",
+			args:       []string{"report", "-h"},
+			wantStdout: []string{"Usage:\n  loadgen report [flags] DIR...", "merged exactly", "env LOADGEN_THRESHOLDS"},
 		},
 		{name: "version", args: []string{"-version"}, wantStdout: []string{"loadgen dev\n"}},
 		{name: "missing command", wantCode: 2, wantStderr: []string{"loadgen: missing command"}},
@@ -48,8 +53,9 @@ func TestRun(t *testing.T) {
 			wantCode:   2,
 			wantStderr: []string{`invalid value "maybe" for BILLING_INSECURE_SKIP_VERIFY (-insecure-skip-verify)`},
 		},
-		{name: "run is planned", args: []string{"run"}, wantCode: 1, wantStderr: []string{"loadgen run: not implemented yet"}},
-		{name: "report is planned", args: []string{"report"}, wantCode: 1, wantStderr: []string{"loadgen report: not implemented yet"}},
+		{name: "run without an API", args: []string{"run"}, wantCode: 2, wantStderr: []string{"loadgen run: no API URL", "loadgen run -h"}},
+		{name: "report without directories", args: []string{"report"}, wantCode: 2, wantStderr: []string{"loadgen report: no result directories"}},
+		{name: "report of a missing directory", args: []string{"report", "/nonexistent"}, wantCode: 1, wantStderr: []string{"load /nonexistent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/load"
+	"github.com/billharness/billharness/internal/load/report"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// finishTimeout bounds what happens after the run (verify aside): writing
+// files and pushing metrics, even once interrupted.
+const finishTimeout = 30 * time.Second
+
+func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
+	log := o.logger(a)
+	base, err := o.clientConfig(a)
+	if err != nil {
+		return err
+	}
+	lc := o.loadConfig(p)
+	loadCfg := base
+	// A load test measures each request once: no retries. The shortest
+	// pause keeps a 429 with "Retry-After: 0" from holding every worker
+	// for the default 100 ms; a longer Retry-After still pauses them all.
+	loadCfg.MaxRetries, loadCfg.RetryWaitMin, loadCfg.RetryWaitMax = -1, time.Microsecond, time.Microsecond
+	loadCfg.MaxConns, loadCfg.Timeout = lc.Connections, time.Duration(o.timeout)
+	if lc.Client, err = billing.New(loadCfg); err != nil {
+		return err
+	}
+	defer lc.Client.CloseIdleConnections()
+	admin, err := billing.New(base)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	shardLabel := p.shard.String()
+	// No run_id or shard label on the metrics: a Pushgateway groups them by
+	// those (and refuses metrics that carry them), a scrape by its target.
+	if lc.Metrics, err = load.NewMetrics(reg, nil); err != nil {
+		return err
+	}
+	if o.metricsAddr != "" {
+		stop, err := serveMetrics(o.metricsAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
+	var syn *load.Synthetic
+	if p.spec == nil {
+		log.Info("setting up", "customers", o.setup, "run_id", o.runID, "shard", shardLabel)
+		began := time.Now()
+		cat, err := load.Setup(ctx, admin, load.SetupConfig{Customers: o.setup, Name: fmt.Sprintf("%s-%d", o.runID, p.shard.Index)})
+		if err != nil {
+			return err
+		}
+		log.Info("set up", "customers", len(cat.Accounts), "plan", cat.PlanID, "took", time.Since(began).Round(time.Millisecond).String())
+		syn = &load.Synthetic{Catalog: cat, IDPrefix: p.idPrefix, Seed: uint64(o.seed), Ledger: load.NewLedger(len(cat.Accounts))}
+		lc.Events = syn.Worker
+	} else {
+		rd, err := source.Open(ctx, *p.spec)
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		src := load.StartSource(ctx, rd, p.idPrefix)
+		defer src.Stop()
+		defer func() {
+			if n := src.Invalid(); n > 0 {
+				log.Warn("source records skipped: invalid", "count", n)
+			}
+		}()
+		lc.Events = src.Worker
+	}
+
+	lc.Progress = o.progressFunc(a, log)
+	log.Info("running", "model", model(p), "target", base.BaseURL, "run_id", o.runID, "shard", shardLabel)
+	res, runErr := load.Run(ctx, lc)
+	if res == nil {
+		return runErr
+	}
+	s := res.Summary(p.percentiles)
+	o.report.check(s)
+
+	// What follows must happen even after an interrupt: the summary is the
+	// point of the run.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if o.verify && syn != nil && ctx.Err() == nil && runErr == nil {
+		log.Info("verifying usage", "subscriptions", len(syn.Catalog.Accounts), "timeout", time.Duration(o.verifyWait).String())
+		v, err := load.Verify(ctx, admin, syn.Catalog, syn.Ledger, load.VerifyConfig{
+			From: res.Start.Add(-time.Second), To: res.End.Add(time.Minute), Timeout: time.Duration(o.verifyWait)})
+		if err != nil {
+			runErr = errors.Join(runErr, err)
+		}
+		s.Verify = v
+	}
+	errs := []error{runErr, report.WriteText(a.stdout, s)}
+	if o.report.out != "" {
+		if err := report.Write(o.report.out, res, s); err != nil {
+			errs = append(errs, err)
+		} else {
+			log.Info("results written", "dir", o.report.out)
+		}
+	}
+	if o.pushgateway != "" {
+		errs = append(errs, pushMetrics(fctx, o.pushgateway, reg, o.runID, shardLabel))
+	}
+	errs = append(errs, verdict(s))
+	return errors.Join(errs...)
+}
+
+// loadConfig is the run's configuration, clients and events aside.
+func (o *runOptions) loadConfig(p *plan) load.Config {
+	c := load.Config{
+		Schedule: p.schedule, Duration: time.Duration(o.duration), Workers: o.workers, MaxInFlight: o.maxInFlight,
+		Connections: o.connections, DrainTimeout: time.Duration(o.drainTimeout),
+		RunID: o.runID, Target: o.api.URL, Shard: p.shard.String(),
+	}
+	if p.schedule == nil && c.Workers == 0 {
+		c.Workers = 64
+	}
+	if c.Connections == 0 {
+		c.Connections = c.MaxInFlight
+		if p.schedule == nil {
+			c.Connections = c.Workers
+		}
+	}
+	return c
+}
+
+func model(p *plan) string {
+	if p.schedule == nil {
+		return load.ModelClosed
+	}
+	return load.ModelOpen + " " + p.schedule.String()
+}
+
+// verdict is ErrThresholds when a threshold or the verification failed.
+func verdict(s *load.Summary) error {
+	var failed []string
+	for _, t := range s.Thresholds {
+		if !t.Pass {
+			failed = append(failed, fmt.Sprintf("%s (got %s)", t.Threshold, t.Got))
+		}
+	}
+	if s.Verify != nil && !s.Verify.Pass {
+		failed = append(failed, fmt.Sprintf("verify (%d of %d subscriptions differ)", s.Verify.Mismatched, s.Verify.Subscriptions))
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", cli.ErrThresholds, strings.Join(failed, ", "))
+}
+
+// progressFunc is the live display -progress asks for.
+func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) {
+	mode := o.progress
+	if mode == "auto" {
+		mode = "log"
+		if cli.IsTerminal(a.stderr) {
+			mode = "live"
+		}
+	}
+	switch mode {
+	case "live":
+		return func(p load.Progress) {
+			end := "\r"
+			if p.Final {
+				end = "\n"
+			}
+			asked := ""
+			if p.AskedRate > 0 {
+				asked = fmt.Sprintf(" of %.0f/s", p.AskedRate)
+			}
+			fmt.Fprintf(a.stderr, "\x1b[2K%6.0fs  %7.0f req/s%s  in flight %d  p99 %s  errors %d  dropped %d  done %d%s",
+				p.Elapsed.Seconds(), p.Rate, asked, p.InFlight, report.Latency(p.P99), p.Errors, p.Dropped, p.Completed, end)
+		}
+	case "log":
+		n := 0
+		return func(p load.Progress) {
+			n++
+			if p.Final || n%10 != 0 {
+				return
+			}
+			log.Info("load progress", "elapsed", p.Elapsed.Round(time.Second).String(), "rate", int64(p.Rate),
+				"asked_rate", int64(p.AskedRate), "inflight", p.InFlight, "p99_ms", float64(p.P99.Microseconds())/1000,
+				"errors", p.Errors, "dropped", p.Dropped, "completed", p.Completed)
+		}
+	}
+	return nil
+}
