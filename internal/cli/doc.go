@@ -1,7 +1,9 @@
 // Package cli is the command-line wiring shared by the billharness
 // commands: flags that fall back to environment variables, subcommand
 // dispatch and -h text, flag.Value types for the project's domain syntax
-// (rates, durations with days, shards, time windows), the API connection
+// (rates, durations with days, shards, time windows, relative windows
+// such as last-month), the shard of a Kubernetes Indexed Job's pod, the API
+// connection
 // flags and token loading, the logger, and the one mapping from errors to
 // exit codes.
 //

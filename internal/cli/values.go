@@ -173,8 +173,10 @@ func (s *Shard) Set(v string) error {
 
 // Window is the half-open time range [From, To), written "FROM..TO", each
 // end an RFC 3339 timestamp or a date (midnight UTC):
-// "2026-10-01..2026-11-01" is October 2026. Both ends are held in UTC. The
-// zero value means no window. Window implements flag.Value.
+// "2026-10-01..2026-11-01" is October 2026. It may also be named relative
+// to the time it is parsed: "last-month" (the previous calendar month in
+// UTC) or "yesterday" (the previous UTC day). Both ends are held in UTC.
+// The zero value means no window. Window implements flag.Value.
 type Window struct {
 	From time.Time
 	To   time.Time
@@ -183,11 +185,37 @@ type Window struct {
 // dateLayout is the date-only form of a window end.
 const dateLayout = "2006-01-02"
 
-// ParseWindow parses a Window; From must be before To.
+// Relative window names, for jobs scheduled to check a period that just
+// closed.
+const (
+	// LastMonth is the previous calendar month in UTC.
+	LastMonth = "last-month"
+	// Yesterday is the previous day in UTC.
+	Yesterday = "yesterday"
+)
+
+// ParseWindow parses a Window; From must be before To. A relative name is
+// resolved against the current time.
 func ParseWindow(s string) (Window, error) {
+	return ParseWindowAt(s, time.Now())
+}
+
+// ParseWindowAt parses a Window as ParseWindow does, resolving a relative
+// name against now. Only closed periods have names: a window that ends in
+// the future would compare usage still arriving.
+func ParseWindowAt(s string, now time.Time) (Window, error) {
+	now = now.UTC()
+	switch s {
+	case LastMonth:
+		to := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return Window{From: to.AddDate(0, -1, 0), To: to}, nil
+	case Yesterday:
+		to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		return Window{From: to.AddDate(0, 0, -1), To: to}, nil
+	}
 	fs, ts, ok := strings.Cut(s, "..")
 	if !ok {
-		return Window{}, fmt.Errorf("invalid window %q: want FROM..TO, e.g. 2026-10-01..2026-11-01", s)
+		return Window{}, fmt.Errorf("invalid window %q: want FROM..TO (e.g. 2026-10-01..2026-11-01), %s or %s", s, LastMonth, Yesterday)
 	}
 	from, errFrom := parseWindowEnd(fs)
 	to, errTo := parseWindowEnd(ts)

@@ -235,6 +235,39 @@ func TestParseWindow(t *testing.T) {
 	}
 }
 
+func TestParseWindowAt(t *testing.T) {
+	date := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		in   string
+		now  time.Time
+		want Window
+	}{
+		{in: "last-month", now: date(2026, 11, 1), want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
+		{in: "last-month", now: date(2026, 11, 30).Add(23*time.Hour + 59*time.Minute), want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
+		{in: "last-month", now: date(2026, 1, 15), want: Window{date(2025, 12, 1), date(2026, 1, 1)}},
+		{in: "last-month", now: date(2026, 3, 31), want: Window{date(2026, 2, 1), date(2026, 3, 1)}},
+		// 00:30 on 1 November in UTC+2 is still 31 October in UTC.
+		{in: "last-month", now: time.Date(2026, 11, 1, 0, 30, 0, 0, time.FixedZone("EET", 2*3600)), want: Window{date(2026, 9, 1), date(2026, 10, 1)}},
+		{in: "yesterday", now: date(2026, 3, 1).Add(5 * time.Hour), want: Window{date(2026, 2, 28), date(2026, 3, 1)}},
+		{in: "yesterday", now: date(2028, 3, 1), want: Window{date(2028, 2, 29), date(2028, 3, 1)}},
+		{in: "2026-10-01..2026-11-01", now: date(2030, 1, 1), want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in+"@"+tt.now.Format(time.RFC3339), func(t *testing.T) {
+			got, err := ParseWindowAt(tt.in, tt.now)
+			if err != nil || !got.From.Equal(tt.want.From) || !got.To.Equal(tt.want.To) {
+				t.Fatalf("ParseWindowAt(%q, %v) = %v, %v, want %v", tt.in, tt.now, got, err, tt.want)
+			}
+			if got.From.Location() != time.UTC || got.To.Location() != time.UTC {
+				t.Errorf("ParseWindowAt(%q, %v) = %v, want both ends in UTC", tt.in, tt.now, got)
+			}
+		})
+	}
+	if _, err := ParseWindowAt("last-week", date(2026, 1, 1)); err == nil || !strings.Contains(err.Error(), "last-month or yesterday") {
+		t.Errorf("ParseWindowAt(%q) error = %v, want one naming last-month and yesterday", "last-week", err)
+	}
+}
+
 func TestWindowContains(t *testing.T) {
 	w, err := ParseWindow("2026-10-01..2026-11-01")
 	if err != nil {
