@@ -2,7 +2,8 @@
 // and for machines: summary.json (headline numbers), discrepancies.csv and
 // discrepancies.jsonl (one row per pair that is not a match), report.md,
 // and report.html, a single self-contained page (inline CSS, SVG and
-// script, no network needed to view it).
+// script, no network needed to view it). Read reads a report back, so the
+// reports of a sharded run can be merged.
 //
 // Output is deterministic: rows are sorted, and the run id and time come
 // from the Report, so the same run always writes the same bytes.
