@@ -47,7 +47,7 @@ failure (including a bill or usage call that failed after retries), 2 usage.`,
 				return err
 			}
 			res, err := o.verifyAndBill(ctx, c, true)
-			return o.finish(a, c, res, err, nil)
+			return o.finish(ctx, a, c, res, err, nil)
 		},
 	}
 }

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/outcome"
+	"github.com/billharness/billharness/internal/reconcile"
+	"github.com/billharness/billharness/internal/replay"
 )
-
-// errNotImplemented is what planned subcommands return.
-var errNotImplemented = errors.New("not implemented yet")
 
 // common holds the flags shared by the subcommands that talk to the API.
 type common struct {
@@ -40,4 +43,51 @@ func (c *common) clientConfig(a *app, optional bool) (billing.Config, error) {
 		UserAgent:          "billharness-reconcile/" + version,
 		InsecureSkipVerify: c.api.InsecureSkipVerify,
 	}, nil
+}
+
+// pushFlag is -pushgateway, shared by the commands that push their outcome.
+type pushFlag struct{ url string }
+
+func (p *pushFlag) register(fs *flag.FlagSet) {
+	cli.String(fs, &p.url, "pushgateway", "RECONCILE_PUSHGATEWAY", "",
+		"push the outcome (last success and completion times, exit status, discrepancies per class, events replayed)\n"+
+			"to this Prometheus Pushgateway `URL`, job billharness_reconcile, grouped by command and shard; a failed push is\n"+
+			"logged and leaves the exit status alone")
+}
+
+func (p *pushFlag) validate() error {
+	if p.url != "" && !strings.HasPrefix(p.url, "http://") && !strings.HasPrefix(p.url, "https://") {
+		return cli.Usagef("-pushgateway %q: want an http(s):// URL", p.url)
+	}
+	return nil
+}
+
+// push sends o when -pushgateway is set. It runs after an interruption
+// too, so it does not take ctx's cancellation, only its values; Push
+// bounds it in time. A failure is logged: the exit status is the run's,
+// and the alert on a stale last success covers a gateway that is down.
+func (p *pushFlag) push(ctx context.Context, log *slog.Logger, o outcome.Outcome) {
+	if p.url == "" {
+		return
+	}
+	o.Finished = time.Now()
+	if err := outcome.Push(context.WithoutCancel(ctx), outcome.Config{URL: p.url}, o); err != nil {
+		log.Error("pushgateway", "err", err)
+		return
+	}
+	log.Info("outcome pushed", "pushgateway", p.url, "command", o.Command, "shard", o.Shard, "exit", o.ExitStatus)
+}
+
+// checkOutcome is the outcome of a finished verify, bill, run or merge.
+func checkOutcome(cmd string, res *reconcile.Result, exit int, replayStats any) outcome.Outcome {
+	o := outcome.Outcome{Command: cmd, Shard: "0/1", ExitStatus: exit,
+		Completed: exit == cli.ExitOK || exit == cli.ExitDiscrepancies}
+	if res != nil {
+		o.Shard = cli.Shard{Index: res.Shard.Index, Count: res.Shard.Count}.String()
+		o.Compared, o.Pairs, o.Classes = true, res.Pairs, res.Counts
+	}
+	if st, ok := replayStats.(replay.Stats); ok {
+		o.Replayed = &outcome.Replayed{Accepted: st.Accepted, Duplicate: st.Duplicate, DeadLettered: st.DeadLettered}
+	}
+	return o
 }

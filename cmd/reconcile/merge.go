@@ -2,25 +2,210 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/reconcile"
+	"github.com/billharness/billharness/internal/report"
 )
 
+// mergeOptions are the flags of merge.
+type mergeOptions struct {
+	logLevel slog.Level
+	out      string
+	runID    string
+	push     pushFlag
+}
+
 func newMergeCmd(a *app) *cli.Command {
-	var c common
+	o := &mergeOptions{}
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	c.register(fs)
+	cli.TextVar(fs, &o.logLevel, "log-level", "RECONCILE_LOG_LEVEL", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	cli.String(fs, &o.out, "out", "RECONCILE_MERGE_OUT", "out/merged", "write the merged reports to this `directory`")
+	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "`name` of the merged run (default: the shards' run id when they share one, else rc-<UTC time>-<random>)")
+	o.push.register(fs)
 	return &cli.Command{
 		Name:    "merge",
-		Summary: "merge the reports of sharded runs into one (planned)",
-		Description: `Merge combines the reports written by the shards (-shard i/N) of one run
-into a single report, exiting 3 when any shard found discrepancies.
+		Args:    "DIR…",
+		Summary: "merge the reports of sharded runs into one",
+		Description: `Merge combines the reports that the shards (-shard i/N) of one verify, bill
+or run wrote, each to its own directory, into the report one unsharded run
+over the same data writes: the same rows accounting, pairs per class and
+discrepancy rows (the largest deltas recomputed from them). DIR may be a
+glob ('/reports/2026-10/shard-*'), for containers without a shell.
 
-Not implemented yet.`,
+The shards must be i/N for every i from 0 to N-1, each exactly once, and
+agree on the command, window, source, target and tolerance; a missing or
+repeated shard is named. Every shard reads the whole source, so the rows
+that describe it (declared, read, events, duplicates, outside the window,
+invalid, unattributed, foreign) must be equal in every shard and are kept
+once: shards that read different data (the source changed between their
+runs) are refused. Counted and unmetered rows are summed; other_shards is 0.
+Settle, heal and billing counts are summed; times are the longest shard's.
+
+Exit codes: 0 every pair of every shard matches, 3 discrepancies found,
+1 a shard had failed (its report is incomplete) or the reports cannot be
+read or merged, 2 usage.`,
+		Examples: []string{
+			"reconcile merge -out out/2026-10 out/2026-10-shard-0 out/2026-10-shard-1 out/2026-10-shard-2",
+			"reconcile merge -out /reports/2026-10/merged '/reports/2026-10/shard-*'",
+		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			return errNotImplemented
+			return o.run(ctx, a, args)
 		},
 	}
+}
+
+func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
+	log := cli.NewLogger(a.stderr, o.logLevel)
+	var errs []error
+	if len(args) == 0 {
+		errs = append(errs, cli.Usagef("no report directories: give the shards' -out directories"))
+	}
+	if o.out == "" {
+		errs = append(errs, cli.Usagef("-out: a directory is required"))
+	}
+	errs = append(errs, o.push.validate())
+	dirs, err := expandDirs(args, o.out)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	rep, failed, err := mergeReports(dirs, log)
+	if err != nil {
+		return err
+	}
+	if o.runID != "" {
+		rep.RunID = o.runID
+	} else if rep.RunID == "" {
+		rep.RunID = newRunID(time.Now())
+	}
+	err = verdict(rep.Result, failed)
+	rep.ExitStatus = cli.ExitCode(err)
+	if err != nil && rep.ExitStatus != cli.ExitDiscrepancies {
+		rep.Error = err.Error()
+	}
+	if _, werr := report.Write(o.out, rep); werr != nil {
+		err = errors.Join(err, werr)
+	} else if perr := printSummary(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	log.Info("merged", "shards", len(dirs), "dir", o.out, "exit", cli.ExitCode(err))
+	o.push.push(ctx, log, checkOutcome(rep.Command, rep.Result, cli.ExitCode(err), nil))
+	return err
+}
+
+// expandDirs expands the glob patterns among args, in order, without
+// repeats; a pattern that matches nothing, or the output directory among
+// the inputs, is a usage error.
+func expandDirs(args []string, out string) ([]string, error) {
+	var dirs []string
+	var errs []error
+	for _, arg := range args {
+		matches := []string{arg}
+		if strings.ContainsAny(arg, "*?[") {
+			m, err := filepath.Glob(arg)
+			if err != nil || len(m) == 0 {
+				errs = append(errs, cli.Usagef("%s: matches no directory", arg))
+				continue
+			}
+			matches = m
+		}
+		for _, d := range matches {
+			if !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	absOut, _ := filepath.Abs(out)
+	for _, d := range dirs {
+		if abs, _ := filepath.Abs(d); abs == absOut {
+			errs = append(errs, cli.Usagef("-out %s is one of the shards' directories: merging would overwrite it", out))
+		}
+	}
+	return dirs, errors.Join(errs...)
+}
+
+// mergeReports reads the shards' reports and merges them. The merged
+// report carries their shared settings, the last time any of them ended
+// and each shard's replay statistics, by shard. failed joins the failures
+// of the shards whose runs failed (their reports are incomplete, and so is
+// the merged one).
+func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, err error) {
+	var parts []*report.Report
+	var results []*reconcile.Result
+	var errs []error
+	for _, d := range dirs {
+		r, err := report.Read(d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if r.Result == nil {
+			errs = append(errs, fmt.Errorf("%s: the %s run %s failed before it compared anything: %s", d, r.Command, r.RunID, r.Error))
+			continue
+		}
+		log.Info("shard report", "dir", d, "shard", shardOf(r), "run_id", r.RunID, "status", report.Status(r.ExitStatus))
+		parts = append(parts, r)
+		results = append(results, r.Result)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	first := parts[0]
+	for i, r := range parts[1:] {
+		for _, f := range []struct{ name, a, b string }{
+			{"command", first.Command, r.Command}, {"source", first.Source, r.Source},
+			{"target", first.Target, r.Target}, {"tolerance", first.Tolerance, r.Tolerance},
+		} {
+			if f.a != f.b {
+				errs = append(errs, fmt.Errorf("%s: %s %q differs from %q in %s: merge the shards of one run", dirs[i+1], f.name, f.b, f.a, dirs[0]))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	res, err := reconcile.Merge(results)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep = &report.Report{
+		RunID: first.RunID, Command: first.Command, Source: first.Source, Target: first.Target,
+		Tolerance: first.Tolerance, Result: res,
+	}
+	replays := map[string]json.RawMessage{}
+	var failures []error
+	for i, r := range parts {
+		if r.ExitStatus != cli.ExitOK && r.ExitStatus != cli.ExitDiscrepancies {
+			failures = append(failures, fmt.Errorf("shard %s (%s) failed: %s", shardOf(r), dirs[i], r.Error))
+		}
+		if r.RunID != rep.RunID {
+			rep.RunID = ""
+		}
+		if r.GeneratedAt.After(rep.GeneratedAt) {
+			rep.GeneratedAt = r.GeneratedAt
+		}
+		if raw, ok := r.Replay.(json.RawMessage); ok {
+			replays[shardOf(r)] = raw
+		}
+	}
+	if len(replays) > 0 {
+		rep.Replay = replays
+	}
+	return rep, errors.Join(failures...), nil
+}
+
+// shardOf names a shard report's shard, i/N.
+func shardOf(r *report.Report) string {
+	return cli.Shard{Index: r.Result.Shard.Index, Count: r.Result.Shard.Count}.String()
 }

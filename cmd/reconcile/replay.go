@@ -16,6 +16,7 @@ import (
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/outcome"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -36,6 +37,7 @@ type replayOptions struct {
 	drainTimeout cli.Duration
 	summary      string
 	progress     string
+	push         pushFlag
 }
 
 func newReplayCmd(a *app) *cli.Command {
@@ -46,7 +48,8 @@ func newReplayCmd(a *app) *cli.Command {
 	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "requests per second over all workers: `N/s`, N/m, or 0 for unlimited")
 	cli.Int(fs, &o.concurrency, "concurrency", "RECONCILE_CONCURRENCY", replay.DefaultConcurrency, "`workers` sending at once")
 	cli.String(fs, &o.checkpoint, "checkpoint", "RECONCILE_CHECKPOINT", "",
-		"save progress to this `file`, or to a table of this postgres:// database; an existing checkpoint is resumed")
+		"save progress to this `file`, or to a table of this postgres:// database (password from PGPASSWORD or\n"+
+			"~/.pgpass rather than the URL); an existing checkpoint is resumed")
 	cli.String(fs, &o.cpName, "checkpoint-name", "RECONCILE_CHECKPOINT_NAME", "",
 		"row `name` in a Postgres checkpoint table (default: derived from the source, shard and window)")
 	cli.Var(fs, &o.cpEvery, "checkpoint-every", "RECONCILE_CHECKPOINT_EVERY", "save the checkpoint this often (`duration`), and at the end")
@@ -61,6 +64,7 @@ func newReplayCmd(a *app) *cli.Command {
 	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
 	cli.String(fs, &o.progress, "progress", "RECONCILE_PROGRESS", "auto",
 		"`mode`: live (a status line on stderr), log (slog lines every few seconds), off, or auto (live on a terminal)")
+	o.push.register(fs)
 	return &cli.Command{
 		Name:    "replay",
 		Summary: "backfill usage events from Parquet or Postgres into POST /v1/events",
@@ -82,6 +86,12 @@ resumes after it; events just above it may be sent again, and the API
 deduplicates them. The first SIGTERM or SIGINT stops reading, lets the
 requests in flight finish within -drain-timeout, writes the checkpoint and
 exits 1; a second one exits at once.
+
+In a Kubernetes Indexed Job, each pod replays shard
+JOB_COMPLETION_INDEX/RECONCILE_SHARDS unless -shard is given, with a
+checkpoint of its own: the default -checkpoint-name derives from the
+source, the shard and the window. With -pushgateway, the outcome and the
+events replayed are pushed at the end (not for -dry-run).
 
 Exit codes: 0 every record delivered (or a clean dry run), 1 some records
 were dead-lettered, the run was interrupted, or it failed; 2 usage.`,
@@ -119,6 +129,7 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	if o.deadLetter == "" && !o.dryRun {
 		errs = append(errs, cli.Usagef("-dead-letter: a file is required"))
 	}
+	errs = append(errs, o.push.validate())
 	return spec, errors.Join(errs...)
 }
 
@@ -128,10 +139,27 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 		return err
 	}
 	log := o.logger(a)
+	st, completed, err := o.send(ctx, a, spec, log)
+	if !o.dryRun { // a dry run's success is no replay's
+		oc := outcome.Outcome{Command: "replay", ExitStatus: cli.ExitCode(err), Completed: completed,
+			Shard: cli.Shard{Index: spec.Shard.Index, Count: spec.Shard.Count}.String()}
+		if st != nil {
+			oc.Replayed = &outcome.Replayed{Accepted: st.Accepted, Duplicate: st.Duplicate, DeadLettered: st.DeadLettered}
+		}
+		o.push.push(ctx, log, oc)
+	}
+	return err
+}
+
+// send replays spec's events. It returns the statistics (nil when it
+// failed before replaying), and whether the replay went through all its
+// input (dead letters or not).
+func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log *slog.Logger) (*replay.Stats, bool, error) {
 	var cfg billing.Config
+	var err error
 	if !o.dryRun {
 		if cfg, err = o.clientConfig(a, false); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
 	fp := replay.Fingerprint(spec)
@@ -139,11 +167,11 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 	var resumed *replay.Checkpoint
 	if store != nil && !o.restart && !o.dryRun {
 		if resumed, err = store.Load(ctx); err != nil {
-			return err
+			return nil, false, err
 		}
 		if resumed != nil {
 			if resumed.Fingerprint != fp {
-				return cli.Usagef("checkpoint %s was written for another source, shard or window; pass -restart to start over", store)
+				return nil, false, cli.Usagef("checkpoint %s was written for another source, shard or window; pass -restart to start over", store)
 			}
 			spec.After = resumed.Position
 			log.Info("resuming", "checkpoint", store.String(), "after", resumed.Position.String(), "done", resumed.Done)
@@ -151,7 +179,7 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 	}
 	src, err := source.Open(ctx, spec)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	defer src.Close()
 	rc := replay.Config{
@@ -165,29 +193,30 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 		}
 		cfg.MaxConns = o.concurrency
 		if rc.Client, err = billing.New(cfg); err != nil {
-			return err
+			return nil, false, err
 		}
 		dl, err := replay.OpenDeadLetter(o.deadLetter)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		defer dl.Close()
 		rc.DeadLetter = dl
 	}
 	rc.Progress = o.progressFunc(a, log)
 	st, runErr := replay.Run(ctx, rc)
+	completed := runErr == nil
 	if err := o.report(a, st); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
 	switch {
 	case runErr != nil:
-		return runErr
+		return &st, completed, runErr
 	case st.DeadLettered > 0 && o.dryRun:
-		return fmt.Errorf("%w: %d records would be dead-lettered", cli.ErrDeadLettered, st.DeadLettered)
+		return &st, completed, fmt.Errorf("%w: %d records would be dead-lettered", cli.ErrDeadLettered, st.DeadLettered)
 	case st.DeadLettered > 0:
-		return fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, o.deadLetter)
+		return &st, completed, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, o.deadLetter)
 	}
-	return nil
+	return &st, completed, nil
 }
 
 // store is the checkpoint store the flags name, nil without -checkpoint.

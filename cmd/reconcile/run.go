@@ -10,6 +10,7 @@ import (
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -37,6 +38,8 @@ type runOptions struct {
 	replay      bool
 	bill        bool
 	replayFlags runReplay
+	// drainTimeout bounds the replay step's drain after a signal.
+	drainTimeout cli.Duration
 	// replayFn is the replay step: replayStep, or a test's own.
 	replayFn replayStep
 }
@@ -49,6 +52,9 @@ func newRunCmd(a *app) *cli.Command {
 	o.registerBill(fs)
 	cli.Bool(fs, &o.replay, "replay", "RECONCILE_REPLAY", false, "first replay the source's events into the API (undelivered ones to OUT/dead-letter.jsonl)")
 	o.replayFlags.register(fs)
+	o.drainTimeout = cli.Duration(replay.DefaultDrainTimeout)
+	cli.Var(fs, &o.drainTimeout, "drain-timeout", "RECONCILE_DRAIN_TIMEOUT",
+		"with -replay, after SIGTERM/SIGINT let in-flight requests finish for this `duration`, then write the report")
 	cli.Bool(fs, &o.bill, "bill", "RECONCILE_BILL", false, "bill the subscriptions after verifying, and check the invoices")
 	return &cli.Command{
 		Name:    "run",
@@ -86,11 +92,11 @@ failed after retries), 2 usage.`,
 				c.log.Info("replaying", "source", c.source)
 				stats, replayErr = o.replayFn(ctx, replayInput{Client: c.cfg.Client, Spec: c.spec, Concurrency: o.concurrency, Logger: c.log, App: a})
 				if replayErr != nil && !errors.Is(replayErr, cli.ErrDeadLettered) {
-					return o.finish(a, c, nil, fmt.Errorf("replay: %w", replayErr), stats)
+					return o.finish(ctx, a, c, nil, fmt.Errorf("replay: %w", replayErr), stats)
 				}
 			}
 			res, err := o.verifyAndBill(ctx, c, o.bill)
-			return o.finish(a, c, res, errors.Join(replayErr, err), stats)
+			return o.finish(ctx, a, c, res, errors.Join(replayErr, err), stats)
 		},
 	}
 }

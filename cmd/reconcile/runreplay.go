@@ -60,6 +60,7 @@ func (o *runOptions) replayStep(ctx context.Context, in replayInput) (any, error
 	defer src.Close()
 	st, err := replay.Run(ctx, replay.Config{
 		Source: src, Client: client, DeadLetter: dl, Concurrency: o.replayFlags.concurrency, Logger: in.Logger,
+		DrainTimeout:  time.Duration(o.drainTimeout),
 		ProgressEvery: 5 * time.Second,
 		Progress: func(p replay.Progress) {
 			in.Logger.Info("replay progress", "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,

@@ -9,6 +9,10 @@ import (
 	"github.com/billharness/billharness/internal/source"
 )
 
+// shardsEnv is the shard count of a Kubernetes Indexed Job's pods: the
+// manifest sets it to the Job's completions, Kubernetes sets the index.
+const shardsEnv = "RECONCILE_SHARDS"
+
 // sourceFlags are the flags that say which events to read: shared by the
 // subcommands that read a source, so they all select the same events.
 type sourceFlags struct {
@@ -24,19 +28,25 @@ type sourceFlags struct {
 
 func (s *sourceFlags) register(fs *flag.FlagSet) {
 	cli.String(fs, &s.source, "source", "RECONCILE_SOURCE", "",
-		"events to read: `parquet:PATH` (file, glob or directory, hive partitions included) or postgres://user@host/db")
+		"events to read: `parquet:PATH` (file, glob or directory, hive partitions included) or postgres://user@host/db\n"+
+			"(password from PGPASSWORD or ~/.pgpass rather than the URL)")
 	cli.Var(fs, &s.columns, "map", "RECONCILE_MAP", "column names that differ from ours, e.g. `id=event_id,timestamp=ts`")
 	cli.String(fs, &s.properties, "properties", "RECONCILE_PROPERTIES", "",
 		"build properties from these typed `columns` (comma-separated) instead of a JSON or MAP properties column")
 	cli.String(fs, &s.table, "table", "RECONCILE_TABLE", "", "Postgres `table` (default usage_events)")
 	cli.String(fs, &s.query, "query", "RECONCILE_QUERY", "", "Postgres `SELECT` returning id, event_type, customer_id, subscription_id, timestamp, properties (jsonb)")
 	cli.Int(fs, &s.batch, "batch-size", "RECONCILE_BATCH_SIZE", 0, "Postgres keyset page `size` (default 10000)")
-	cli.Var(fs, &s.window, "window", "RECONCILE_WINDOW", "only events with timestamps in `FROM..TO` (dates or RFC 3339; TO excluded)")
-	cli.Var(fs, &s.shard, "shard", "RECONCILE_SHARD", "only shard `i/N`: subscriptions (customers without one) whose FNV-1a hash mod N is i")
+	cli.Var(fs, &s.window, "window", "RECONCILE_WINDOW",
+		"only events with timestamps in `FROM..TO` (dates or RFC 3339; TO excluded), or last-month or yesterday (UTC)")
+	cli.Var(fs, &s.shard, "shard", "RECONCILE_SHARD",
+		"only shard `i/N`: subscriptions (customers without one) whose FNV-1a hash mod N is i (default in a\n"+
+			"Kubernetes Indexed Job: JOB_COMPLETION_INDEX/RECONCILE_SHARDS, RECONCILE_SHARDS set to the Job's completions)")
 }
 
 // spec turns the flags into a source spec, reporting every problem at once.
-func (s *sourceFlags) spec() (source.Spec, error) {
+// Without -shard (or RECONCILE_SHARD), the shard comes from
+// JOB_COMPLETION_INDEX and RECONCILE_SHARDS, read with getenv.
+func (s *sourceFlags) spec(getenv func(string) string) (source.Spec, error) {
 	if s.source == "" {
 		return source.Spec{}, cli.Usagef("no source: set -source or RECONCILE_SOURCE")
 	}
@@ -53,6 +63,13 @@ func (s *sourceFlags) spec() (source.Spec, error) {
 	}
 	spec.Table, spec.Query, spec.BatchSize = s.table, s.query, s.batch
 	spec.Window = source.Window{From: s.window.From, To: s.window.To}
+	if s.shard.Count == 0 { // a parsed -shard has a count of at least 1
+		sh, err := cli.ShardFromEnv(getenv, shardsEnv)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.shard = sh
+	}
 	if s.shard.Count > 0 {
 		spec.Shard = source.Shard{Index: s.shard.Index, Count: s.shard.Count}
 	}

@@ -56,6 +56,7 @@ type checkOptions struct {
 	rate        cli.Rate
 	out         string
 	runID       string
+	push        pushFlag
 
 	billing     bool // bill, and the bill flags below are defined
 	period      cli.Window
@@ -76,6 +77,7 @@ func (o *checkOptions) register(fs *flag.FlagSet) {
 	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "API requests per second over all calls: `N/s`, N/m, or 0 for unlimited")
 	cli.String(fs, &o.out, "out", "RECONCILE_OUT", "out/reconcile", "write the reports to this `directory`")
 	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "`name` of the run in the reports (default: rc-<UTC time>-<random>)")
+	o.push.register(fs)
 }
 
 // registerBill defines the flags of billing.
@@ -102,7 +104,7 @@ type check struct {
 // the meters file and the token, before any network I/O.
 func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	var errs []error
-	spec, err := o.src.spec()
+	spec, err := o.src.spec(a.getenv)
 	errs = append(errs, err)
 	errs = append(errs, o.api.Validate())
 	window := source.Window{From: o.src.window.From, To: o.src.window.To}
@@ -141,6 +143,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	if o.out == "" {
 		errs = append(errs, cli.Usagef("-out: a directory is required"))
 	}
+	errs = append(errs, o.push.validate())
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -226,9 +229,16 @@ func verdict(res *reconcile.Result, runErr error) error {
 	return errors.Join(errs...)
 }
 
-// finish writes the reports and prints the summary, and returns the
-// command's error.
-func (o *checkOptions) finish(a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
+// finish writes the reports, prints the summary and pushes the outcome,
+// and returns the command's error.
+func (o *checkOptions) finish(ctx context.Context, a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
+	err := o.report(a, c, res, runErr, replayStats)
+	o.push.push(ctx, c.log, checkOutcome(c.cmd, res, cli.ExitCode(err), replayStats))
+	return err
+}
+
+// report writes the reports and prints the summary.
+func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
 	err := verdict(res, runErr)
 	rep := &report.Report{
 		RunID: c.runID, Command: c.cmd, GeneratedAt: time.Now().UTC(), Source: c.source, Target: c.target,
@@ -328,7 +338,7 @@ read short of what it declares), 2 usage.`,
 				return err
 			}
 			res, err := o.verifyAndBill(ctx, c, false)
-			return o.finish(a, c, res, err, nil)
+			return o.finish(ctx, a, c, res, err, nil)
 		},
 	}
 }
