@@ -1,0 +1,45 @@
+// Package faultnettest starts a fault-injecting proxy for a test, on a free
+// 127.0.0.1 port, stopped at cleanup.
+package faultnettest
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/billharness/billharness/internal/faultnet"
+)
+
+// Proxy is a running faultnet proxy.
+type Proxy struct {
+	// Addr is the proxy's address, 127.0.0.1:port.
+	Addr string
+	// URL is "http://" + Addr: a base URL that reaches the target through
+	// the proxy.
+	URL string
+	*faultnet.Proxy
+}
+
+// Start runs a proxy for cfg until the test ends; it fails the test on a
+// bad cfg.
+func Start(t testing.TB, cfg faultnet.Config) *Proxy {
+	t.Helper()
+	p, err := faultnet.New(cfg)
+	if err != nil {
+		t.Fatalf("faultnettest: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("faultnettest: listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("faultnettest: %v", err)
+		}
+	})
+	return &Proxy{Addr: ln.Addr().String(), URL: "http://" + ln.Addr().String(), Proxy: p}
+}
