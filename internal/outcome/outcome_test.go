@@ -2,6 +2,7 @@ package outcome
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -20,8 +21,32 @@ import (
 
 // request is what the fake Pushgateway received.
 type request struct {
-	method, path string
-	metrics      map[string]float64 // "name{label=value}" -> value
+	method  string
+	group   map[string]string  // from the path: job and grouping labels
+	metrics map[string]float64 // "name{label=value}" -> value
+}
+
+// groupOf decodes a push path, /metrics/job/<job>{/<label>[@base64]/<value>},
+// as the Pushgateway does: the labels come in any order.
+func groupOf(t *testing.T, path string) map[string]string {
+	t.Helper()
+	parts := strings.Split(strings.TrimPrefix(path, "/metrics/"), "/")
+	if len(parts)%2 != 0 {
+		t.Fatalf("push path %q: want /metrics/job/<job>/<label>/<value>…", path)
+	}
+	g := map[string]string{}
+	for i := 0; i < len(parts); i += 2 {
+		name, value := parts[i], parts[i+1]
+		if n, ok := strings.CutSuffix(name, "@base64"); ok {
+			b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
+			if err != nil {
+				t.Fatalf("push path %q: label %s: %v", path, n, err)
+			}
+			name, value = n, string(b)
+		}
+		g[name] = value
+	}
+	return g
 }
 
 // gateway is a Pushgateway stand-in that decodes what it is sent, in the
@@ -30,7 +55,7 @@ func gateway(t *testing.T, status int) (url string, got func() []request) {
 	t.Helper()
 	reqs := make(chan request, 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := request{method: r.Method, path: r.URL.EscapedPath(), metrics: map[string]float64{}}
+		rq := request{method: r.Method, group: groupOf(t, r.URL.EscapedPath()), metrics: map[string]float64{}}
 		dec := expfmt.NewDecoder(r.Body, expfmt.ResponseFormat(r.Header))
 		for {
 			var mf dto.MetricFamily
@@ -81,17 +106,16 @@ func TestPush(t *testing.T) {
 	end := time.Date(2026, 11, 1, 6, 0, 0, 500_000_000, time.UTC)
 	ts := 1793512800.5
 	tests := []struct {
-		name     string
-		outcome  Outcome
-		wantPath string
-		want     map[string]float64
+		name      string
+		outcome   Outcome
+		wantGroup map[string]string
+		want      map[string]float64
 	}{
 		{
 			name: "success with a replay",
 			outcome: Outcome{Command: "run", Shard: "1/3", Finished: end, ExitStatus: 0, Completed: true, Compared: true, Pairs: 40,
 				Classes: map[reconcile.Class]int{reconcile.Match: 40}, Replayed: &Replayed{Accepted: 900, Duplicate: 12}},
-			// "/" cannot be in a path segment: the client base64-encodes the value.
-			wantPath: "/metrics/job/billharness_reconcile/command/run/shard@base64/MS8z",
+			wantGroup: map[string]string{"job": "billharness_reconcile", "command": "run", "shard": "1/3"},
 			want: map[string]float64{
 				"billharness_reconcile_last_run_timestamp_seconds":                   ts,
 				"billharness_reconcile_exit_status":                                  0,
@@ -113,7 +137,7 @@ func TestPush(t *testing.T) {
 			name: "discrepancies: completed, not a success",
 			outcome: Outcome{Command: "verify", Finished: end, ExitStatus: 3, Completed: true, Compared: true, Pairs: 10,
 				Classes: map[reconcile.Class]int{reconcile.Match: 7, reconcile.Under: 2, reconcile.Over: 1}},
-			wantPath: "/metrics/job/billharness_reconcile/command/verify/shard@base64/MC8x",
+			wantGroup: map[string]string{"job": "billharness_reconcile", "command": "verify", "shard": "0/1"},
 			want: map[string]float64{
 				"billharness_reconcile_last_run_timestamp_seconds":        ts,
 				"billharness_reconcile_exit_status":                       3,
@@ -130,18 +154,18 @@ func TestPush(t *testing.T) {
 		{
 			// The group keeps the last success and the last counts: only
 			// the run time and the exit status are replaced.
-			name:     "failure before comparing",
-			outcome:  Outcome{Command: "verify", Shard: "0/1", Finished: end, ExitStatus: 1},
-			wantPath: "/metrics/job/billharness_reconcile/command/verify/shard@base64/MC8x",
+			name:      "failure before comparing",
+			outcome:   Outcome{Command: "verify", Shard: "0/1", Finished: end, ExitStatus: 1},
+			wantGroup: map[string]string{"job": "billharness_reconcile", "command": "verify", "shard": "0/1"},
 			want: map[string]float64{
 				"billharness_reconcile_last_run_timestamp_seconds": ts,
 				"billharness_reconcile_exit_status":                1,
 			},
 		},
 		{
-			name:     "replay with dead letters",
-			outcome:  Outcome{Command: "replay", Shard: "2/4", Finished: end, ExitStatus: 1, Completed: true, Replayed: &Replayed{Accepted: 5, DeadLettered: 2}},
-			wantPath: "/metrics/job/billharness_reconcile/command/replay/shard@base64/Mi80",
+			name:      "replay with dead letters",
+			outcome:   Outcome{Command: "replay", Shard: "2/4", Finished: end, ExitStatus: 1, Completed: true, Replayed: &Replayed{Accepted: 5, DeadLettered: 2}},
+			wantGroup: map[string]string{"job": "billharness_reconcile", "command": "replay", "shard": "2/4"},
 			want: map[string]float64{
 				"billharness_reconcile_last_run_timestamp_seconds":                   ts,
 				"billharness_reconcile_exit_status":                                  1,
@@ -162,8 +186,11 @@ func TestPush(t *testing.T) {
 			if len(reqs) != 1 {
 				t.Fatalf("Push sent %d requests, want 1", len(reqs))
 			}
-			if reqs[0].method != http.MethodPost || reqs[0].path != tt.wantPath {
-				t.Errorf("Push sent %s %s, want POST %s", reqs[0].method, reqs[0].path, tt.wantPath)
+			if reqs[0].method != http.MethodPost {
+				t.Errorf("Push sent %s, want POST: PUT would erase the group's last success", reqs[0].method)
+			}
+			if diff := cmp.Diff(tt.wantGroup, reqs[0].group); diff != "" {
+				t.Errorf("Push group (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.want, reqs[0].metrics); diff != "" {
 				t.Errorf("Push metrics (-want +got):\n%s", diff)
