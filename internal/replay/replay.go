@@ -214,11 +214,17 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 	items := make(chan item, cfg.Concurrency*2)
 	var srcStats source.Stats
+	readErr := make(chan error, 1)
 	g.Go(func() error {
 		defer close(items)
 		var err error
 		srcStats, err = r.read(readCtx, items)
-		return err
+		// A broken source ends reading the way the end of the input does,
+		// not with the group's error, which would cancel the workers: the
+		// valid records already read are still sent, and covered by the
+		// checkpoint, before the run fails.
+		readErr <- err
+		return nil
 	})
 	for range cfg.Concurrency {
 		g.Go(func() error { return r.work(readCtx, gctx, items) })
@@ -229,6 +235,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	bg.Add(1)
 	go func() { defer bg.Done(); r.background(done, start) }()
 	err := r.wait(g, sendCtx)
+	select {
+	case rerr := <-readErr:
+		err = errors.Join(rerr, err)
+	default: // the drain deadline passed with the reader still running
+	}
 	close(done)
 	bg.Wait()
 
