@@ -409,4 +409,3 @@ func letterKeys[V any](m map[string]V) []string {
 	}
 	return out
 }
-
