@@ -36,7 +36,7 @@ type (
 		CustomerID     *string    `parquet:"customer_id,optional"`
 		SubscriptionID *string    `parquet:"subscription_id,optional"`
 		Timestamp      *time.Time `parquet:"timestamp,optional,timestamp(microsecond:utc)"`
-		Properties     *string    `parquet:"properties,optional,json"`
+		Properties     *string    `parquet:"properties,optional"` // JSON text; parquet-go writes a *string tagged json as null
 	}
 	textRow struct {
 		ID         string `parquet:"id"`
@@ -127,7 +127,8 @@ type replayOutcome struct {
 }
 
 // replayBad replays source into e's sandbox and collects the outcome.
-// Letters are keyed "file:row" (Parquet) or "key:id" (PostgreSQL).
+// Letters are keyed "file:row" (Parquet), "key:id" or "null key:seq"
+// (PostgreSQL).
 func replayBad(t *testing.T, e *badEnv, source string, args ...string) replayOutcome {
 	t.Helper()
 	out := t.TempDir()
@@ -160,7 +161,10 @@ func replayBad(t *testing.T, e *badEnv, source string, args ...string) replayOut
 			t.Fatalf("dead-letter line %q: %v", sc.Text(), err)
 		}
 		key := fmt.Sprintf("%s:%d", filepath.Base(l.Position.File), l.Position.Row)
-		if l.Position.File == "" {
+		switch {
+		case l.Position.NullKey:
+			key = fmt.Sprintf("null key:%d", l.Position.Seq)
+		case l.Position.Kind == "postgres":
 			key = "key:" + l.Position.ID
 		}
 		o.letters[key] = l
