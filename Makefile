@@ -15,10 +15,11 @@ build:
 	@mkdir -p bin
 	go build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/ ./cmd/...
 
-## test: go test -race ./... against a throwaway PostgreSQL (installed if missing)
+## test: go test -race ./... against a throwaway PostgreSQL (installed if missing), then the jobs/ manifests' tests
 test:
 	@$(call need,gcc libc6-dev,$$(go env CC))
 	scripts/with-postgres.sh go test -race ./... ./testdata/gen/... ./testdata/fixtures/gen/...
+	cd jobs && go test ./...
 
 ## demo: start the sandbox, create a catalog and a subscription, send events, print the usage
 demo:
@@ -34,6 +35,7 @@ lint:
 	@out=$$(find . -name '*.go' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	cd jobs && go vet ./...
 
 ## testdata: regenerate the sample data set in testdata/sample
 testdata:
