@@ -392,14 +392,14 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether err is one the client would retry: a transport
-// error, a 429 or a 5xx other than 501.
+// error (but a certificate that does not verify), a 429 or a 5xx other
+// than 501.
 func IsRetryable(err error) bool {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		return shouldRetry(apiErr.Status, err)
 	}
-	var te *TransportError
-	return errors.As(err, &te)
+	return shouldRetry(0, err)
 }
 
 // decode unmarshals a response body; the hot path's answer, EventResult,

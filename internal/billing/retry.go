@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -11,15 +13,16 @@ import (
 // an earlier request still holds [chosen].
 const CodeRequestInProgress = "idempotency_request_in_progress"
 
-// shouldRetry is the retry policy: transport errors (status 0), 429 and
-// 5xx except 501 Not Implemented, which no retry can fix; and a 409 for a
-// key still in flight (the same event sent twice at once, as sources with
-// repeated ids do), which resolves into the first answer, replayed.
+// shouldRetry is the retry policy: transport errors (status 0) except a
+// certificate that does not verify, 429 and 5xx except 501 Not
+// Implemented, which no retry can fix; and a 409 for a key still in
+// flight (the same event sent twice at once, as sources with repeated ids
+// do), which resolves into the first answer, replayed.
 func shouldRetry(status int, err error) bool {
 	switch {
 	case status == 0:
 		var te *TransportError
-		return errors.As(err, &te)
+		return errors.As(err, &te) && !IsCertificateError(err)
 	case status == http.StatusTooManyRequests:
 		return true
 	case status == http.StatusConflict:
@@ -49,4 +52,17 @@ func fullJitter(d time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(d + 1)
+}
+
+// IsCertificateError reports whether err is a failure to verify the API's
+// TLS certificate. No retry can fix it and every request will meet it, so
+// the client does not retry it and callers stop rather than go on.
+func IsCertificateError(err error) bool {
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		host      x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &host) || errors.As(err, &invalid)
 }

@@ -430,6 +430,10 @@ func (r *run) send(ctx context.Context, it item) error {
 	switch {
 	case errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden):
 		return fmt.Errorf("the API refused the token: %w", err)
+	case billing.IsCertificateError(err):
+		// Every event would fail the same way: stop, as for a bad token,
+		// rather than dead-letter the whole source.
+		return fmt.Errorf("the API's TLS certificate does not verify: %w", err)
 	case billing.IsRetryable(err):
 		r.c.failed.Add(1)
 		r.settleSent(it, apiLetter(KindFailed, it.rec, err))
