@@ -21,7 +21,7 @@ test:
 	scripts/with-postgres.sh go test -race ./... ./testdata/gen/... ./testdata/fixtures/gen/...
 	cd jobs && go test ./...
 
-## demo: start the sandbox, create a catalog and a subscription, send events, print the usage
+## demo: the month-end job (replay, verify, bill, report) on the bundled data against a sandbox that drops and doubles events
 demo:
 	scripts/demo.sh
 
