@@ -155,8 +155,14 @@ w=() v=() l=() s=() wc=() vc=() lc=() sc=() rl=() rs=() rv=()
 # got VALUE: fails the script when a measurement printed nothing (its
 # error went to stderr from a command substitution, which cannot exit).
 got() { [ -n "$1" ] || { echo "bench: a measurement failed" >&2; exit 1; }; }
-# fresh_sandbox: a new sandbox for the next measurement.
-fresh_sandbox() { stop_servers; start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_DIR/seed.json"; }
+# fresh_sandbox: a new sandbox for the next measurement. The old log goes
+# first: start_server would otherwise find the previous sandbox's URL in it
+# before the new process truncates it.
+fresh_sandbox() {
+  stop_servers
+  rm -f "$BENCH_TMP/sandbox.log"
+  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_DIR/seed.json"
+}
 measure() {
   fresh_sandbox
   case $1 in
@@ -222,7 +228,7 @@ vegeta writes each result to its output.
 MD
 
 [ "$memdur" = 0 ] && exit 0
-start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_DIR/seed.json"
+fresh_sandbox
 env BILLING_API_URL="$sandbox_URL" BILLING_TOKEN="$token" "$BENCH_TMP/loadgen" run -rate "$memrate" -duration "$memdur" \
   -setup 100 -progress off -run-id lgmem -out "$BENCH_TMP/mem" >/dev/null 2>"$BENCH_TMP/mem.log" &
 lg=$!
