@@ -75,6 +75,7 @@ func newAPIError(ex exchange, method, path string, body []byte, token string) *A
 		e.Message = strings.ReplaceAll(e.Message, token, "[REDACTED]")
 		e.Code = strings.ReplaceAll(e.Code, token, "[REDACTED]")
 		e.Field = strings.ReplaceAll(e.Field, token, "[REDACTED]")
+		e.RequestID = strings.ReplaceAll(e.RequestID, token, "[REDACTED]")
 	}
 	return e
 }
@@ -104,7 +105,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return time.Duration(n * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
+		// The same bound as delay-seconds: a 429 pauses every caller of
+		// the client, and a date years ahead must not stop a run for good.
+		if d := t.Sub(now); d > 0 && d <= 24*time.Hour {
 			return d
 		}
 	}
