@@ -1,25 +1,32 @@
-# Targets: build test demo bench lint testdata clean ('make help'). See README.md.
+# Targets: build test chaos demo bench lint testdata clean ('make help'). See README.md.
 
 SHELL := /bin/bash
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 3s
 
 # need installs the apt packages $(1) when the command $(2) is missing.
 need = command -v $(2) >/dev/null 2>&1 || { \
 	echo "installing $(1) (apt-get)" >&2; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; }
 
-.PHONY: build test demo bench lint testdata clean help
+.PHONY: build test chaos demo bench lint testdata clean help
 
 ## build: every command under cmd/ into ./bin, stamped with the git version
 build:
 	@mkdir -p bin
 	go build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/ ./cmd/...
 
-## test: go test -race ./... against a throwaway PostgreSQL (installed if missing), then the jobs/ manifests' tests
+## test: go test -race ./... against a throwaway PostgreSQL (installed if missing), the jobs/ manifests' tests, the fault replay at 200,000 events, a short fuzz of every target
 test:
 	@$(call need,gcc libc6-dev,$$(go env CC))
 	scripts/with-postgres.sh go test -race ./... ./testdata/gen/... ./testdata/fixtures/gen/...
 	cd jobs && go test ./...
+	scripts/faults.sh 200000
+	scripts/fuzz.sh $(FUZZTIME)
+
+## chaos: the fault replay at 2,000,000 events
+chaos:
+	scripts/faults.sh 2000000
 
 ## demo: the month-end job (replay, verify, bill, report) on the bundled data against a sandbox that drops and doubles events
 demo:

@@ -14,10 +14,20 @@ fuzztime=${1:-${FUZZTIME:-3s}}
 failed=()
 count=0
 start=$SECONDS
+# module prints the directory of the go.mod that owns directory $1.
+module() {
+  local d=$1
+  until [ -f "$d/go.mod" ] || [ "$d" = . ]; do d=$(dirname "$d"); done
+  echo "$d"
+}
+
 while IFS=: read -r file name; do
-  dir=./$(dirname "${file#./}")
+  dir=$(dirname "${file#./}")
+  mod=$(module "$dir")
+  pkg=./${dir#"$mod"}
+  pkg=${pkg/#.\/\//./}
   count=$((count + 1))
-  if out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$dir" 2>&1); then
+  if out=$(cd "$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
     execs=$(grep -o 'execs: [0-9]*' <<<"$out" | tail -n 1 || true)
     printf 'fuzz %-28s %-24s ok (%s)\n' "$dir" "$name" "${execs:-no execs}"
   else
