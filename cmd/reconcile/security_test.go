@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/billharness/billharness/internal/report"
 	"github.com/billharness/billharness/internal/sandbox"
@@ -67,18 +68,38 @@ func runChild(t *testing.T, env []string, token string, proc bool, args ...strin
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "cmdline"))
-	switch {
-	case !proc:
-	case err != nil && !os.IsNotExist(err):
-		t.Errorf("read the child's cmdline: %v", err)
-	case err == nil && !bytes.Contains(cmdline, []byte(args[0])):
-		t.Errorf("/proc/%d/cmdline = %q: not the child's (read too late?)", cmd.Process.Pid, cmdline)
-	case bytes.Contains(cmdline, []byte(token)):
-		t.Errorf("/proc/%d/cmdline contains the token", cmd.Process.Pid)
+	if proc {
+		checkCmdline(t, cmd.Process.Pid, args[0], token)
 	}
 	_ = cmd.Wait()
 	return cmd.ProcessState.ExitCode(), out.String()
+}
+
+// checkCmdline reads /proc/<pid>/cmdline until it shows the command (the
+// kernel fills it in a moment after exec has closed the descriptors that
+// let Start return) and fails if it holds the token.
+func checkCmdline(t *testing.T, pid int, word, token string) {
+	t.Helper()
+	path := filepath.Join("/proc", strconv.Itoa(pid), "cmdline")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cmdline, err := os.ReadFile(path)
+		switch {
+		case err != nil && os.IsNotExist(err):
+			t.Skipf("no %s: not Linux", path)
+		case err != nil:
+			t.Fatalf("read the child's cmdline: %v", err)
+		case bytes.Contains(cmdline, []byte(token)):
+			t.Errorf("%s contains the token", path)
+			return
+		case bytes.Contains(cmdline, []byte(word)):
+			return
+		case time.Now().After(deadline):
+			t.Errorf("%s = %q after 5s: never the child's", path, cmdline)
+			return
+		}
+		time.Sleep(time.Millisecond) // polling the kernel's view, with a deadline
+	}
 }
 
 // noToken fails if token is in out or in any file under dir.
