@@ -230,31 +230,41 @@ MD
 [ "$memdur" = 0 ] && exit 0
 fresh_sandbox
 env BILLING_API_URL="$sandbox_URL" BILLING_TOKEN="$token" "$BENCH_TMP/loadgen" run -rate "$memrate" -duration "$memdur" \
-  -setup 100 -progress off -run-id lgmem -out "$BENCH_TMP/mem" >/dev/null 2>"$BENCH_TMP/mem.log" &
+  -setup 100 -progress off -run-id lgmem -out "$BENCH_TMP/mem" -metrics-addr 127.0.0.1:0 >/dev/null 2>"$BENCH_TMP/mem.log" &
 lg=$!
-began=$SECONDS samples=""
+began=$SECONDS samples="" metrics=""
 while kill -0 "$lg" 2>/dev/null; do
+  [ -z "$metrics" ] && metrics=$(grep -so 'http://127\.0\.0\.1:[0-9]*/metrics' "$BENCH_TMP/mem.log" | head -1 || true)
   rss=$(awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$lg/status" 2>/dev/null || true)
-  [ -n "$rss" ] && samples="$samples $((SECONDS - began)):$rss"
+  heap="" gor=""
+  if [ -n "$metrics" ] && m=$(curl -sf "$metrics" 2>/dev/null); then
+    heap=$(awk '$1 == "go_memstats_heap_inuse_bytes" {printf "%.1f", $2/1048576}' <<<"$m")
+    gor=$(awk '$1 == "go_goroutines" {print $2}' <<<"$m")
+  fi
+  [ -n "$rss" ] && samples="$samples $((SECONDS - began)):$rss:${heap:--}:${gor:--}"
   sleep 5
 done
 wait "$lg" || { cat "$BENCH_TMP/mem.log" >&2; exit 1; }
 stop_servers
 ms_=$BENCH_TMP/mem/summary.json
-# rss_at SECONDS: the last sample taken at or before that time.
-rss_at() { tr ' ' '\n' <<<"$samples" | awk -F: -v t="$1" '$1 != "" && $1 <= t {v=$2} END {print v}'; }
-peak=$(tr ' ' '\n' <<<"$samples" | awk -F: '$2 > p {p=$2} END {print p}')
+# at SECONDS FIELD: field FIELD (2 RSS, 3 heap, 4 goroutines) of the last
+# sample taken at or before that time.
+at() { tr ' ' '\n' <<<"$samples" | awk -F: -v t="$1" -v f="$2" '$1 != "" && $1 <= t {v=$f} END {print v}'; }
+peak() { tr ' ' '\n' <<<"$samples" | awk -F: -v f="$1" '$f != "-" && $f+0 > p {p=$f+0} END {print p}'; }
 end=$((SECONDS - began))
 
 cat <<MD
 
 Memory of a long run: \`loadgen run -rate $memrate -duration $memdur -setup 100\` (synthetic events,
-open model) against a fresh sandbox; resident set size of the loadgen process from /proc every 5 s.
+open model) against a fresh sandbox, sampled every 5 s: resident set size from /proc, and the Go
+heap in use and goroutines (one per worker, plus a few) from its \`-metrics-addr\`.
 $(json_num "$ms_" completed) requests completed at $(printf '%.1f' "$(json_num "$ms_" rate)")/s, $(json_num "$ms_" dropped) dropped.
 
 | elapsed | 30 s | 1 min | 2 min | 5 min | end ($end s) | peak |
 |---|---:|---:|---:|---:|---:|---:|
-| RSS MiB | $(rss_at 30) | $(rss_at 60) | $(rss_at 120) | $(rss_at 300) | $(rss_at "$end") | $peak |
+| RSS MiB | $(at 30 2) | $(at 60 2) | $(at 120 2) | $(at 300 2) | $(at "$end" 2) | $(peak 2) |
+| Go heap in use MiB | $(at 30 3) | $(at 60 3) | $(at 120 3) | $(at 300 3) | $(at "$end" 3) | $(peak 3) |
+| goroutines | $(at 30 4) | $(at 60 4) | $(at 120 4) | $(at 300 4) | $(at "$end" 4) | $(peak 4) |
 
 Reproduce: \`bash bench/loadgen.sh\` (or \`make bench\`).
 MD
