@@ -206,7 +206,9 @@ func TestReplayKilledAndResumed(t *testing.T) {
 	if st := readSummary(t, summary); st.Source.SkippedResume == 0 {
 		t.Errorf("the final run skipped nothing: it did not resume from a checkpoint\n%s", out)
 	}
-	if got := sb.Server.Stats().EventsStored; got != wantStored {
+	got := sb.Server.Stats().EventsStored
+	t.Logf("stored %d events over 5 killed runs and the last, %d uninterrupted", got, wantStored)
+	if got != wantStored {
 		t.Errorf("sandbox stored %d events over the killed runs, want %d as uninterrupted", got, wantStored)
 	}
 	if b, err := os.ReadFile(dl); err != nil || len(b) != 0 {
@@ -235,7 +237,8 @@ func TestReplaySIGTERMDrains(t *testing.T) {
 	}
 	start := time.Now()
 	err := cmd.Wait()
-	if took := time.Since(start); took > 10*time.Second {
+	took := time.Since(start)
+	if took > 10*time.Second {
 		t.Errorf("exit took %v after SIGTERM, want within the 10s drain timeout", took)
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 1 {
@@ -250,6 +253,8 @@ func TestReplaySIGTERMDrains(t *testing.T) {
 	// Drained: every request that reached the sandbox got its answer
 	// counted. Current: the checkpoint covers every finished record (the
 	// queue is read in order, so the finished ones are a prefix).
+	t.Logf("exit %v after SIGTERM: read %d, accepted %d, duplicate %d, left for the resumed run %d, checkpoint covers %d; sandbox stored %d",
+		took.Round(time.Millisecond), st.Read, st.Accepted, st.Duplicate, st.Abandoned, cp.Done, stored)
 	if st.Accepted != stored {
 		t.Errorf("accepted %d, sandbox stored %d: requests in flight at SIGTERM were not drained", st.Accepted, stored)
 	}
