@@ -155,11 +155,12 @@ func (p *Proxy) accept(ctx context.Context, ln net.Listener, wg *sync.WaitGroup)
 			return fmt.Errorf("faultnet: accept: %w", err)
 		}
 		p.track(c)
+		n := p.connSeq.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer p.untrack(c)
-			p.handle(ctx, c)
+			p.handle(ctx, c, n)
 		}()
 	}
 }
@@ -185,10 +186,10 @@ func (p *Proxy) closeAll() {
 	}
 }
 
-// handle serves one client connection until either side closes.
-func (p *Proxy) handle(ctx context.Context, client net.Conn) {
+// handle serves client, the n-th connection accepted, until either side
+// closes.
+func (p *Proxy) handle(ctx context.Context, client net.Conn, n uint64) {
 	defer client.Close()
-	n := p.connSeq.Add(1)
 	p.stats.conns.Add(1)
 	if p.cfg.DropRate > 0 && p.dice.at(saltDrop, n) < p.cfg.DropRate {
 		p.stats.dropped.Add(1)
