@@ -63,8 +63,8 @@ func TestCorrectedLatencyShowsStall(t *testing.T) {
 	if corr99 < 500*time.Millisecond {
 		t.Errorf("corrected p99 = %v, want >= 500ms: requests waited ~1 s for the connection", corr99)
 	}
-	if serv99 < 20*time.Millisecond || serv99 > 200*time.Millisecond {
-		t.Errorf("service p99 = %v, want about the sandbox's 20ms", serv99)
+	if serv99 < 20*time.Millisecond || serv99*3 > corr99 {
+		t.Errorf("service p99 = %v, want about the sandbox's 20ms, far below the corrected %v", serv99, corr99)
 	}
 	// The series shows the stall too: the latest step's corrected p99 is
 	// above its service p99.
@@ -99,8 +99,9 @@ func TestDroppedTicks(t *testing.T) {
 	if s.Completed != s.Sent || s.Corrected.Count != s.Sent {
 		t.Errorf("completed, latency samples = %d, %d; want both = sent %d (dropped ticks record nothing)", s.Completed, s.Corrected.Count, s.Sent)
 	}
-	if max, _ := s.Corrected.At(99); max > 300*time.Millisecond {
-		t.Errorf("corrected p99 = %v, want < 300ms: a dropped tick must not wait for a worker", max)
+	// Queued instead of dropped, the last ticks would wait seconds.
+	if p99, _ := s.Corrected.At(99); p99 > 500*time.Millisecond {
+		t.Errorf("corrected p99 = %v, want < 500ms: a dropped tick must not wait for a worker", p99)
 	}
 	var sum int64
 	for _, p := range res.Series.Points {
