@@ -7,6 +7,7 @@
 start_server() {
   local name=$1; shift
   local log="$BENCH_TMP/$name.log"
+  rm -f "$log" # a reused name must not leave the last run's URL to be read
   "$@" >"$log" 2>&1 &
   local pid=$!
   local deadline=$((SECONDS + 30)) url=""
