@@ -18,20 +18,21 @@ import (
 type watermark struct {
 	slots chan struct{} // one token per record between the watermark and the reader
 
-	mu      sync.Mutex
-	next    uint64            // lowest sequence number not yet finished
-	pending map[uint64]*entry // read, not yet below the watermark
-	pos     source.Position   // the watermark; zero while nothing is finished
-	count   uint64            // records at or below the watermark
+	mu    sync.Mutex
+	next  uint64          // lowest sequence number not yet finished
+	ring  []entry         // record seq lives at ring[seq%len(ring)] until the watermark passes it; grows to the window
+	pos   source.Position // the watermark; zero while nothing is finished
+	count uint64          // records at or below the watermark
 }
 
 type entry struct {
 	pos  source.Position
+	used bool // acquired and not yet below the watermark
 	done bool
 }
 
 func newWatermark(window int) *watermark {
-	return &watermark{slots: make(chan struct{}, window), pending: make(map[uint64]*entry, window)}
+	return &watermark{slots: make(chan struct{}, window), ring: make([]entry, min(window, 1024))}
 }
 
 // acquire registers record seq (numbered from 0 in read order) at pos,
@@ -43,9 +44,28 @@ func (w *watermark) acquire(ctx context.Context, seq uint64, pos source.Position
 		return ctx.Err()
 	}
 	w.mu.Lock()
-	w.pending[seq] = &entry{pos: pos}
+	if seq-w.next >= uint64(len(w.ring)) {
+		w.grow(seq - w.next + 1)
+	}
+	w.ring[seq%uint64(len(w.ring))] = entry{pos: pos, used: true}
 	w.mu.Unlock()
 	return nil
+}
+
+// grow makes room for n records from w.next on, keeping each entry at its
+// sequence number's index in the larger ring. Most runs never grow: only
+// a record stuck in retries lets the reader run far ahead.
+func (w *watermark) grow(n uint64) {
+	size := uint64(len(w.ring))
+	for size < n {
+		size *= 2
+	}
+	size = min(size, uint64(cap(w.slots)))
+	ring := make([]entry, size)
+	for seq := w.next; seq < w.next+uint64(len(w.ring)); seq++ {
+		ring[seq%size] = w.ring[seq%uint64(len(w.ring))]
+	}
+	w.ring = ring
 }
 
 // finish marks record seq done and advances the watermark over the
@@ -53,16 +73,17 @@ func (w *watermark) acquire(ctx context.Context, seq uint64, pos source.Position
 func (w *watermark) finish(seq uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if e := w.pending[seq]; e != nil {
+	n := uint64(len(w.ring))
+	if e := &w.ring[seq%n]; e.used && seq >= w.next {
 		e.done = true
 	}
 	for {
-		e := w.pending[w.next]
-		if e == nil || !e.done {
+		e := &w.ring[w.next%n]
+		if !e.used || !e.done {
 			return
 		}
 		w.pos = e.pos
-		delete(w.pending, w.next)
+		*e = entry{}
 		w.next++
 		w.count++
 		<-w.slots
