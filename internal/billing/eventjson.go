@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/billharness/billharness/internal/jsonscan"
 	"github.com/billharness/billharness/internal/jsonstr"
 )
 
@@ -18,7 +19,7 @@ var errProperties = errors.New("properties: not a JSON object")
 // document json.Marshal would give, with the timestamp in UTC.
 func appendEvent(dst []byte, ev *Event) ([]byte, error) {
 	props := ev.Properties
-	if len(props) > 0 && (!json.Valid(props) || firstNonSpace(props) != '{') {
+	if len(props) > 0 && !jsonscan.Object(props) {
 		// Checked so raw bytes can never smuggle extra fields into the body.
 		return dst, errProperties
 	}
@@ -40,17 +41,6 @@ func appendEvent(dst []byte, ev *Event) ([]byte, error) {
 		dst = append(dst, props...)
 	}
 	return append(dst, '}'), nil
-}
-
-func firstNonSpace(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		}
-		return c
-	}
-	return 0
 }
 
 // decodeEventResult reads the answer of POST /v1/events. The common shapes

@@ -1,11 +1,11 @@
-package source
+package jsonscan
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-func TestValidObject(t *testing.T) {
+func TestObject(t *testing.T) {
 	tests := []struct {
 		in   string
 		want bool
@@ -27,8 +27,8 @@ func TestValidObject(t *testing.T) {
 		{`{`, false},
 	}
 	for _, tt := range tests {
-		if got := validObject([]byte(tt.in)); got != tt.want {
-			t.Errorf("validObject(%q) = %v, want %v", tt.in, got, tt.want)
+		if got := Object([]byte(tt.in)); got != tt.want {
+			t.Errorf("Object(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
@@ -73,8 +73,8 @@ func FuzzValidObject(f *testing.F) {
 				break
 			}
 		}
-		if got := validObject(b); got != want {
-			t.Errorf("validObject(%q) = %v, want %v", b, got, want)
+		if got := Object(b); got != want {
+			t.Errorf("Object(%q) = %v, want %v", b, got, want)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/jsonscan"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
@@ -106,7 +107,7 @@ func expected(t *testing.T, spec source.Spec, d *sandbox.SeedData) map[string]ma
 				a.q = a.q.Add(billing.QuantityFromInt64(1))
 				continue
 			}
-			raw, ok := source.Property(ev.Properties, sku.MeterProperty)
+			raw, ok := jsonscan.Property(ev.Properties, sku.MeterProperty)
 			if !ok {
 				continue
 			}

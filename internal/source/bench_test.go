@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/billharness/billharness/internal/jsonscan"
 )
 
 // benchParquet is the dataset the benchmarks scan: BILLHARNESS_BENCH_PARQUET
@@ -28,7 +30,7 @@ type totals struct {
 
 // intProperty is an integer property, 0 when absent.
 func intProperty(props json.RawMessage, key string) int64 {
-	v, ok := Property(props, key)
+	v, ok := jsonscan.Property(props, key)
 	if !ok {
 		return 0
 	}

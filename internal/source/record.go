@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/billharness/billharness/internal/jsonscan"
 )
 
 // RecordError is a record that failed validation. It is not fatal: the
@@ -99,7 +101,7 @@ func checkObject(b []byte) string {
 	if len(t) == 0 || t[0] != '{' {
 		return "not a JSON object"
 	}
-	if !validObject(t) {
+	if !jsonscan.Object(t) {
 		return "malformed JSON"
 	}
 	return ""
