@@ -98,7 +98,7 @@ type RequestInfo struct {
 type Client struct {
 	cfg     Config
 	base    *url.URL
-	hdr     headers
+	prefix  string // the base URL's path, before every request's path
 	snd     sender
 	jitter  func(time.Duration) time.Duration
 	pauseMu sync.Mutex
@@ -148,15 +148,16 @@ func New(cfg Config) (*Client, error) {
 	if base.User != nil {
 		return nil, fmt.Errorf("billing: base URL must not carry credentials: use the token")
 	}
+	hdr := headers{userAgent: cfg.UserAgent}
+	if cfg.Token != "" {
+		hdr.auth = "Bearer " + cfg.Token
+	}
 	c := &Client{
 		cfg:    cfg,
 		base:   base,
-		hdr:    headers{userAgent: cfg.UserAgent},
-		snd:    newSender(cfg, base),
+		prefix: base.EscapedPath(),
+		snd:    newSender(cfg, base, hdr),
 		jitter: fullJitter,
-	}
-	if cfg.Token != "" {
-		c.hdr.auth = "Bearer " + cfg.Token
 	}
 	c.bufs.New = func() any { return new(bytes.Buffer) }
 	return c, nil
@@ -228,16 +229,16 @@ type outcome struct {
 // do runs r with retries and decodes a 2xx JSON body into out (when non-nil).
 func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 	retryable := r.key != "" || r.method == http.MethodGet
-	u := c.base.String() + r.path
+	target := c.prefix + r.path
 	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
+		target += "?" + r.query.Encode()
 	}
 	uncertain := false
 	for attempt := 1; ; attempt++ {
 		if err := c.waitTurn(ctx); err != nil {
 			return outcome{attempts: attempt - 1, uncertain: uncertain}, err
 		}
-		info, err := c.attempt(ctx, r, u, attempt, out)
+		info, err := c.attempt(ctx, r, target, attempt, out)
 		res := outcome{status: info.Status, attempts: attempt, replayed: info.Replayed, uncertain: uncertain}
 		if err == nil {
 			return res, nil
@@ -261,12 +262,12 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 
 // attempt sends r once and reports it to the observer. It returns an error
 // for anything but a 2xx.
-func (c *Client) attempt(ctx context.Context, r request, u string, n int, out any) (RequestInfo, error) {
+func (c *Client) attempt(ctx context.Context, r request, target string, n int, out any) (RequestInfo, error) {
 	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n, Start: time.Now()}
 	buf := c.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer c.bufs.Put(buf)
-	ex, err := c.snd.send(ctx, &r, u, &c.hdr, buf)
+	ex, err := c.snd.send(ctx, &r, target, buf)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
 			err = fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)

@@ -24,9 +24,10 @@ type exchange struct {
 
 // sender performs one HTTP exchange: a seam with two implementations, so
 // the retry policy, observer and error decoding above it are shared.
-// The response body, bounded by maxBodyRead, is appended to dst.
+// target is the request's path and query; the response body, bounded by
+// maxBodyRead, is appended to dst.
 type sender interface {
-	send(ctx context.Context, r *request, u string, hdr *headers, dst *bytes.Buffer) (exchange, error)
+	send(ctx context.Context, r *request, target string, dst *bytes.Buffer) (exchange, error)
 	closeIdle()
 }
 
@@ -43,13 +44,13 @@ type headers struct {
 // header maps, channel hand-offs), more than the server it measures;
 // fasthttp's HostClient needs a fraction of that. net/http stays for what
 // fasthttp lacks: proxies (HTTP_PROXY and friends) and HTTP/2.
-func newSender(cfg Config, base *url.URL) sender {
+func newSender(cfg Config, base *url.URL, hdr headers) sender {
 	if cfg.Transport != nil {
-		return &netSender{hc: &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}}
+		return &netSender{base: base.Scheme + "://" + base.Host, hdr: hdr, hc: &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}}
 	}
 	probe := &http.Request{URL: base, Header: http.Header{}}
 	if p, err := http.ProxyFromEnvironment(probe); err != nil || p != nil {
-		return &netSender{hc: &http.Client{Transport: newTransport(cfg), Timeout: cfg.Timeout}}
+		return &netSender{base: base.Scheme + "://" + base.Host, hdr: hdr, hc: &http.Client{Transport: newTransport(cfg), Timeout: cfg.Timeout}}
 	}
 	host := base.Host
 	if base.Port() == "" {
@@ -59,7 +60,7 @@ func newSender(cfg Config, base *url.URL) sender {
 			host += ":80"
 		}
 	}
-	return &fastSender{timeout: cfg.Timeout, hc: &fasthttp.HostClient{
+	s := &fastSender{timeout: cfg.Timeout, hc: &fasthttp.HostClient{
 		Addr:                          host,
 		IsTLS:                         base.Scheme == "https",
 		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, ServerName: base.Hostname(), InsecureSkipVerify: cfg.InsecureSkipVerify}, //nolint:gosec // only set by an explicit user flag
@@ -76,21 +77,33 @@ func newSender(cfg Config, base *url.URL) sender {
 		MaxIdemponentCallAttempts: 1,
 		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 	}}
+	// The headers every request carries are set, and validated, once.
+	s.common.DisableNormalizing()
+	s.common.SetHost(base.Host)
+	s.common.SetUserAgent(hdr.userAgent)
+	s.common.Set("Accept", "application/json")
+	if hdr.auth != "" {
+		s.common.Set("Authorization", hdr.auth)
+	}
+	return s
 }
 
 // netSender sends through net/http.
 type netSender struct {
-	hc *http.Client
+	hc   *http.Client
+	base string // scheme://host
+	hdr  headers
 }
 
 func (s *netSender) closeIdle() { s.hc.CloseIdleConnections() }
 
-func (s *netSender) send(ctx context.Context, r *request, u string, hdr *headers, dst *bytes.Buffer) (exchange, error) {
+func (s *netSender) send(ctx context.Context, r *request, target string, dst *bytes.Buffer) (exchange, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	hdr := &s.hdr
+	req, err := http.NewRequestWithContext(ctx, r.method, s.base+target, body)
 	if err != nil {
 		return exchange{}, err
 	}
@@ -130,6 +143,10 @@ func (s *netSender) send(ctx context.Context, r *request, u string, hdr *headers
 type fastSender struct {
 	hc      *fasthttp.HostClient
 	timeout time.Duration
+	// common holds the headers of every request (Host, User-Agent, Accept,
+	// Authorization), copied into each request: setting them one by one
+	// re-validated the same bytes on every call, 1 µs per event.
+	common fasthttp.RequestHeader
 }
 
 func (s *fastSender) closeIdle() { s.hc.CloseIdleConnections() }
@@ -137,14 +154,13 @@ func (s *fastSender) closeIdle() { s.hc.CloseIdleConnections() }
 // errBodyTooLarge is a response over maxBodyRead: not worth a retry.
 var errBodyTooLarge = fmt.Errorf("response body over %d bytes", maxBodyRead)
 
-func (s *fastSender) send(ctx context.Context, r *request, u string, hdr *headers, dst *bytes.Buffer) (exchange, error) {
+func (s *fastSender) send(ctx context.Context, r *request, target string, dst *bytes.Buffer) (exchange, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	req.SetRequestURI(u)
+	s.common.CopyTo(&req.Header)
 	req.Header.SetMethod(r.method)
-	req.Header.Set("User-Agent", hdr.userAgent)
-	req.Header.Set("Accept", "application/json")
-	if hdr.auth != "" {
-		req.Header.Set("Authorization", hdr.auth)
+	req.Header.SetRequestURI(target)
+	if s.hc.IsTLS {
+		req.URI().SetScheme("https") // a path-only URI reads as http
 	}
 	if r.body != nil {
 		req.Header.SetContentType("application/json")
