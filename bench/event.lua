@@ -2,6 +2,9 @@
 -- on every request, so the server takes its store path every time.
 -- Env: BENCH_TOKEN (admin or customer token), BENCH_CUSTOMER, BENCH_SUBSCRIPTION,
 -- BENCH_FIXED=1 to send one fixed id (the duplicate path after the first).
+-- BENCH_EVENTS_FILE=events.jsonl (testdata/gen -formats jsonl) sends those
+-- bodies instead, in order and cycling, each with a fresh id of a UUID's
+-- shape: the same events a replay of that dataset sends.
 local threads = {}
 local counter = 0
 local tid = 0
@@ -19,6 +22,18 @@ function init(args)
   subscription = os.getenv("BENCH_SUBSCRIPTION") or ""
   fixed = os.getenv("BENCH_FIXED") == "1"
   run = os.getenv("BENCH_RUN") or tostring(os.time())
+  runhash = 0
+  for c in run:gmatch(".") do runhash = (runhash * 31 + c:byte()) % 0x7fffffff end
+  rests = {}
+  local file = os.getenv("BENCH_EVENTS_FILE")
+  if file and file ~= "" then
+    for line in io.lines(file) do
+      local rest = line:match('^{"id":"[^"]*"(.*)$')
+      if not rest then error("BENCH_EVENTS_FILE " .. file .. ": a line does not start with {\"id\":") end
+      rests[#rests + 1] = rest
+    end
+    if #rests == 0 then error("BENCH_EVENTS_FILE " .. file .. ": no events") end
+  end
 end
 
 request = function()
@@ -29,10 +44,16 @@ request = function()
   else
     id = string.format("wrk-%s-%d-%d", run, tid, counter)
   end
-  local body = string.format(
-    '{"id":"%s","event_type":"llm.completion","customer_id":"%s","subscription_id":"%s",' ..
-    '"timestamp":"2026-10-15T12:00:00Z","properties":{"model":"gpt-4-turbo","input_tokens":512,"output_tokens":256}}',
-    id, customer, subscription)
+  local body
+  if #rests > 0 then
+    id = string.format("%08x-%04x-7000-8000-%012x", runhash, tid, counter)
+    body = '{"id":"' .. id .. '"' .. rests[(counter - 1) % #rests + 1]
+  else
+    body = string.format(
+      '{"id":"%s","event_type":"llm.completion","customer_id":"%s","subscription_id":"%s",' ..
+      '"timestamp":"2026-10-15T12:00:00Z","properties":{"model":"gpt-4-turbo","input_tokens":512,"output_tokens":256}}',
+      id, customer, subscription)
+  end
   -- Like billharness's client, the event id is the Idempotency-Key. A
   -- headers table given to wrk.format replaces wrk.headers, so copy them.
   local headers = {["Idempotency-Key"] = id}

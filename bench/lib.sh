@@ -30,11 +30,13 @@ stop_servers() {
 }
 
 # wrk_rps URL EXTRA_ENV... : one wrk run with bench/event.lua; prints the
-# BENCH line's rps. Fails when any request errored.
+# BENCH line's rps. Fails when any request errored. With WRK_CPU_FILE set,
+# also writes wrk's CPU time per request (µs, user + system) to that file.
 wrk_rps() {
   local url=$1; shift
-  local out
-  out=$(env "$@" wrk -t"${WRK_THREADS:-1}" -c"${WRK_CONNS:-64}" -d"${WRK_DURATION:-10s}" \
+  local out timer=()
+  if [ -n "${WRK_CPU_FILE:-}" ]; then timer=(/usr/bin/time -f '%U %S' -o "$WRK_CPU_FILE.time"); fi
+  out=$(env "$@" "${timer[@]}" wrk -t"${WRK_THREADS:-1}" -c"${WRK_CONNS:-64}" -d"${WRK_DURATION:-10s}" \
     -s "$BENCH_DIR/event.lua" "$url" 2>&1) || { echo "$out" >&2; return 1; }
   local line
   line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; return 1; }
@@ -43,6 +45,11 @@ wrk_rps() {
   status=$(sed -n 's/.* status_errors=\([0-9]*\).*/\1/p' <<<"$line")
   if [ "$errs" != 0 ] || [ "$status" != 0 ]; then
     echo "bench: wrk saw errors: $line" >&2; return 1
+  fi
+  if [ -n "${WRK_CPU_FILE:-}" ]; then
+    local n
+    n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
+    awk -v n="$n" '{printf "%.1f\n", ($1+$2)*1e6/n}' "$WRK_CPU_FILE.time" >"$WRK_CPU_FILE"
   fi
   sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$line"
 }

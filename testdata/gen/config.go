@@ -23,7 +23,11 @@ type config struct {
 	Compression string
 }
 
-var allFormats = []string{"parquet", "copy", "seed"}
+// allFormats are the outputs -formats may name; jsonl is not written by
+// default (it only serves benchmarks).
+var allFormats = []string{"parquet", "copy", "seed", "jsonl"}
+
+var defaultFormats = []string{"parquet", "copy", "seed"}
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
@@ -37,7 +41,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.RowGroup, "row-group", 5_000, "rows per Parquet row group")
 	fs.StringVar(&month, "month", "2026-10", "billing month YYYY-MM (UTC)")
 	fs.StringVar(&c.Out, "out", "testdata/sample", "output directory")
-	fs.StringVar(&formats, "formats", strings.Join(allFormats, ","), "outputs to write: parquet, copy, seed")
+	fs.StringVar(&formats, "formats", strings.Join(defaultFormats, ","), "outputs to write: parquet, copy, seed, jsonl (POST /v1/events bodies, one per line)")
 	fs.StringVar(&c.Compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip or none")
 	if err := fs.Parse(args); err != nil {
 		return c, err

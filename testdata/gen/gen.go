@@ -79,6 +79,13 @@ func generate(c config, stdout io.Writer) error {
 		}
 		sinks = append(sinks, cs)
 	}
+	if c.wants("jsonl") {
+		js, err := newJSONLSink(c.Out)
+		if err != nil {
+			return err
+		}
+		sinks = append(sinks, js)
+	}
 	err := timeline(r, c, w, func(e *event, dup bool) error {
 		if dup {
 			sum.Duplicates++

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/billharness/billharness/internal/billing"
 )
 
 func TestRunDeterministic(t *testing.T) {
@@ -95,6 +97,34 @@ func TestFlagErrors(t *testing.T) {
 	for _, want := range []string{"-events", "-month", `unknown "xml"`, "-compression"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("run(bad flags) = %v, want it to report %s", err, want)
+		}
+	}
+}
+
+// events.jsonl holds one POST /v1/events body per event, in canonical
+// form (what billing.Event encodes to), so wrk can send what replay sends.
+func TestJSONLBodies(t *testing.T) {
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if err := run([]string{"-seed", "3", "-events", "500", "-customers", "5", "-files", "1", "-formats", "jsonl", "-out", out}, &stdout); err != nil {
+		t.Fatalf("run() = %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	if len(lines) != 500 {
+		t.Fatalf("events.jsonl has %d lines, want 500", len(lines))
+	}
+	for i, line := range lines {
+		var ev billing.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		again, _ := json.Marshal(ev)
+		if string(again) != line || ev.ID == "" || ev.SubscriptionID == "" || len(ev.Properties) == 0 {
+			t.Fatalf("line %d = %s, want a complete event in canonical form (%s)", i+1, line, again)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,6 +175,42 @@ func (s *copySink) close() error {
 	if cerr := s.gz.Close(); err == nil {
 		err = cerr
 	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// jsonlSink writes events.jsonl: one line per event, the exact body
+// POST /v1/events receives for it (billing.Event's JSON). Benchmarks feed
+// it to wrk so that wrk and replay send the sandbox the same events.
+type jsonlSink struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func newJSONLSink(dir string) (*jsonlSink, error) {
+	f, err := os.Create(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	return &jsonlSink{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (s *jsonlSink) write(e *event) error {
+	b, err := json.Marshal(billing.Event{ID: e.id, EventType: e.eventType, CustomerID: e.customerID,
+		SubscriptionID: e.subscriptionID, Timestamp: e.ts.UTC(), Properties: e.props})
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.id, err)
+	}
+	if _, err := s.w.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *jsonlSink) close() error {
+	err := s.w.Flush()
 	if cerr := s.f.Close(); err == nil {
 		err = cerr
 	}
