@@ -4,8 +4,8 @@
 # BILLHARNESS_TEST_PG_DSN for the PostgreSQL figures (make bench runs this
 # under scripts/with-postgres.sh).
 #
-# Sizes: BENCH_SIZE=full (default, about 15 minutes on 2 cores) or small (a
-# few minutes, for trying it out). Each script's own variables (see its
+# Sizes: BENCH_SIZE=full (default, about 13 minutes on 2 cores) or small
+# (about 6 minutes, for trying it out). Each script's own variables (see its
 # header) override the preset, e.g. BENCH_RUNS=5 or SIZES="1000000".
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -13,9 +13,12 @@ ROOT=$(dirname "$BENCH_DIR")
 out=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 size=${BENCH_SIZE:-full}
 case "$size" in
-  full) : ;;
+  full)
+    export BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMORY_DURATION=${BENCH_MEMORY_DURATION:-3m}
+    ;;
   small)
-    export WRK_DURATION=${WRK_DURATION:-5s}
+    export WRK_DURATION=${WRK_DURATION:-5s} BENCH_DURATION=${BENCH_DURATION:-5s} BENCH_RUNS=${BENCH_RUNS:-3}
+    export BENCH_MEMORY_DURATION=${BENCH_MEMORY_DURATION:-1m}
     export BENCH_EVENTS=${BENCH_EVENTS:-100000} BENCH_EVENTS_LARGE=${BENCH_EVENTS_LARGE:-400000}
     export SIZES=${SIZES:-"200000 1000000"} PG_SIZE=${PG_SIZE:-1000000}
     export VERIFY_EVENTS=${VERIFY_EVENTS:-1000000} VERIFY_CUSTOMERS=${VERIFY_CUSTOMERS:-7700}
@@ -47,6 +50,7 @@ start=$SECONDS
   echo "JSON-text properties): a full scan's events/s, allocations and peak RSS (which should stay flat"
   echo "as the file grows), and the Go scan-and-aggregate (per-subscription sums) against DuckDB"
   echo "(\`@duckdb/node-api\`) on the same file, both pinned to one core. Target: within 3× of DuckDB."
+  echo "Then the PostgreSQL reader against psql copying the same rows out in the same order."
   echo
   section sources bash "$ROOT/scripts/bench-source.sh"
   echo

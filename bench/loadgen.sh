@@ -252,6 +252,7 @@ ms_=$BENCH_TMP/mem/summary.json
 at() { tr ' ' '\n' <<<"$samples" | awk -F: -v t="$1" -v f="$2" '$1 != "" && $1 <= t {v=$f} END {print v}'; }
 peak() { tr ' ' '\n' <<<"$samples" | awk -F: -v f="$1" '$f != "-" && $f+0 > p {p=$f+0} END {print p}'; }
 end=$((SECONDS - began))
+q1=$((end / 4)) q2=$((end / 2)) q3=$((end * 3 / 4)) # a quarter, half and three quarters in
 
 cat <<MD
 
@@ -260,11 +261,11 @@ open model) against a fresh sandbox, sampled every 5 s: resident set size from /
 heap in use and goroutines (one per worker, plus a few) from its \`-metrics-addr\`.
 $(json_num "$ms_" completed) requests completed at $(printf '%.1f' "$(json_num "$ms_" rate)")/s, $(json_num "$ms_" dropped) dropped.
 
-| elapsed | 30 s | 1 min | 2 min | 5 min | end ($end s) | peak |
-|---|---:|---:|---:|---:|---:|---:|
-| RSS MiB | $(at 30 2) | $(at 60 2) | $(at 120 2) | $(at 300 2) | $(at "$end" 2) | $(peak 2) |
-| Go heap in use MiB | $(at 30 3) | $(at 60 3) | $(at 120 3) | $(at 300 3) | $(at "$end" 3) | $(peak 3) |
-| goroutines | $(at 30 4) | $(at 60 4) | $(at 120 4) | $(at 300 4) | $(at "$end" 4) | $(peak 4) |
+| elapsed | $q1 s | $q2 s | $q3 s | end ($end s) | peak |
+|---|---:|---:|---:|---:|---:|
+| RSS MiB | $(at "$q1" 2) | $(at "$q2" 2) | $(at "$q3" 2) | $(at "$end" 2) | $(peak 2) |
+| Go heap in use MiB | $(at "$q1" 3) | $(at "$q2" 3) | $(at "$q3" 3) | $(at "$end" 3) | $(peak 3) |
+| goroutines | $(at "$q1" 4) | $(at "$q2" 4) | $(at "$q3" 4) | $(at "$end" 4) | $(peak 4) |
 
 Reproduce: \`bash bench/loadgen.sh\` (or \`make bench\`).
 MD

@@ -3,8 +3,8 @@
 # prints the markdown table of BENCHMARKS.md's "## Sources" section:
 # Parquet events/s and allocations per event (full scan), peak RSS of a
 # full scan (should stay flat as the file grows), Go scan-and-aggregate
-# against DuckDB on one core, and PostgreSQL events/s when
-# BILLHARNESS_TEST_PG_DSN points at a server.
+# against DuckDB on one core, and PostgreSQL events/s against psql copying
+# the same rows out, when BILLHARNESS_TEST_PG_DSN points at a server.
 #
 #   scripts/bench-source.sh            # needs go, node, npm, /usr/bin/time, taskset
 #   SIZES="1000000" scripts/bench-source.sh
@@ -66,11 +66,27 @@ for n in $sizes; do
     load_s=$(awk -v s="$load_start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
     BILLHARNESS_BENCH_PG_TABLE="$schema.usage_events" "$work/source.test" -test.run '^$' \
       -test.bench '^BenchmarkPostgresScan$' -test.benchtime 1x -test.cpu 2 >"$work/pg.txt" || true
+    # The reference: psql copying the same rows, in the reader's order, out
+    # to /dev/null; the server's read, sort and text output with next to
+    # no client work.
+    copy_start=$(date +%s.%N)
+    PGOPTIONS="-c search_path=$schema" "$psql" -q "$BILLHARNESS_TEST_PG_DSN" -c "\copy (SELECT id, event_type, customer_id, subscription_id, \"timestamp\", properties FROM usage_events ORDER BY \"timestamp\", id COLLATE \"C\") TO '/dev/null'" >&2
+    copy_rate=$(awk -v s="$copy_start" -v e="$(date +%s.%N)" -v n="$n" 'BEGIN {printf "%.0f", n / (e - s)}')
     "$psql" -q "$BILLHARNESS_TEST_PG_DSN" -c "DROP SCHEMA $schema CASCADE" >&2
     pg=$(grep '^BenchmarkPostgresScan' "$work/pg.txt" || echo "")
-    pg_line=$(printf 'PostgreSQL, %s events (COPY load + index %ss): %.0f events/s, %s allocs/event (client and server share the 2 cores)' \
-      "$n" "$load_s" "$(field events/s "$pg")" "$(field allocs/event "$pg")")
+    pg_rate=$(printf '%.0f' "$(field events/s "$pg")")
+    pg_line=$(printf '| PostgreSQL source (pgx, keyset pages in (timestamp, id) order, decoded to events) | %s | %s | %s |\n| reference: `psql -c "\\copy (SELECT … ORDER BY timestamp, id) TO /dev/null"` | %s | 100%% | |' \
+      "$pg_rate" "$(awk -v a="$pg_rate" -v b="$copy_rate" 'BEGIN {printf "%.0f%%", 100 * a / b}')" "$(field allocs/event "$pg")" "$copy_rate")
+    pg_head="PostgreSQL 15 on 127.0.0.1, $n events (COPY load and index: ${load_s}s); client and server share the 2 cores."
   fi
 done
 echo
-echo "${pg_line:-PostgreSQL: not measured (BILLHARNESS_TEST_PG_DSN unset)}"
+if [ -n "${pg_line:-}" ]; then
+  echo "$pg_head"
+  echo
+  echo "| reader | events/s | vs psql COPY | allocs/event |"
+  echo "|---|---:|---:|---:|"
+  echo "$pg_line"
+else
+  echo "PostgreSQL: not measured (BILLHARNESS_TEST_PG_DSN unset)"
+fi
