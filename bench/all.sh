@@ -6,18 +6,18 @@
 #
 # Sizes: BENCH_SIZE=full (default, about 13 minutes on 2 cores) or small
 # (about 6 minutes, for trying it out). Each script's own variables (see its
-# header) override the preset, e.g. BENCH_RUNS=5 or SIZES="1000000".
+# header) override the preset, e.g. BENCH_RUNS=5 or SIZES="1000000"; verify's
+# BENCH_EVENTS and BENCH_CUSTOMERS are VERIFY_EVENTS and VERIFY_CUSTOMERS
+# here, since BENCH_EVENTS sizes the replay.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 out=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 size=${BENCH_SIZE:-full}
 case "$size" in
-  full)
-    export BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMORY_DURATION=${BENCH_MEMORY_DURATION:-3m}
-    ;;
+  full) ;; # each script's defaults
   small)
-    export WRK_DURATION=${WRK_DURATION:-5s} BENCH_DURATION=${BENCH_DURATION:-5s} BENCH_RUNS=${BENCH_RUNS:-3}
+    export WRK_DURATION=${WRK_DURATION:-5s} BENCH_DURATION=${BENCH_DURATION:-5s}
     export BENCH_MEMORY_DURATION=${BENCH_MEMORY_DURATION:-1m}
     export BENCH_EVENTS=${BENCH_EVENTS:-100000} BENCH_EVENTS_LARGE=${BENCH_EVENTS_LARGE:-400000}
     export SIZES=${SIZES:-"200000 1000000"} PG_SIZE=${PG_SIZE:-1000000}
@@ -25,7 +25,6 @@ case "$size" in
     ;;
   *) echo "bench: BENCH_SIZE=$size: want full or small" >&2; exit 2 ;;
 esac
-export BENCH_LOAD=${BENCH_LOAD:-0}
 
 section() { # NAME SCRIPT [ARGS…]: runs one benchmark, timing it.
   local name=$1; shift
@@ -57,10 +56,8 @@ start=$SECONDS
   echo "Reproduce: \`BILLHARNESS_TEST_PG_DSN=… scripts/bench-source.sh\` (\`SIZES\`, \`PG_SIZE\`)."
   echo
   BENCH_EVENTS=${VERIFY_EVENTS:-5000000} BENCH_CUSTOMERS=${VERIFY_CUSTOMERS:-38500} section verify bash "$BENCH_DIR/verify.sh"
-  if [ -f "$BENCH_DIR/loadgen.sh" ]; then
-    echo
-    section loadgen bash "$BENCH_DIR/loadgen.sh"
-  fi
+  echo
+  section loadgen bash "$BENCH_DIR/loadgen.sh"
 } >"$tmp"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)

@@ -7,7 +7,6 @@
 -- shape: the same events a replay of that dataset sends.
 local threads = {}
 local counter = 0
-local tid = 0
 
 function setup(thread)
   thread:set("tid", #threads + 1)

@@ -1,6 +1,15 @@
 # Shared helpers for the benchmark scripts: start a server that prints
 # "listening on http://ADDR", wait for it, run wrk, take medians.
-# Sourced, not run.
+# Sourced, not run, after the script sets BENCH_DIR; sets ROOT, a BENCH_TMP
+# directory removed at exit (stopping the servers first), and the sandbox
+# admin token of the run.
+
+ROOT=$(dirname "$BENCH_DIR")
+BENCH_TMP=$(mktemp -d)
+BENCH_PIDS=""
+trap 'stop_servers; rm -rf "$BENCH_TMP"' EXIT
+token="bsk_test_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export SANDBOX_ADMIN_TOKEN=$token
 
 # start_server NAME CMD... : starts CMD in the background, waits for its URL
 # line, sets ${NAME}_URL and ${NAME}_PID.
@@ -49,10 +58,23 @@ wrk_rps() {
   if [ -n "${WRK_CPU_FILE:-}" ]; then
     local n
     n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
-    awk -v n="$n" '{printf "%.1f\n", ($1+$2)*1e6/n}' "$WRK_CPU_FILE.time" >"$WRK_CPU_FILE"
+    cpu_us "$WRK_CPU_FILE.time" "$n" >"$WRK_CPU_FILE"
   fi
   sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$line"
 }
+
+# got VALUE: fails the script when a measurement printed nothing (its
+# error went to stderr from a command substitution, which cannot exit).
+got() { [ -n "$1" ] || { echo "bench: a measurement failed" >&2; exit 1; }; }
+
+# cpu_us FILE COUNT: user+system µs per request from a GNU time '%U %S' file.
+cpu_us() { awk -v n="$2" '{printf "%.1f\n", ($1+$2)*1e6/n}' "$1"; }
+
+# pct A B: A as a percentage of B.
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
+
+# fmedian N...: the median of decimal numbers (the lower middle of an even count).
+fmedian() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # median N...: the median of integers.
 median() {
@@ -62,13 +84,13 @@ median() {
 ensure_wrk() {
   if ! command -v wrk >/dev/null; then
     echo "bench: installing wrk (apt-get)" >&2
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
   fi
 }
 
 ensure_gnu_time() {
   if [ ! -x /usr/bin/time ]; then
     echo "bench: installing time (apt-get)" >&2
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends time >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time >/dev/null
   fi
 }

@@ -4,24 +4,20 @@
 # alternating, with the same event body: bench/event.lua's, with a fresh id
 # and Idempotency-Key per request. Then the memory of a long loadgen run.
 # Prints a markdown section on stdout.
-# Env: BENCH_RUNS (5), BENCH_DURATION (10s), BENCH_CONNS (64),
-# BENCH_VEGETA_TARGETS (400000), BENCH_MEMORY_DURATION (10m; 0 skips),
+# Env: BENCH_RUNS (3), BENCH_DURATION (10s), BENCH_CONNS (64),
+# BENCH_VEGETA_TARGETS (400000), BENCH_MEMORY_DURATION (3m; 0 skips),
 # BENCH_MEMORY_RATE (2000/s).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BENCH_TMP=$(mktemp -d)
-BENCH_PIDS=""
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"
-trap 'stop_servers; rm -rf "$BENCH_TMP"' EXIT
 ensure_wrk
 ensure_gnu_time
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-3}
 dur=${BENCH_DURATION:-10s}
 conns=${BENCH_CONNS:-64}
 ntargets=${BENCH_VEGETA_TARGETS:-400000}
-memdur=${BENCH_MEMORY_DURATION:-10m}
+memdur=${BENCH_MEMORY_DURATION:-3m}
 memrate=${BENCH_MEMORY_RATE:-2000/s}
 
 vegeta=$(command -v vegeta || echo "$(cd "$ROOT" && go env GOPATH)/bin/vegeta")
@@ -32,8 +28,6 @@ fi
 vegeta_version=$(go version -m "$vegeta" | awk '$1 == "mod" {print $3; exit}')
 
 (cd "$ROOT" && go build -o "$BENCH_TMP/sandbox" ./cmd/sandbox && go build -o "$BENCH_TMP/loadgen" ./cmd/loadgen)
-token="bsk_test_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-export SANDBOX_ADMIN_TOKEN=$token
 cust=01944b1f-0000-7000-8000-000000000001
 sub=01944b1f-0000-7000-8000-000000000003
 body_tail='"event_type":"llm.completion","customer_id":"'$cust'","subscription_id":"'$sub'","timestamp":"2026-10-15T12:00:00Z","properties":{"model":"gpt-4-turbo","input_tokens":512,"output_tokens":256}}'
@@ -102,22 +96,15 @@ vegeta_targets() {
     }' "$ntargets" "$sandbox_URL" "$token" "$body_tail" "$2" > "$1"
 }
 
-# cpu_us FILE COUNT: user+system µs per request from a GNU time file.
-cpu_us() { awk -v n="$2" '{printf "%.1f", ($1+$2)*1e6/n}' "$1"; }
 
 # json_num FILE KEY: a top-level number of an indented JSON file.
 json_num() { sed -n "s/^  \"$2\": \([0-9.e+-]*\),\{0,1\}$/\1/p" "$1" | head -1; }
 
 wrk_once() {
-  local out
-  out=$(/usr/bin/time -f '%U %S' -o "$BENCH_TMP/time" env BENCH_TOKEN="$token" BENCH_CUSTOMER="$cust" BENCH_SUBSCRIPTION="$sub" \
-    BENCH_RUN="w$1" wrk -t1 -c"$conns" -d"$dur" -s "$BENCH_DIR/event.lua" "$sandbox_URL" 2>&1)
-  local line; line=$(grep '^BENCH ' <<<"$out")
-  if ! grep -q ' errors=0 status_errors=0' <<<"$line"; then echo "bench: wrk saw errors: $line" >&2; exit 1; fi
-  local rps n
-  rps=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$line")
-  n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
-  echo "$rps $(cpu_us "$BENCH_TMP/time" "$n")"
+  local r
+  r=$(WRK_THREADS=1 WRK_CONNS="$conns" WRK_DURATION="$dur" WRK_CPU_FILE="$BENCH_TMP/wrkcpu" wrk_rps "$sandbox_URL" \
+    BENCH_TOKEN="$token" BENCH_CUSTOMER="$cust" BENCH_SUBSCRIPTION="$sub" BENCH_RUN="w$1") || return 1
+  echo "$r $(cat "$BENCH_TMP/wrkcpu")"
 }
 
 vegeta_once() {
@@ -152,15 +139,9 @@ loadgen_once() {
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 w=() v=() l=() s=() wc=() vc=() lc=() sc=() rl=() rs=() rv=()
-# got VALUE: fails the script when a measurement printed nothing (its
-# error went to stderr from a command substitution, which cannot exit).
-got() { [ -n "$1" ] || { echo "bench: a measurement failed" >&2; exit 1; }; }
-# fresh_sandbox: a new sandbox for the next measurement. The old log goes
-# first: start_server would otherwise find the previous sandbox's URL in it
-# before the new process truncates it.
+# fresh_sandbox: a new sandbox for the next measurement.
 fresh_sandbox() {
   stop_servers
-  rm -f "$BENCH_TMP/sandbox.log"
   start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_DIR/seed.json"
 }
 measure() {
@@ -186,7 +167,6 @@ done
 stop_servers
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 mw=$(median "${w[@]}"); mv=$(median "${v[@]}"); ml=$(median "${l[@]}"); ms=$(median "${s[@]}")
-fmed() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 verdict() { awk -v l="$(median "${rl[@]}")" -v v="$(median "${rv[@]}")" 'BEGIN {
   a = (l >= v) ? "met" : "missed"; b = (l >= 80) ? "met" : "missed"
   printf "loadgen ≥ vegeta: %s; loadgen ≥ 80%% of wrk: %s (median of the rounds'"'"' ratios: %d%%)", a, b, l}'; }
@@ -202,7 +182,7 @@ wrk, vegeta and loadgen, the order reversed every other round, $dur each, $conns
 medians. "vs wrk" is the median of each round's ratio to that round's wrk. Load average
 (1/5/15 min) before: $load_before; after: $load_after.
 
-- wrk 4.1.0: \`wrk -t1 -c$conns -d$dur -s bench/event.lua\`
+- $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2): \`wrk -t1 -c$conns -d$dur -s bench/event.lua\`
 - vegeta $vegeta_version: \`vegeta attack -format=json -lazy -rate 0 -max-workers $conns -duration $dur\`, a
   targets file of $ntargets JSON targets each with its own id (generated before the clock starts)
 - loadgen, same body: \`loadgen run -rate 0 -workers $conns -duration $dur -source parquet:…\`, a Parquet
@@ -213,10 +193,10 @@ medians. "vs wrk" is the median of each round's ratio to that round's wrk. Load 
 
 | client | requests/s (median) | runs | vs wrk (per round) | client CPU per request (median) |
 |---|---:|---|---:|---:|
-| wrk | $mw | ${w[*]} | 100% | $(fmed "${wc[@]}") µs |
-| vegeta | $mv | ${v[*]} | $(median "${rv[@]}")% (${rv[*]}) | $(fmed "${vc[@]}") µs |
-| loadgen, same body | $ml | ${l[*]} | $(median "${rl[@]}")% (${rl[*]}) | $(fmed "${lc[@]}") µs |
-| loadgen, synthetic events | $ms | ${s[*]} | $(median "${rs[@]}")% (${rs[*]}) | $(fmed "${sc[@]}") µs |
+| wrk | $mw | ${w[*]} | 100% | $(fmedian "${wc[@]}") µs |
+| vegeta | $mv | ${v[*]} | $(median "${rv[@]}")% (${rv[*]}) | $(fmedian "${vc[@]}") µs |
+| loadgen, same body | $ml | ${l[*]} | $(median "${rl[@]}")% (${rl[*]}) | $(fmedian "${lc[@]}") µs |
+| loadgen, synthetic events | $ms | ${s[*]} | $(median "${rs[@]}")% (${rs[*]}) | $(fmedian "${sc[@]}") µs |
 
 Targets: $(verdict).
 

@@ -11,12 +11,8 @@
 # REPLAY_CONCURRENCY (64), WRK_DURATION (10s), WRK_CONNS (64), WRK_THREADS (1).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BENCH_TMP=$(mktemp -d)
-BENCH_PIDS=""
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"
-trap 'stop_servers; rm -rf "$BENCH_TMP"' EXIT
 ensure_wrk
 ensure_gnu_time
 runs=${BENCH_RUNS:-3}
@@ -32,17 +28,17 @@ done
 seed="$BENCH_TMP/data-$small/seed.json"
 sub=$(awk '/"subscriptions"/ {s=1} s && /"id":/ {gsub(/[",]/, "", $2); print $2; exit}' "$seed")
 cust=$(awk '/"subscriptions"/ {s=1} s && /"customer_id":/ {gsub(/[",]/, "", $2); print $2; exit}' "$seed")
-token="bsk_test_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-export SANDBOX_ADMIN_TOKEN=$token
 
 # replay_once N: one replay of the N-event dataset into a fresh sandbox.
 # Prints "events_per_s cpu_us_per_event peak_rss_mib".
 replay_once() {
   local n=$1
-  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_TMP/data-$n/seed.json"
+  rm -f "$BENCH_TMP/summary.json"
+  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_TMP/data-$n/seed.json" || return 1
   /usr/bin/time -f '%U %S %M' -o "$BENCH_TMP/time" env BILLING_API_URL="$sandbox_URL" BILLING_TOKEN="$token" \
     "$BENCH_TMP/reconcile" replay -source "parquet:$BENCH_TMP/data-$n" -rate 0 -concurrency "$conc" \
-    -dead-letter "$BENCH_TMP/dl.jsonl" -progress off -summary "$BENCH_TMP/summary.json" >/dev/null
+    -dead-letter "$BENCH_TMP/dl.jsonl" -progress off -summary "$BENCH_TMP/summary.json" >/dev/null ||
+    { echo "bench: reconcile replay failed" >&2; return 1; }
   stop_servers
   local rate
   rate=$(awk -F'[:,]' '/"accepted"|"duplicate"/ {s+=$2} /"elapsed"/ {gsub(/[" ]/, "", $2); e=$2} END {
@@ -52,29 +48,29 @@ replay_once() {
   awk -v r="$rate" -v u="$u" -v s="$s" -v m="$m" -v n="$n" 'BEGIN {printf "%d %.1f %.0f\n", r, (u+s)*1e6/n, m/1024}'
 }
 
-# wrk_once NAME EXTRA_ENV...: one wrk run into a fresh sandbox; appends its
-# rate and CPU per request to the arrays NAME and NAME_cpu.
+# wrk_once EXTRA_ENV...: one wrk run into a fresh sandbox. Prints
+# "events_per_s cpu_us_per_event".
 wrk_once() {
-  local name=$1; shift
-  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$seed"
+  start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$seed" || return 1
   local r
-  r=$(WRK_CPU_FILE="$BENCH_TMP/wrkcpu" wrk_rps "$sandbox_URL" BENCH_TOKEN="$token" "$@")
+  r=$(WRK_CPU_FILE="$BENCH_TMP/wrkcpu" wrk_rps "$sandbox_URL" BENCH_TOKEN="$token" "$@") || return 1
   stop_servers
-  eval "$name+=(\"\$r\"); ${name}_cpu+=(\"\$(cat \"\$BENCH_TMP/wrkcpu\")\")"
+  echo "$r $(cat "$BENCH_TMP/wrkcpu")"
 }
 
 same=() same_cpu=() one=() one_cpu=() reps=() cpus=() rss_small=() rss_large=()
 for i in $(seq "$runs"); do
-  wrk_once same BENCH_EVENTS_FILE="$BENCH_TMP/data-$small/events.jsonl" BENCH_RUN="r$i"
+  read -r rate cpu <<<"$(wrk_once BENCH_EVENTS_FILE="$BENCH_TMP/data-$small/events.jsonl" BENCH_RUN="r$i")"
+  got "$cpu"; same+=("$rate"); same_cpu+=("$cpu")
   read -r rate cpu rss <<<"$(replay_once "$small")"
-  reps+=("$rate"); cpus+=("$cpu"); rss_small+=("$rss")
-  wrk_once one BENCH_CUSTOMER="$cust" BENCH_SUBSCRIPTION="$sub" BENCH_RUN="o$i"
+  got "$rss"; reps+=("$rate"); cpus+=("$cpu"); rss_small+=("$rss")
+  read -r rate cpu <<<"$(wrk_once BENCH_CUSTOMER="$cust" BENCH_SUBSCRIPTION="$sub" BENCH_RUN="o$i")"
+  got "$cpu"; one+=("$rate"); one_cpu+=("$cpu")
 done
 read -r _ _ rssl <<<"$(replay_once "$large")"
+got "$rssl"
 rss_large+=("$rssl")
 w=$(median "${same[@]}"); o=$(median "${one[@]}"); r=$(median "${reps[@]}")
-fmedian() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
 
 cat <<MD
 ## Replay vs wrk

@@ -4,18 +4,12 @@
 # Env: BENCH_RUNS (default 3), WRK_DURATION (10s), WRK_CONNS (64), WRK_THREADS (1).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BENCH_TMP=$(mktemp -d)
-BENCH_PIDS=""
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"
-trap 'stop_servers; rm -rf "$BENCH_TMP"' EXIT
 ensure_wrk
 runs=${BENCH_RUNS:-3}
 
 (cd "$ROOT" && go build -o "$BENCH_TMP/sandbox" ./cmd/sandbox && go build -o "$BENCH_TMP/trivial" ./bench/trivial)
-token="bsk_test_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-export SANDBOX_ADMIN_TOKEN=$token
 start_server trivial "$BENCH_TMP/trivial" -addr 127.0.0.1:0
 start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$BENCH_DIR/seed.json"
 
@@ -27,7 +21,6 @@ for i in $(seq "$runs"); do
   fixed+=("$(wrk_rps "$sandbox_URL" "${ev[@]}" BENCH_FIXED=1)")
 done
 t=$(median "${triv[@]}"); s=$(median "${fresh[@]}"); d=$(median "${fixed[@]}")
-pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
 
 cat <<MD
 ## Sandbox event path vs a trivial handler

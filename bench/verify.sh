@@ -10,25 +10,18 @@
 # Env: BENCH_EVENTS (5000000), BENCH_CUSTOMERS (38500, about 50,000
 # subscriptions), BENCH_DATA (directory for the generated data, reused when
 # it matches; default: a temporary directory), BENCH_LOAD (1: also measure
-# against the loaded API; the replay takes a few minutes), BENCH_CONCURRENCY
+# against the loaded API; the replay takes a few minutes; default 0), BENCH_CONCURRENCY
 # (32).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BENCH_TMP=$(mktemp -d)
-BENCH_PIDS=""
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"
-trap 'stop_servers; rm -rf "$BENCH_TMP"' EXIT
 
-if [ ! -x /usr/bin/time ]; then
-  echo "bench: installing time (apt-get)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time >/dev/null
-fi
+ensure_gnu_time
 events=${BENCH_EVENTS:-5000000}
 customers=${BENCH_CUSTOMERS:-38500}
 data=${BENCH_DATA:-$BENCH_TMP/data}
-load=${BENCH_LOAD:-1}
+load=${BENCH_LOAD:-0}
 conc=${BENCH_CONCURRENCY:-32}
 window=2026-10-01..2026-11-01
 
@@ -42,8 +35,7 @@ fi
 subs=$(manifest_field subscriptions)
 mib=$(du -sm "$data/parquet" | cut -f1)
 
-token="bsk_test_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-export SANDBOX_ADMIN_TOKEN=$token BILLING_TOKEN=$token
+export BILLING_TOKEN=$token
 start_server sandbox "$BENCH_TMP/sandbox" -addr 127.0.0.1:0 -seed-file "$data/seed.json"
 
 # summary_field NAME: a number from the last run's summary.json.
@@ -101,4 +93,4 @@ if [ -n "$replay_s" ]; then
   echo "Loading the API for the second row (\`reconcile replay -rate 0 -concurrency 64\`) took ${replay_s} s."
   echo
 fi
-echo "Reproduce: \`bash bench/verify.sh\` (\`BENCH_LOAD=0\` skips the replay and the second row)."
+echo "Reproduce: \`bash bench/verify.sh\` (\`BENCH_LOAD=1\` adds a row against the API loaded by a replay first)."

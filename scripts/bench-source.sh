@@ -56,7 +56,7 @@ for n in $sizes; do
 
   if [[ "$formats" == *copy* ]]; then
     schema="bench_source_$$"
-    psql=${PSQL:-$(command -v psql || echo /usr/lib/postgresql/15/bin/psql)}
+    psql=${PSQL:-$(command -v psql || ls /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1)}
     "$psql" -q "$BILLHARNESS_TEST_PG_DSN" -c "CREATE SCHEMA $schema" >&2
     PGOPTIONS="-c search_path=$schema" "$psql" -q "$BILLHARNESS_TEST_PG_DSN" -f "$dir/schema.sql" >&2
     load_start=$(date +%s.%N)
@@ -77,7 +77,8 @@ for n in $sizes; do
     pg_rate=$(printf '%.0f' "$(field events/s "$pg")")
     pg_line=$(printf '| PostgreSQL source (pgx, keyset pages in (timestamp, id) order, decoded to events) | %s | %s | %s |\n| reference: `psql -c "\\copy (SELECT … ORDER BY timestamp, id) TO /dev/null"` | %s | 100%% | |' \
       "$pg_rate" "$(awk -v a="$pg_rate" -v b="$copy_rate" 'BEGIN {printf "%.0f%%", 100 * a / b}')" "$(field allocs/event "$pg")" "$copy_rate")
-    pg_head="PostgreSQL 15 on 127.0.0.1, $n events (COPY load and index: ${load_s}s); client and server share the 2 cores."
+    pg_ver=$("$psql" -qAt "$BILLHARNESS_TEST_PG_DSN" -c 'SHOW server_version' | cut -d' ' -f1)
+    pg_head="PostgreSQL $pg_ver, $n events (COPY load and index: ${load_s}s); client and server share the 2 cores."
   fi
 done
 echo
