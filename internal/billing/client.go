@@ -148,15 +148,11 @@ func New(cfg Config) (*Client, error) {
 	if base.User != nil {
 		return nil, fmt.Errorf("billing: base URL must not carry credentials: use the token")
 	}
-	hdr := headers{userAgent: cfg.UserAgent}
-	if cfg.Token != "" {
-		hdr.auth = "Bearer " + cfg.Token
-	}
 	c := &Client{
 		cfg:    cfg,
 		base:   base,
 		prefix: base.EscapedPath(),
-		snd:    newSender(cfg, base, hdr),
+		snd:    newSender(cfg, base),
 		jitter: fullJitter,
 	}
 	c.bufs.New = func() any { return new(bytes.Buffer) }
@@ -267,7 +263,7 @@ func (c *Client) attempt(ctx context.Context, r request, target string, n int, o
 	buf := c.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer c.bufs.Put(buf)
-	ex, err := c.snd.send(ctx, &r, target, buf)
+	ex, err := c.snd.send(ctx, r, target, buf)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
 			err = fmt.Errorf("billing: %s %s: %w", r.method, r.path, err)
@@ -288,7 +284,7 @@ func (c *Client) attempt(ctx context.Context, r request, target string, n int, o
 // read decodes a 2xx JSON body into out, or turns anything else into an
 // *APIError. A 429 also pauses the whole client.
 func (c *Client) read(ex exchange, body []byte, r request, out any) (time.Duration, error) {
-	if ex.status >= 200 && ex.status < 300 {
+	if ex.ok() {
 		if out == nil || len(body) == 0 {
 			return 0, nil
 		}

@@ -76,7 +76,7 @@ func fastEventResult(b []byte, r *EventResult) bool {
 			return false
 		}
 		i = skipSpace(b, i+1)
-		switch key {
+		switch string(key) { // compared without allocating
 		case "accepted", "duplicate":
 			var v bool
 			switch {
@@ -87,7 +87,7 @@ func fastEventResult(b []byte, r *EventResult) bool {
 			default:
 				return false
 			}
-			if key == "accepted" {
+			if string(key) == "accepted" {
 				out.Accepted = v
 			} else {
 				out.Duplicate = v
@@ -97,7 +97,7 @@ func fastEventResult(b []byte, r *EventResult) bool {
 			if !ok {
 				return false
 			}
-			out.EventID, i = s, j
+			out.EventID, i = string(s), j
 		default:
 			return false
 		}
@@ -118,20 +118,21 @@ func fastEventResult(b []byte, r *EventResult) bool {
 	}
 }
 
-// plainString reads a JSON string without escapes starting at b[i].
-func plainString(b []byte, i int) (string, int, bool) {
+// plainString reads a JSON string without escapes starting at b[i]: its
+// bytes, within b, and the index after its closing quote.
+func plainString(b []byte, i int) ([]byte, int, bool) {
 	if i >= len(b) || b[i] != '"' {
-		return "", i, false
+		return nil, i, false
 	}
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
-			return string(b[i+1 : j]), j + 1, true
+			return b[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return "", i, false
+			return nil, i, false
 		}
 	}
-	return "", i, false
+	return nil, i, false
 }
 
 func skipSpace(b []byte, i int) int {

@@ -108,6 +108,12 @@ func (m Money) IsZero() bool { return m.v == nil || m.v.Sign() == 0 }
 // String returns the decimal pico-unit count, as sent on the wire.
 func (m Money) String() string { return m.big().String() }
 
+// Quantity is m as a quantity of nanos, for comparisons under a tolerance.
+func (m Money) Quantity() Quantity {
+	q, _ := ParseQuantity(m.String()) // an integer always parses
+	return q
+}
+
 // MarshalJSON encodes m as a JSON string, as the API requires.
 func (m Money) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + m.String() + `"`), nil

@@ -57,8 +57,7 @@ func TestSendersAgreeOnTheWire(t *testing.T) {
 			t.Fatalf("a direct base URL picked net/http")
 		}
 		if net {
-			c.snd = &netSender{base: base.Scheme + "://" + base.Host, hdr: headers{userAgent: c.cfg.UserAgent, auth: "Bearer " + c.cfg.Token},
-				hc: &http.Client{Transport: newTransport(c.cfg), Timeout: c.cfg.Timeout}}
+			c.snd = newNetSender(c.cfg, c.base, newTransport(c.cfg))
 		}
 		ctx := context.Background()
 		ts := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)

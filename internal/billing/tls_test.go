@@ -41,7 +41,7 @@ func TestTLSVerification(t *testing.T) {
 					t.Fatal(err)
 				}
 				if tr.net {
-					c.snd = &netSender{base: srv.URL, hc: &http.Client{Transport: newTransport(c.cfg), Timeout: c.cfg.Timeout}}
+					c.snd = newNetSender(c.cfg, c.base, newTransport(c.cfg))
 				}
 				if _, isNet := c.snd.(*netSender); isNet != tr.net {
 					t.Fatalf("sender %T, want net/http %v", c.snd, tr.net)

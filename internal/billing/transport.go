@@ -14,7 +14,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// exchange is what the client needs of one HTTP response.
+// exchange is what the client needs of one HTTP response. retryAfter and
+// requestID only serve an error answer's APIError, so they are read only
+// for those.
 type exchange struct {
 	status     int
 	retryAfter string
@@ -22,18 +24,30 @@ type exchange struct {
 	replayed   bool
 }
 
+// ok reports a 2xx answer.
+func (e exchange) ok() bool { return e.status >= 200 && e.status < 300 }
+
 // sender performs one HTTP exchange: a seam with two implementations, so
 // the retry policy, observer and error decoding above it are shared.
 // target is the request's path and query; the response body, bounded by
 // maxBodyRead, is appended to dst.
 type sender interface {
-	send(ctx context.Context, r *request, target string, dst *bytes.Buffer) (exchange, error)
+	send(ctx context.Context, r request, target string, dst *bytes.Buffer) (exchange, error)
 	closeIdle()
 }
 
 // headers are the request headers every call carries.
 type headers struct {
 	auth, userAgent string
+}
+
+// headersFor returns the headers of every request made with cfg.
+func headersFor(cfg Config) headers {
+	h := headers{userAgent: cfg.UserAgent}
+	if cfg.Token != "" {
+		h.auth = "Bearer " + cfg.Token
+	}
+	return h
 }
 
 // newSender picks fasthttp for a direct connection to the API, and net/http
@@ -44,13 +58,13 @@ type headers struct {
 // header maps, channel hand-offs), more than the server it measures;
 // fasthttp's HostClient needs a fraction of that. net/http stays for what
 // fasthttp lacks: proxies (HTTP_PROXY and friends) and HTTP/2.
-func newSender(cfg Config, base *url.URL, hdr headers) sender {
+func newSender(cfg Config, base *url.URL) sender {
 	if cfg.Transport != nil {
-		return &netSender{base: base.Scheme + "://" + base.Host, hdr: hdr, hc: &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}}
+		return newNetSender(cfg, base, cfg.Transport)
 	}
 	probe := &http.Request{URL: base, Header: http.Header{}}
 	if p, err := http.ProxyFromEnvironment(probe); err != nil || p != nil {
-		return &netSender{base: base.Scheme + "://" + base.Host, hdr: hdr, hc: &http.Client{Transport: newTransport(cfg), Timeout: cfg.Timeout}}
+		return newNetSender(cfg, base, newTransport(cfg))
 	}
 	host := base.Host
 	if base.Port() == "" {
@@ -78,6 +92,7 @@ func newSender(cfg Config, base *url.URL, hdr headers) sender {
 		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 	}}
 	// The headers every request carries are set, and validated, once.
+	hdr := headersFor(cfg)
 	s.common.DisableNormalizing()
 	s.common.SetHost(base.Host)
 	s.common.SetUserAgent(hdr.userAgent)
@@ -95,9 +110,13 @@ type netSender struct {
 	hdr  headers
 }
 
+func newNetSender(cfg Config, base *url.URL, rt http.RoundTripper) *netSender {
+	return &netSender{base: base.Scheme + "://" + base.Host, hdr: headersFor(cfg), hc: &http.Client{Transport: rt, Timeout: cfg.Timeout}}
+}
+
 func (s *netSender) closeIdle() { s.hc.CloseIdleConnections() }
 
-func (s *netSender) send(ctx context.Context, r *request, target string, dst *bytes.Buffer) (exchange, error) {
+func (s *netSender) send(ctx context.Context, r request, target string, dst *bytes.Buffer) (exchange, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
@@ -127,11 +146,9 @@ func (s *netSender) send(ctx context.Context, r *request, target string, dst *by
 		return exchange{}, err
 	}
 	defer resp.Body.Close()
-	ex := exchange{
-		status:     resp.StatusCode,
-		retryAfter: resp.Header.Get("Retry-After"),
-		requestID:  resp.Header.Get("X-Request-Id"),
-		replayed:   resp.Header.Get("X-Idempotency-Replayed") == "true",
+	ex := exchange{status: resp.StatusCode, replayed: resp.Header.Get("X-Idempotency-Replayed") == "true"}
+	if !ex.ok() {
+		ex.retryAfter, ex.requestID = resp.Header.Get("Retry-After"), resp.Header.Get("X-Request-Id")
 	}
 	if _, err := dst.ReadFrom(io.LimitReader(resp.Body, maxBodyRead)); err != nil {
 		return exchange{}, err
@@ -154,7 +171,7 @@ func (s *fastSender) closeIdle() { s.hc.CloseIdleConnections() }
 // errBodyTooLarge is a response over maxBodyRead: not worth a retry.
 var errBodyTooLarge = fmt.Errorf("response body over %d bytes", maxBodyRead)
 
-func (s *fastSender) send(ctx context.Context, r *request, target string, dst *bytes.Buffer) (exchange, error) {
+func (s *fastSender) send(ctx context.Context, r request, target string, dst *bytes.Buffer) (exchange, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	s.common.CopyTo(&req.Header)
 	req.Header.SetMethod(r.method)
@@ -192,11 +209,9 @@ func (s *fastSender) send(ctx context.Context, r *request, target string, dst *b
 		}
 		return exchange{}, err
 	}
-	ex := exchange{
-		status:     resp.StatusCode(),
-		retryAfter: string(resp.Header.Peek("Retry-After")),
-		requestID:  string(resp.Header.Peek("X-Request-Id")),
-		replayed:   string(resp.Header.Peek("X-Idempotency-Replayed")) == "true",
+	ex := exchange{status: resp.StatusCode(), replayed: string(resp.Header.Peek("X-Idempotency-Replayed")) == "true"}
+	if !ex.ok() {
+		ex.retryAfter, ex.requestID = string(resp.Header.Peek("Retry-After")), string(resp.Header.Peek("X-Request-Id"))
 	}
 	dst.Write(resp.Body())
 	return ex, nil
