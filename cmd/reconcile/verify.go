@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -148,7 +147,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 		return nil, err
 	}
 
-	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: redactSource(o.src.source), target: o.api.URL}
+	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: source.RedactDSN(o.src.source), target: o.api.URL}
 	c.spec.Window = window
 	if c.runID == "" {
 		c.runID = newRunID(time.Now())
@@ -183,18 +182,6 @@ func newRunID(now time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return "rc-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
-// redactSource removes a password from a postgres:// source.
-func redactSource(s string) string {
-	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return strings.SplitN(s, "://", 2)[0] + "://…"
-	}
-	return u.Redacted()
 }
 
 // verifyAndBill runs the comparison, then billing when bill is set.

@@ -214,7 +214,7 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 	}
 	billedMeter := make([]bool, len(st.group.meters))
 	for _, line := range inv.LineItems {
-		p := Pair{Meter: line.Description, SKUID: line.SKUID, Measure: MeasureAmount, Observed: moneyQty(line.AmountNanos)}
+		p := Pair{Meter: line.Description, SKUID: line.SKUID, Measure: MeasureAmount, Observed: line.AmountNanos.Quantity()}
 		q := line.Quantity
 		if i := st.skuOf(line.SKUID); i >= 0 && line.SKUID != "" {
 			m := st.group.meters[i]
@@ -230,7 +230,7 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 		}
 		add(&expected, want)
 		if want.Cmp(line.AmountNanos) != 0 {
-			p.Expected = moneyQty(want)
+			p.Expected = want.Quantity()
 			p.Detail = fmt.Sprintf("line quantity %s, verified %s, unit price %s", line.Quantity, q, line.UnitAmountNanos)
 			mismatch(p)
 		}
@@ -244,17 +244,11 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 	}
 	switch {
 	case overflow:
-		mismatch(Pair{Meter: "total", Measure: MeasureAmount, Observed: moneyQty(inv.TotalNanos),
+		mismatch(Pair{Meter: "total", Measure: MeasureAmount, Observed: inv.TotalNanos.Quantity(),
 			Detail: "the sum of the lines overflows 128 bits"})
 	case inv.TotalNanos.Cmp(lines) != 0:
-		mismatch(Pair{Meter: "total", Measure: MeasureAmount, Expected: moneyQty(lines), Observed: moneyQty(inv.TotalNanos),
+		mismatch(Pair{Meter: "total", Measure: MeasureAmount, Expected: lines.Quantity(), Observed: inv.TotalNanos.Quantity(),
 			Detail: "the total is not the sum of the lines"})
 	}
 	b.inv.Expected = expected
-}
-
-// moneyQty is m as an exact quantity of pico-units.
-func moneyQty(m billing.Money) billing.Quantity {
-	q, _ := billing.ParseQuantity(m.String()) // an integer always parses
-	return q
 }

@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -42,7 +43,7 @@ type Store interface {
 func Fingerprint(spec source.Spec) string {
 	loc := spec.Path
 	if spec.Kind == source.KindPostgres {
-		loc = redactDSN(spec.DSN) + " " + spec.Table + " " + spec.Query
+		loc = source.RedactDSN(spec.DSN) + " " + spec.Table + " " + spec.Query
 	}
 	cols := make([]string, 0, len(spec.Columns))
 	for k, v := range spec.Columns {
@@ -79,38 +80,15 @@ func (s FileStore) Load(context.Context) (*Checkpoint, error) {
 	return &cp, nil
 }
 
-// Save writes the checkpoint to a temporary file in the same directory,
-// fsyncs it, renames it over the old one and fsyncs the directory: after a
-// crash the file holds either the old or the new checkpoint, never a torn
-// one.
+// Save replaces the checkpoint file atomically (atomicfile.Write): after a
+// crash it holds either the old or the new checkpoint, never a torn one.
 func (s FileStore) Save(_ context.Context, cp Checkpoint) error {
 	b, err := json.MarshalIndent(cp, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
-	dir := filepath.Dir(s.Path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.Path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write checkpoint %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync checkpoint %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close checkpoint %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), s.Path); err != nil {
-		return fmt.Errorf("replace checkpoint: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: not every filesystem can sync a directory
-		d.Close()
+	if err := atomicfile.Write(s.Path, 0o600, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 
+	"github.com/billharness/billharness/internal/source"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -29,13 +29,13 @@ func (s PostgresStore) table() string {
 }
 
 func (s PostgresStore) String() string {
-	return fmt.Sprintf("%s table %s name %q", redactDSN(s.DSN), s.table(), s.Name)
+	return fmt.Sprintf("%s table %s name %q", source.RedactDSN(s.DSN), s.table(), s.Name)
 }
 
 func (s PostgresStore) connect(ctx context.Context) (*pgx.Conn, error) {
 	conn, err := pgx.Connect(ctx, s.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint store %s: %w", redactDSN(s.DSN), err)
+		return nil, fmt.Errorf("checkpoint store %s: %w", source.RedactDSN(s.DSN), err)
 	}
 	ddl := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
 	name text PRIMARY KEY,
@@ -89,16 +89,4 @@ ON CONFLICT (name) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = 
 		return fmt.Errorf("save checkpoint %q: %w", s.Name, err)
 	}
 	return nil
-}
-
-// redactDSN drops the password from a postgres:// URL for messages.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "postgres://(unparsable DSN)"
-		}
-		return dsn
-	}
-	return u.Redacted()
 }

@@ -158,5 +158,5 @@ func healText(h *reconcile.HealStats) string {
 func billText(bs *reconcile.BillStats) string {
 	return fmt.Sprintf("Period %s .. %s: %s (%d created, %d found), %d finalized, %d skipped, %d failed; %d with lines that differ. Total billed: %s.",
 		fmtTime(bs.Period.Start), fmtTime(bs.Period.End), plural(bs.Billed, "invoice"), bs.Created, bs.Found, bs.Finalized, bs.Skipped,
-		bs.Failed, bs.Mismatched, money(moneyQuantity(bs.Total)))
+		bs.Failed, bs.Mismatched, money(bs.Total.Quantity()))
 }

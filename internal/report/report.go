@@ -10,7 +10,6 @@
 package report
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/reconcile"
 )
@@ -152,37 +152,12 @@ func Write(dir string, r *Report) ([]string, error) {
 	var paths []string
 	for _, w := range writers {
 		p := filepath.Join(dir, w.name)
-		if err := writeFile(p, func(out io.Writer) error { return w.write(out, r) }); err != nil {
+		if err := atomicfile.Write(p, 0o644, func(out io.Writer) error { return w.write(out, r) }); err != nil {
 			return paths, fmt.Errorf("report %s: %w", w.name, err)
 		}
 		paths = append(paths, p)
 	}
 	return paths, nil
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // discrepancies returns the pairs that are not a match (none without a
@@ -305,10 +280,4 @@ func relDelta(p reconcile.Pair) string {
 		return ""
 	}
 	return fmt.Sprintf("%+.4g%%", f*100)
-}
-
-// moneyQuantity is m as an exact quantity of pico-units.
-func moneyQuantity(m billing.Money) billing.Quantity {
-	q, _ := billing.ParseQuantity(m.String()) // an integer always parses
-	return q
 }

@@ -66,7 +66,7 @@ const (
 func openPostgres(ctx context.Context, spec Spec) (_ *pgReader, err error) {
 	conn, err := pgx.Connect(ctx, spec.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("source: postgres %s: %w", redactDSN(spec.DSN), err)
+		return nil, fmt.Errorf("source: postgres %s: %w", RedactDSN(spec.DSN), err)
 	}
 	r := &pgReader{spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}}
 	defer func() {

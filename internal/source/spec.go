@@ -3,6 +3,7 @@ package source
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -82,24 +83,26 @@ func ParseSpec(source string) (Spec, error) {
 	case strings.HasPrefix(source, "postgres://"), strings.HasPrefix(source, "postgresql://"):
 		return Spec{Kind: KindPostgres, DSN: source}, nil
 	}
-	return Spec{}, fmt.Errorf("source %q: want parquet:PATH or postgres://…", redactDSN(source))
+	return Spec{}, fmt.Errorf("source %q: want parquet:PATH or postgres://…", RedactDSN(source))
 }
 
-// redactDSN hides a password in a connection string before it reaches an
-// error message.
-func redactDSN(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
+// RedactDSN hides the password of a URL-form connection string before it
+// reaches a message, a report or a checkpoint's fingerprint. A string that
+// is not a URL, or has no credentials, is returned as is; one that does not
+// parse is cut after its scheme.
+func RedactDSN(s string) string {
+	scheme, _, ok := strings.Cut(s, "://")
 	if !ok {
 		return s
 	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
+	u, err := url.Parse(s)
+	if err != nil {
+		return scheme + "://…"
+	}
+	if u.User == nil {
 		return s
 	}
-	if user, _, ok := strings.Cut(userinfo, ":"); ok {
-		return scheme + "://" + user + ":xxxxx@" + host
-	}
-	return s
+	return u.Redacted()
 }
 
 // Validate reports every problem with s at once.

@@ -25,6 +25,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/load"
 )
 
@@ -65,33 +66,9 @@ func Write(dir string, res *load.Result, s *load.Summary) error {
 		{HTMLFile, func(w io.Writer) error { return WriteHTML(w, res, s) }},
 	}
 	for _, f := range files {
-		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), 0o644, f.write); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// writeFile writes path atomically: a reader never sees half a file.
-func writeFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
