@@ -44,13 +44,17 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	shardLabel := p.shard.String()
-	// No run_id or shard label on the metrics: a Pushgateway groups them by
-	// those (and refuses metrics that carry them), a scrape by its target.
-	if lc.Metrics, err = load.NewMetrics(reg, nil); err != nil {
-		return err
+	// Metrics cost every request a few shared atomics: only recorded when
+	// something reads them. No run_id or shard label on them: a Pushgateway
+	// groups them by those (and refuses metrics that carry them), a scrape
+	// by its target.
+	reg := prometheus.NewRegistry()
+	if o.metricsAddr != "" || o.pushgateway != "" {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if lc.Metrics, err = load.NewMetrics(reg, nil); err != nil {
+			return err
+		}
 	}
 	if o.metricsAddr != "" {
 		stop, err := serveMetrics(o.metricsAddr, reg, log)
@@ -169,14 +173,7 @@ func verdict(s *load.Summary) error {
 
 // progressFunc is the live display -progress asks for.
 func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) {
-	mode := o.progress
-	if mode == "auto" {
-		mode = "log"
-		if cli.IsTerminal(a.stderr) {
-			mode = "live"
-		}
-	}
-	switch mode {
+	switch cli.ProgressMode(o.progress, a.stderr) {
 	case "live":
 		return func(p load.Progress) {
 			end := "\r"

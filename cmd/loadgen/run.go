@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -193,10 +192,8 @@ func (o *runOptions) validate(a *app, fs *flag.FlagSet) (*plan, error) {
 	} else if o.setup < 1 {
 		errs = append(errs, cli.Usagef("-setup %d: synthetic events need at least 1 customer", o.setup))
 	}
-	switch o.progress {
-	case "auto", "live", "log", "off":
-	default:
-		errs = append(errs, cli.Usagef("-progress %q: want auto, live, log or off", o.progress))
+	if err := cli.CheckProgress(o.progress); err != nil {
+		errs = append(errs, err)
 	}
 	if o.pushgateway != "" && !strings.HasPrefix(o.pushgateway, "http://") && !strings.HasPrefix(o.pushgateway, "https://") {
 		errs = append(errs, cli.Usagef("-pushgateway %q: want an http(s):// URL", o.pushgateway))
@@ -231,9 +228,6 @@ func (o *runOptions) resolveShard(a *app, given map[string]bool) (cli.Shard, err
 	s, err := cli.ParseShard(idx + "/" + n)
 	if err != nil {
 		return cli.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s, LOADGEN_SHARDS=%s: %v", idx, n, err)
-	}
-	if _, err := strconv.Atoi(n); err != nil {
-		return cli.Shard{}, cli.Usagef("LOADGEN_SHARDS=%s: not a whole number", n)
 	}
 	return s, nil
 }

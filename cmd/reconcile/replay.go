@@ -121,10 +121,8 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	if o.concurrency <= 0 {
 		errs = append(errs, cli.Usagef("-concurrency %d: must be at least 1", o.concurrency))
 	}
-	switch o.progress {
-	case "auto", "live", "log", "off":
-	default:
-		errs = append(errs, cli.Usagef("-progress %q: want auto, live, log or off", o.progress))
+	if err := cli.CheckProgress(o.progress); err != nil {
+		errs = append(errs, err)
 	}
 	if o.deadLetter == "" && !o.dryRun {
 		errs = append(errs, cli.Usagef("-dead-letter: a file is required"))
@@ -188,11 +186,7 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log, CheckpointEvery: time.Duration(o.cpEvery),
 	}
 	if !o.dryRun {
-		if o.rate > 0 {
-			cfg.Limiter = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate)/100))
-		}
-		cfg.MaxConns = o.concurrency
-		if rc.Client, err = billing.New(cfg); err != nil {
+		if rc.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
 			return nil, false, err
 		}
 		dl, err := replay.OpenDeadLetter(o.deadLetter)
@@ -235,14 +229,7 @@ func (o *replayOptions) store(fp string) replay.Store {
 }
 
 func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progress) {
-	mode := o.progress
-	if mode == "auto" {
-		mode = "log"
-		if cli.IsTerminal(a.stderr) {
-			mode = "live"
-		}
-	}
-	switch mode {
+	switch cli.ProgressMode(o.progress, a.stderr) {
 	case "live":
 		return func(p replay.Progress) {
 			end := "\r"
@@ -323,4 +310,14 @@ func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
 	if st.Checkpoint != nil {
 		fmt.Fprintf(w, "  %-45s %s\n", "checkpoint", st.Checkpoint.Position.String())
 	}
+}
+
+// eventClient is the client of a replay: r events/s at most (0: no limit,
+// with bursts of 1% of the rate) over as many connections as workers.
+func eventClient(cfg billing.Config, r cli.Rate, workers int) (*billing.Client, error) {
+	if r > 0 {
+		cfg.Limiter = rate.NewLimiter(rate.Limit(r), max(1, int(r)/100))
+	}
+	cfg.MaxConns = workers
+	return billing.New(cfg)
 }

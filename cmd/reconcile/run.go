@@ -5,32 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"strings"
 
-	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/replay"
-	"github.com/billharness/billharness/internal/source"
 )
-
-// replayInput is what the replay step of run gets: the client verify and
-// bill use (rate limiter included), and the events to send.
-type replayInput struct {
-	Client *billing.Client
-	// Spec is the source, with the window and the shard as the flags give
-	// them (the shard by the source's own key, as replay splits it).
-	Spec        source.Spec
-	Concurrency int
-	Logger      *slog.Logger
-	App         *app
-}
-
-// replayStep runs the replay step of run. It returns statistics for the
-// reports (anything that marshals to JSON) and an error: one wrapping
-// cli.ErrDeadLettered lets the run carry on to verify (it still exits 1),
-// any other stops it.
-type replayStep func(ctx context.Context, in replayInput) (stats any, err error)
 
 // runOptions are the flags of run.
 type runOptions struct {
@@ -40,13 +19,10 @@ type runOptions struct {
 	replayFlags runReplay
 	// drainTimeout bounds the replay step's drain after a signal.
 	drainTimeout cli.Duration
-	// replayFn is the replay step: replayStep, or a test's own.
-	replayFn replayStep
 }
 
 func newRunCmd(a *app) *cli.Command {
 	o := &runOptions{checkOptions: checkOptions{rate: 100}}
-	o.replayFn = o.replayStep
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	o.register(fs)
 	o.registerBill(fs)
@@ -90,7 +66,7 @@ failed after retries), 2 usage.`,
 			var replayErr error
 			if o.replay {
 				c.log.Info("replaying", "source", c.source)
-				stats, replayErr = o.replayFn(ctx, replayInput{Client: c.cfg.Client, Spec: c.spec, Concurrency: o.concurrency, Logger: c.log, App: a})
+				stats, replayErr = o.replayStep(ctx, a, c.spec, c.log)
 				if replayErr != nil && !errors.Is(replayErr, cli.ErrDeadLettered) {
 					return o.finish(ctx, a, c, nil, fmt.Errorf("replay: %w", replayErr), stats)
 				}

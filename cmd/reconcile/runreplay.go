@@ -4,13 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
-	"golang.org/x/time/rate"
-
-	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
@@ -29,19 +27,18 @@ func (r *runReplay) register(fs *flag.FlagSet) {
 	cli.Int(fs, &r.concurrency, "replay-concurrency", "RECONCILE_REPLAY_CONCURRENCY", replay.DefaultConcurrency, "with -replay, `workers` sending at once")
 }
 
-// step is run's replay step: the source's events into the API, undelivered
+// replayStep is run's replay step: the events of spec (the source, with the
+// window and the shard as the flags give them) into the API, undelivered
 // ones to OUT/dead-letter.jsonl. Re-running a month is safe: the API counts
-// an event id once.
-func (o *runOptions) replayStep(ctx context.Context, in replayInput) (any, error) {
-	cfg, err := o.clientConfig(in.App, false)
+// an event id once. It returns statistics for the reports and an error:
+// one wrapping cli.ErrDeadLettered lets the run carry on to verify (it
+// still exits 1), any other stops it.
+func (o *runOptions) replayStep(ctx context.Context, a *app, spec source.Spec, log *slog.Logger) (any, error) {
+	cfg, err := o.clientConfig(a, false)
 	if err != nil {
 		return nil, err
 	}
-	if o.replayFlags.rate > 0 {
-		cfg.Limiter = rate.NewLimiter(rate.Limit(o.replayFlags.rate), max(1, int(o.replayFlags.rate)/100))
-	}
-	cfg.MaxConns = o.replayFlags.concurrency
-	client, err := billing.New(cfg)
+	client, err := eventClient(cfg, o.replayFlags.rate, o.replayFlags.concurrency)
 	if err != nil {
 		return nil, err
 	}
@@ -53,17 +50,17 @@ func (o *runOptions) replayStep(ctx context.Context, in replayInput) (any, error
 		return nil, err
 	}
 	defer dl.Close()
-	src, err := source.Open(ctx, in.Spec)
+	src, err := source.Open(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	st, err := replay.Run(ctx, replay.Config{
-		Source: src, Client: client, DeadLetter: dl, Concurrency: o.replayFlags.concurrency, Logger: in.Logger,
+		Source: src, Client: client, DeadLetter: dl, Concurrency: o.replayFlags.concurrency, Logger: log,
 		DrainTimeout:  time.Duration(o.drainTimeout),
 		ProgressEvery: 5 * time.Second,
 		Progress: func(p replay.Progress) {
-			in.Logger.Info("replay progress", "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
+			log.Info("replay progress", "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
 				"dead_lettered", p.DeadLettered, "rate", int64(p.Rate), "final", p.Final)
 		},
 	})

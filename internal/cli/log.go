@@ -17,6 +17,27 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// CheckProgress validates a -progress value: auto, live, log or off.
+func CheckProgress(mode string) error {
+	switch mode {
+	case "auto", "live", "log", "off":
+		return nil
+	}
+	return Usagef("-progress %q: want auto, live, log or off", mode)
+}
+
+// ProgressMode resolves a valid -progress value: auto is live when w (the
+// progress output) is a terminal and log otherwise.
+func ProgressMode(mode string, w io.Writer) string {
+	if mode != "auto" {
+		return mode
+	}
+	if IsTerminal(w) {
+		return "live"
+	}
+	return "log"
+}
+
 // IsTerminal reports whether w is a character device, as a terminal is.
 // (/dev/null is one too; text or JSON makes no difference there.)
 func IsTerminal(w io.Writer) bool {

@@ -219,8 +219,9 @@ func (s *scanner) number() bool {
 // Property returns the raw JSON value of a top-level key of a properties
 // object (a number as its digits, a string with its quotes), without
 // allocating; ok is false when the key is absent or props is not a valid
-// object. Keys are compared as written, without unescaping. Reconcile and
-// benchmarks use it to aggregate meters cheaply.
+// object. Keys are compared as written, without unescaping. Tests and
+// benchmarks use it to sum meters cheaply (reconcile has rules of its own:
+// the last occurrence of a key wins, keys compared unescaped).
 func Property(props json.RawMessage, key string) (value json.RawMessage, ok bool) {
 	s := scanner{b: props}
 	s.space()

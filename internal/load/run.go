@@ -102,7 +102,6 @@ type runner struct {
 	// asked, sent and dropped count ticks; inflight, requests started and
 	// not ended (a tick being turned into an event included).
 	asked, sent, dropped, inflight atomic.Int64
-	seq                            atomic.Int64 // closed model
 	ticks                          chan Tick
 	conns                          chan struct{} // nil when every request has a connection
 	wg                             sync.WaitGroup
@@ -298,10 +297,10 @@ func (r *runner) closed() {
 			gen := r.cfg.Events(id)
 			var ev billing.Event
 			for !r.stopped.Load() {
-				r.asked.Add(1)
+				seq := r.asked.Add(1) - 1 // in the closed model every ask is sent at once
 				r.sent.Add(1)
 				r.inflight.Add(1)
-				r.do(id, gen, &ev, Tick{Seq: r.seq.Add(1) - 1, Intended: time.Now()})
+				r.do(id, gen, &ev, Tick{Seq: seq, Intended: time.Now()})
 			}
 		}()
 	}

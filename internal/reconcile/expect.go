@@ -157,11 +157,10 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 		if err == io.EOF {
 			break
 		}
-		var re *source.RecordError
-		if errors.As(err, &re) {
-			continue // counted by the reader's Invalid
-		}
 		if err != nil {
+			if re := (*source.RecordError)(nil); errors.As(err, &re) {
+				continue // counted by the reader's Invalid
+			}
 			return fmt.Errorf("read source: %w", err)
 		}
 		n++

@@ -105,19 +105,18 @@ func (v *verifier) resend(ctx context.Context, types map[string]map[string]bool,
 		if err == io.EOF {
 			break
 		}
-		var re *source.RecordError
-		if errors.As(err, &re) {
-			continue
-		}
 		if err != nil {
+			if re := (*source.RecordError)(nil); errors.As(err, &re) {
+				continue
+			}
 			_ = g.Wait()
 			return fmt.Errorf("heal: read source: %w", err)
 		}
-		ev := rec.Event
-		st, why := v.l.attribute(&ev)
-		if why != attributed || !types[st.id][ev.EventType] || !ids.add(ev.ID) {
+		st, why := v.l.attribute(&rec.Event)
+		if why != attributed || !types[st.id][rec.Event.EventType] || !ids.add(rec.Event.ID) {
 			continue
 		}
+		ev := rec.Event // only the events sent escape to the heap
 		hs.Resent++
 		// Events stay valid after Next: the reader never reuses their memory.
 		g.Go(func() error {

@@ -171,7 +171,6 @@ func (g *meterGroup) of(eventType string) []int {
 // A SKU id decides when both sides have one; otherwise what the meter
 // computes does.
 func (g *meterGroup) find(u *billing.MeterUsage) int {
-	k := Meter{EventType: u.EventType, Property: u.Property, Aggregation: u.Aggregation}.key()
 	for i, m := range g.meters {
 		if m.SKUID != "" && u.SKUID != "" {
 			if m.SKUID == u.SKUID {
@@ -179,7 +178,7 @@ func (g *meterGroup) find(u *billing.MeterUsage) int {
 			}
 			continue
 		}
-		if m.key() == k {
+		if m.EventType == u.EventType && m.Property == u.Property && m.Aggregation == u.Aggregation {
 			return i
 		}
 	}

@@ -171,11 +171,7 @@ func (r *Result) build(subs []*subState) {
 	r.Counts = map[Class]int{}
 	n := 0
 	for _, st := range subs {
-		st.pairs(func(p Pair) {
-			if p.Class != Match {
-				n++
-			}
-		})
+		n += st.discrepancies()
 	}
 	// Sized once: with every pair wrong, this is the run's largest slice.
 	r.Discrepancies = make([]Pair, 0, n)

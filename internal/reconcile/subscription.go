@@ -147,15 +147,19 @@ func (st *subState) skuOf(skuID string) int {
 
 // matched reports whether every pair of the subscription matched.
 func (st *subState) matched() bool {
-	if st.err != nil || !st.known {
-		return false
-	}
+	return st.err == nil && st.known && st.discrepancies() == 0
+}
+
+// discrepancies counts the pairs pairs emits that are not a match, without
+// building them.
+func (st *subState) discrepancies() int {
+	n := len(st.extra) // every extra meter is Unexpected
 	for _, c := range st.class {
 		if c != "" && c != Match {
-			return false
+			n++
 		}
 	}
-	return len(st.extra) == 0
+	return n
 }
 
 // pairs emits the subscription's pairs.

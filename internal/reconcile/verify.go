@@ -283,8 +283,8 @@ func (v *verifier) settle(ctx context.Context, subs []*subState) error {
 		return nil
 	}
 	var open []*subState
-	for _, st := range subs {
-		if st.known && !st.classify(&v.cfg.Tolerance) {
+	for _, st := range subs { // classified by the caller
+		if st.known && !st.matched() {
 			open = append(open, st)
 		}
 	}

@@ -40,12 +40,11 @@ type Letter struct {
 // calls it before every checkpoint so that no checkpoint ever covers a
 // record whose dead letter could still be lost.
 type DeadLetter struct {
-	mu    sync.Mutex
-	f     *os.File
-	w     *bufio.Writer
-	enc   *json.Encoder
-	path  string
-	count int64
+	mu   sync.Mutex
+	f    *os.File
+	w    *bufio.Writer
+	enc  *json.Encoder
+	path string
 }
 
 // OpenDeadLetter opens path for appending, creating it when missing, so a
@@ -69,15 +68,7 @@ func (d *DeadLetter) Write(l Letter) error {
 	if err := d.enc.Encode(l); err != nil {
 		return fmt.Errorf("write dead letter to %s: %w", d.path, err)
 	}
-	d.count++
 	return nil
-}
-
-// Count is how many letters this DeadLetter wrote.
-func (d *DeadLetter) Count() int64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.count
 }
 
 // Sync flushes buffered letters and fsyncs the file.

@@ -18,11 +18,10 @@ import (
 type watermark struct {
 	slots chan struct{} // one token per record between the watermark and the reader
 
-	mu    sync.Mutex
-	next  uint64          // lowest sequence number not yet finished
-	ring  []entry         // record seq lives at ring[seq%len(ring)] until the watermark passes it; grows to the window
-	pos   source.Position // the watermark; zero while nothing is finished
-	count uint64          // records at or below the watermark
+	mu   sync.Mutex
+	next uint64          // lowest sequence number not yet finished
+	ring []entry         // record seq lives at ring[seq%len(ring)] until the watermark passes it; grows to the window
+	pos  source.Position // the watermark; zero while nothing is finished
 }
 
 type entry struct {
@@ -85,7 +84,6 @@ func (w *watermark) finish(seq uint64) {
 		w.pos = e.pos
 		*e = entry{}
 		w.next++
-		w.count++
 		<-w.slots
 	}
 }
@@ -94,5 +92,5 @@ func (w *watermark) finish(seq uint64) {
 func (w *watermark) position() (source.Position, uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.pos, w.count
+	return w.pos, w.next // records 0..next-1 are at or below the watermark
 }
