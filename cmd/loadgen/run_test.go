@@ -295,7 +295,7 @@ func TestPushgateway(t *testing.T) {
 // TestInterrupted: a run stopped by a signal (ctx cancelled) still prints
 // and writes its summary, and exits 1.
 func TestInterrupted(t *testing.T) {
-	_, env := sandboxEnv(t, sandbox.Config{})
+	sb, env := sandboxEnv(t, sandbox.Config{})
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
@@ -304,10 +304,10 @@ func TestInterrupted(t *testing.T) {
 		a := []string{"run", "-rate", "100/s", "-duration", "1m", "-setup", "3", "-out", out}
 		done <- run(ctx, a, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	}()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), `"msg":"running"`) && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	// Cancelled once some events went out, so the summary has some to show.
+	for deadline := time.Now().Add(10 * time.Second); sb.Server.Stats().EventsStored < 10 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // polling the sandbox's counter, with a deadline
 	}
-	time.Sleep(500 * time.Millisecond) // let some requests go
 	cancel()
 	var err error
 	select {

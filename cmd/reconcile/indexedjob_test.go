@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -39,20 +38,14 @@ const jobShards = 3
 // pod starts the reconcile command as a pod of an Indexed Job would: the
 // settings in the environment (as the manifests' ConfigMap gives them),
 // JOB_COMPLETION_INDEX set as Kubernetes sets it, and no -shard flag.
-func pod(t *testing.T, sb *sandboxtest.Sandbox, index int, env map[string]string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func pod(t *testing.T, sb *sandboxtest.Sandbox, index int, env map[string]string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1", "BILLING_API_URL="+sb.URL, "BILLING_TOKEN="+sb.AdminToken,
-		"JOB_COMPLETION_INDEX="+strconv.Itoa(index), "RECONCILE_SHARDS="+strconv.Itoa(jobShards))
+	vars := []string{"BILLING_API_URL=" + sb.URL, "BILLING_TOKEN=" + sb.AdminToken,
+		"JOB_COMPLETION_INDEX=" + strconv.Itoa(index), "RECONCILE_SHARDS=" + strconv.Itoa(jobShards)}
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		vars = append(vars, k+"="+v)
 	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, &out
+	return startProc(t, vars, args...)
 }
 
 // backfill runs the sharded replay: shard 1 starts alone and is killed
@@ -71,35 +64,36 @@ func backfill(t *testing.T, sb *sandboxtest.Sandbox, dir string) {
 	}
 	first := env(1)
 	first["RECONCILE_RATE"] = "2000/s" // slow enough to be killed mid-run
-	cmd, out := pod(t, sb, 1, first, "replay")
+	p := pod(t, sb, 1, first, "replay")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, err := os.Stat(first["RECONCILE_CHECKPOINT"])
 		if err == nil && sb.Server.Stats().EventsStored >= 500 {
 			break
 		}
+		if p.exited() {
+			t.Fatalf("shard 1 exited (%v) before it stored 500 events and a checkpoint\n%s", p.err, p.out)
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("shard 1 stored %d events and no checkpoint (%v) after 60s\n%s", sb.Server.Stats().EventsStored, err, out)
+			t.Fatalf("shard 1 stored %d events and no checkpoint (%v) after 60s\n%s", sb.Server.Stats().EventsStored, err, p.out)
 		}
 		time.Sleep(5 * time.Millisecond) // polling the sandbox and the checkpoint file, with a deadline
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err == nil {
-		t.Fatalf("shard 1 finished before it was killed: the test killed nothing\n%s", out)
+	if err := p.wait(); err == nil {
+		t.Fatalf("shard 1 finished before it was killed: the test killed nothing\n%s", p.out)
 	}
 	t.Logf("shard 1 killed at %d stored events", sb.Server.Stats().EventsStored)
 
-	var cmds []*exec.Cmd
-	var outs []*bytes.Buffer
+	var pods []*proc
 	for i := range jobShards {
-		c, o := pod(t, sb, i, env(i), "replay")
-		cmds, outs = append(cmds, c), append(outs, o)
+		pods = append(pods, pod(t, sb, i, env(i), "replay"))
 	}
-	for i, c := range cmds {
-		if err := c.Wait(); err != nil {
-			t.Fatalf("replay shard %d/%d: %v\n%s", i, jobShards, err, outs[i])
+	for i, p := range pods {
+		if err := p.wait(); err != nil {
+			t.Fatalf("replay shard %d/%d: %v\n%s", i, jobShards, err, p.out)
 		}
 	}
 	var st replay.Stats
@@ -117,19 +111,18 @@ func backfill(t *testing.T, sb *sandboxtest.Sandbox, dir string) {
 func verifyShards(t *testing.T, sb *sandboxtest.Sandbox, dir, gateway string) []string {
 	t.Helper()
 	var dirs []string
-	var cmds []*exec.Cmd
-	var outs []*bytes.Buffer
+	var pods []*proc
 	for i := range jobShards {
 		d := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
-		c, o := pod(t, sb, i, map[string]string{
+		pods = append(pods, pod(t, sb, i, map[string]string{
 			"RECONCILE_SOURCE": "parquet:" + filepath.Join(sample, "parquet"), "RECONCILE_WINDOW": jobWindow,
 			"RECONCILE_OUT": d, "RECONCILE_RUN_ID": "rc-job", "RECONCILE_PUSHGATEWAY": gateway,
-		}, "verify")
-		dirs, cmds, outs = append(dirs, d), append(cmds, c), append(outs, o)
+		}, "verify"))
+		dirs = append(dirs, d)
 	}
-	for i, c := range cmds {
-		if err := c.Wait(); err != nil && c.ProcessState.ExitCode() != 3 {
-			t.Fatalf("verify shard %d/%d: %v\n%s", i, jobShards, err, outs[i])
+	for i, p := range pods {
+		if err := p.wait(); err != nil && p.cmd.ProcessState.ExitCode() != 3 {
+			t.Fatalf("verify shard %d/%d: %v\n%s", i, jobShards, err, p.out)
 		}
 	}
 	return dirs

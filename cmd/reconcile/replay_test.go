@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,29 +50,79 @@ func sampleSandbox(t *testing.T, cfg sandbox.Config) *sandboxtest.Sandbox {
 	return sandboxtest.Start(t, cfg)
 }
 
-// child starts the reconcile command as a separate process.
-func child(t *testing.T, sb *sandboxtest.Sandbox, args ...string) (*exec.Cmd, *bytes.Buffer) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1", "BILLING_API_URL="+sb.URL, "BILLING_TOKEN="+sb.AdminToken)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, &out
+// proc is a reconcile command running as a separate process, whose exit is
+// watched while it runs: a test polling for something can tell that the
+// child died instead of waiting out its deadline.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer // stdout and stderr
+	done chan struct{}
+	err  error // Wait's, once done is closed
 }
 
-// waitStored polls the sandbox until it stored at least n events.
-func waitStored(t *testing.T, sb *sandboxtest.Sandbox, n int64, cmd *exec.Cmd) {
+// syncBuffer is the child's output, read while the child writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startProc starts the reconcile command with args and env added to this
+// process's environment.
+func startProc(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(os.Args[0], args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	return p
+}
+
+// wait waits for the child to exit and returns Wait's error; afterwards
+// p.cmd.ProcessState holds the exit code.
+func (p *proc) wait() error { <-p.done; return p.err }
+
+// exited reports whether the child has exited.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// child starts the reconcile command against sb.
+func child(t *testing.T, sb *sandboxtest.Sandbox, args ...string) *proc {
+	t.Helper()
+	return startProc(t, []string{"BILLING_API_URL=" + sb.URL, "BILLING_TOKEN=" + sb.AdminToken}, args...)
+}
+
+// waitStored polls the sandbox until it stored at least n events; it fails
+// at once when the child exits first.
+func waitStored(t *testing.T, sb *sandboxtest.Sandbox, n int64, p *proc) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for sb.Server.Stats().EventsStored < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("sandbox stored %d events after 60s, want %d", sb.Server.Stats().EventsStored, n)
 		}
-		if cmd.ProcessState != nil {
-			t.Fatalf("child exited before %d events were stored", n)
+		if p.exited() {
+			t.Fatalf("child exited (%v) before %d events were stored\n%s", p.err, n, p.out)
 		}
 		time.Sleep(5 * time.Millisecond) // polling the sandbox's counter, with a deadline
 	}
@@ -191,16 +242,17 @@ func TestReplayKilledAndResumed(t *testing.T) {
 		"-rate", "4000/s", "-checkpoint", filepath.Join(dir, "replay.ckpt"), "-checkpoint-every", "100ms",
 		"-dead-letter", dl, "-progress", "off", "-summary", summary}
 	for i, at := range killPoints(t, 5, wantStored) {
-		cmd, out := child(t, sb, args...)
-		waitStored(t, sb, at, cmd)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		p := child(t, sb, args...)
+		waitStored(t, sb, at, p)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		_ = cmd.Wait()
-		t.Logf("kill %d at %d stored events (aimed at %d); output so far: %d bytes", i+1, sb.Server.Stats().EventsStored, at, out.Len())
+		_ = p.wait()
+		t.Logf("kill %d at %d stored events (aimed at %d); output so far: %d bytes", i+1, sb.Server.Stats().EventsStored, at, len(p.out.String()))
 	}
-	cmd, out := child(t, sb, args...)
-	if err := cmd.Wait(); err != nil {
+	p := child(t, sb, args...)
+	out := p.out
+	if err := p.wait(); err != nil {
 		t.Fatalf("final resumed run: %v\n%s", err, out)
 	}
 	if st := readSummary(t, summary); st.Source.SkippedResume == 0 {
@@ -230,18 +282,19 @@ func TestReplaySIGTERMDrains(t *testing.T) {
 	args := []string{"replay", "-source", "parquet:" + filepath.Join(sample, "parquet"), "-window", window,
 		"-rate", "2000/s", "-checkpoint", ckpt, "-checkpoint-every", "1h", "-drain-timeout", "10s",
 		"-dead-letter", filepath.Join(dir, "dl.jsonl"), "-progress", "off", "-summary", summary}
-	cmd, out := child(t, sb, args...)
-	waitStored(t, sb, 1500, cmd)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	p := child(t, sb, args...)
+	out := p.out
+	waitStored(t, sb, 1500, p)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err := cmd.Wait()
+	err := p.wait()
 	took := time.Since(start)
 	if took > 10*time.Second {
 		t.Errorf("exit took %v after SIGTERM, want within the 10s drain timeout", took)
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
+	if code := p.cmd.ProcessState.ExitCode(); code != 1 {
 		t.Errorf("exit code after SIGTERM = %d (%v), want 1\n%s", code, err, out)
 	}
 	cp, err := replay.FileStore{Path: ckpt}.Load(context.Background())
@@ -263,9 +316,9 @@ func TestReplaySIGTERMDrains(t *testing.T) {
 		t.Errorf("checkpoint %+v covers %d records; want the %d finished (read %d, abandoned %d), as in the summary's %+v",
 			cp, cp.Done, finished, st.Read, st.Abandoned, st.Checkpoint)
 	}
-	cmd, out = child(t, sb, args...)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("resumed run: %v\n%s", err, out)
+	p = child(t, sb, args...)
+	if err := p.wait(); err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, p.out)
 	}
 	sameUsage(t, want, usageTotals(t, sb))
 }

@@ -81,10 +81,17 @@ func TestSourceEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	found := false
 	for _, m := range u.Meters {
-		if m.Property == "input_tokens" && m.Quantity.String() != "1470" {
-			t.Errorf("input tokens = %s, want 1470", m.Quantity)
+		if m.Property == "input_tokens" {
+			found = true
+			if m.Quantity.String() != "1470" {
+				t.Errorf("input tokens = %s, want 1470", m.Quantity)
+			}
 		}
+	}
+	if !found {
+		t.Errorf("usage has no input_tokens meter: %+v", u.Meters)
 	}
 	// A second run of the same source with another prefix is new to the API.
 	rd2, err := source.Open(ctx, source.Spec{Kind: source.KindParquet, Path: dir})

@@ -215,6 +215,9 @@ func TestReplayAllFaultsExact(t *testing.T) {
 			if st.Accepted < ss.EventsStored || st.Accepted > ss.EventsStored+st.Ambiguous {
 				t.Errorf("accepted %d (ambiguous %d), sandbox stored %d: outcomes misclassified", st.Accepted, st.Ambiguous, ss.EventsStored)
 			}
+			if err := dl.Sync(); err != nil { // letters are buffered until synced
+				t.Fatal(err)
+			}
 			if b, err := os.ReadFile(dlPath); err != nil || len(b) != 0 {
 				t.Errorf("dead-letter file: %d bytes, %v; want empty", len(b), err)
 			}

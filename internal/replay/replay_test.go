@@ -333,7 +333,8 @@ func TestReplayDryRunSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	st, err := replay.Run(context.Background(), replay.Config{Source: src, DryRun: true})
+	// With a client that could send, so that sending nothing is the dry run's doing.
+	st, err := replay.Run(context.Background(), replay.Config{Source: src, Client: e.client, DeadLetter: e.dl, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
