@@ -168,16 +168,30 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 			return nil, false, err
 		}
 		if resumed != nil {
-			if resumed.Fingerprint != fp {
+			switch {
+			case resumed.Fingerprint != fp:
 				return nil, false, cli.Usagef("checkpoint %s was written for another source, shard or window; pass -restart to start over", store)
+			case resumed.Version < replay.CheckpointVersion:
+				return nil, false, cli.Usagef("checkpoint %s was written by an older version that did not record what it covered, so late data could be missed; "+
+					"pass -restart to start over (the API deduplicates what it already has)", store)
 			}
-			spec.After = resumed.Position
-			log.Info("resuming", "checkpoint", store.String(), "after", resumed.Position.String(), "done", resumed.Done)
+			spec.After, spec.Resume = resumed.Position, &resumed.Coverage
+			log.Info("resuming", "checkpoint", store.String(), "after", resumed.Position.String(), "covered_rows", resumed.Coverage.Rows)
 		}
 	}
 	src, err := source.Open(ctx, spec)
+	if errors.Is(err, source.ErrSourceChanged) {
+		return nil, false, cli.Usagef("%w; checkpoint %s cannot be resumed: pass -restart to replay the source again (the API deduplicates what it already has)", err, store)
+	}
 	if err != nil {
 		return nil, false, err
+	}
+	if st := src.Stats(); st.Late > 0 {
+		how := "files added before the checkpoint's position are read whole"
+		if st.Reread {
+			how = "rows appeared at or before the checkpoint's position, so the window is read again and the API deduplicates what it has"
+		}
+		log.Warn("late data since the checkpoint", "rows", st.Late, "action", how)
 	}
 	defer src.Close()
 	rc := replay.Config{
@@ -281,6 +295,7 @@ func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
 	rows := [][2]any{
 		{"source rows declared", st.Source.Declared},
 		{"skipped: window / shard / before checkpoint", fmt.Sprintf("%d / %d / %d", st.Source.SkippedWindow, st.Source.SkippedShard, st.Source.SkippedResume)},
+		{"late rows the checkpoint had not covered", st.Source.Late},
 		{"records read", st.Read},
 		{"invalid (dead-lettered)", st.Invalid},
 		{"too old (dead-lettered)", st.TooOld},

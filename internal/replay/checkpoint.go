@@ -16,16 +16,25 @@ import (
 	"github.com/billharness/billharness/internal/source"
 )
 
+// CheckpointVersion is the version of the checkpoint format written. A
+// checkpoint of an older version (without its coverage) is not resumed.
+const CheckpointVersion = 2
+
 // Checkpoint is the saved progress of a replay: every record at or before
-// Position was delivered, dead-lettered or deliberately skipped.
+// Position, in the reader's order, was delivered, dead-lettered or
+// deliberately skipped. Coverage says what that was, so that a resumed run
+// skips exactly that and reads whatever arrived since (late data), and
+// refuses a source that changed under it.
 type Checkpoint struct {
+	Version int `json:"version"`
 	// Fingerprint identifies the source, shard and window the position
 	// belongs to; resuming with another one would skip the wrong records.
 	Fingerprint string          `json:"fingerprint"`
 	Position    source.Position `json:"position"`
-	// Done is how many records this checkpoint covers, over all runs.
-	Done      uint64    `json:"done"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// Coverage.Rows is how many source rows this checkpoint covers, over
+	// all runs: a resumed run skips exactly that many.
+	Coverage  source.Coverage `json:"coverage"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // Store saves and loads checkpoints. Load returns nil, nil when there is

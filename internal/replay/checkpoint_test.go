@@ -50,7 +50,7 @@ func TestStores(t *testing.T) {
 				{Kind: source.KindParquet, File: "a.parquet", RowGroup: 1, Row: 42},
 				{Kind: source.KindPostgres, Timestamp: time.Date(2026, 10, 3, 4, 5, 6, 7000, time.UTC), ID: "evt-9", Seq: 1},
 			} {
-				want := replay.Checkpoint{Fingerprint: "fp", Position: pos, Done: uint64(100 * (i + 1)), UpdatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+				want := replay.Checkpoint{Fingerprint: "fp", Position: pos, Version: replay.CheckpointVersion, Coverage: source.Coverage{Rows: int64(100 * (i + 1))}, UpdatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 				if err := s.Save(ctx, want); err != nil {
 					t.Fatalf("Save: %v", err)
 				}
@@ -58,7 +58,7 @@ func TestStores(t *testing.T) {
 				if err != nil || got == nil {
 					t.Fatalf("Load after Save = %v, %v", got, err)
 				}
-				if got.Position.Compare(want.Position) != 0 || got.Done != want.Done || got.Fingerprint != want.Fingerprint || !got.UpdatedAt.Equal(want.UpdatedAt) {
+				if got.Position.Compare(want.Position) != 0 || got.Coverage.Rows != want.Coverage.Rows || got.Version != want.Version || got.Fingerprint != want.Fingerprint || !got.UpdatedAt.Equal(want.UpdatedAt) {
 					t.Errorf("Load = %+v, want %+v", *got, want)
 				}
 			}
@@ -120,12 +120,12 @@ func TestResumeFromPostgresCheckpoint(t *testing.T) {
 	if err != nil || cp == nil || cp.Fingerprint != fp {
 		t.Fatalf("checkpoint in PostgreSQL = %+v, %v", cp, err)
 	}
-	spec.After = cp.Position
+	spec.After, spec.Resume = cp.Position, &cp.Coverage
 	st := e.run(t, spec, replay.Config{Checkpoint: store, Fingerprint: fp, Resumed: cp})
 	// Rows before the position count as skipped whether or not they fall
-	// in the window, so at least the checkpoint's records are skipped.
-	if st.Source.SkippedResume < int64(cp.Done) || cp.Done == 0 {
-		t.Errorf("resumed run skipped %d rows, want at least the checkpoint's %d records", st.Source.SkippedResume, cp.Done)
+	// in the window: exactly the rows the checkpoint covers.
+	if st.Source.SkippedResume != cp.Coverage.Rows || cp.Coverage.Rows == 0 {
+		t.Errorf("resumed run skipped %d rows, want the checkpoint's %d", st.Source.SkippedResume, cp.Coverage.Rows)
 	}
 	full := sampleSpec(t, spec.Window)
 	sameTotals(t, expected(t, full, e.data), observed(t, e.client, e.data))

@@ -253,6 +253,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if !cfg.DryRun {
 		st.Abandoned = st.Valid - st.Accepted - st.Duplicate - st.Rejected - st.Failed - st.TooOld
 	}
+	if aerr := checkResume(st, cfg.Resumed); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
 	if cfg.Progress != nil {
 		cfg.Progress(r.progress(st, 0, true))
 	}
@@ -346,7 +349,7 @@ func (r *run) read(ctx context.Context, out chan<- item) (source.Stats, error) {
 			return st, fmt.Errorf("read source: %w", err)
 		}
 		r.c.read.Add(1)
-		if err := r.wm.acquire(ctx, seq, rec.Pos); err != nil {
+		if err := r.wm.acquire(ctx, seq, rec.Pos, st.Through); err != nil {
 			return st, nil
 		}
 		switch {
@@ -506,24 +509,39 @@ func (r *run) checkpoint(ctx context.Context) error {
 	}
 	r.cpMu.Lock()
 	defer r.cpMu.Unlock()
-	pos, count := r.wm.position()
+	pos, thru, _ := r.wm.position()
 	if pos.IsZero() {
 		return nil
 	}
 	if err := r.cfg.DeadLetter.Sync(); err != nil {
 		return err
 	}
-	var base uint64
-	if r.cfg.Resumed != nil {
-		base = r.cfg.Resumed.Done
-	}
-	cp := Checkpoint{Fingerprint: r.cfg.Fingerprint, Position: pos, Done: base + count, UpdatedAt: r.cfg.Now().UTC()}
-	if r.lastCP != nil && r.lastCP.Position.Compare(cp.Position) == 0 {
+	cov := r.cfg.Source.Cover(pos)
+	cov.Rows = thru
+	cp := Checkpoint{Version: CheckpointVersion, Fingerprint: r.cfg.Fingerprint, Position: pos, Coverage: cov, UpdatedAt: r.cfg.Now().UTC()}
+	if r.lastCP != nil && r.lastCP.Position.Compare(cp.Position) == 0 && r.lastCP.Coverage.Rows == cp.Coverage.Rows {
 		return nil
 	}
 	if err := r.cfg.Checkpoint.Save(ctx, cp); err != nil {
 		return err
 	}
 	r.lastCP = &cp
+	return nil
+}
+
+// checkResume checks a resumed run's accounting: the rows the reader
+// skipped as done are exactly those the checkpoint covered (none when the
+// source was read again for late rows).
+func checkResume(st Stats, resumed *Checkpoint) error {
+	if resumed == nil {
+		return nil
+	}
+	want := resumed.Coverage.Rows
+	if st.Source.Reread {
+		want = 0
+	}
+	if st.Source.SkippedResume != want {
+		return fmt.Errorf("replay: accounting: %d rows skipped as done before the checkpoint, which covers %d", st.Source.SkippedResume, want)
+	}
 	return nil
 }

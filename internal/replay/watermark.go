@@ -22,10 +22,12 @@ type watermark struct {
 	next uint64          // lowest sequence number not yet finished
 	ring []entry         // record seq lives at ring[seq%len(ring)] until the watermark passes it; grows to the window
 	pos  source.Position // the watermark; zero while nothing is finished
+	thru int64           // the source rows at or before pos (source.Stats.Through)
 }
 
 type entry struct {
 	pos  source.Position
+	thru int64
 	used bool // acquired and not yet below the watermark
 	done bool
 }
@@ -35,8 +37,9 @@ func newWatermark(window int) *watermark {
 }
 
 // acquire registers record seq (numbered from 0 in read order) at pos,
-// waiting for room in the window. It fails only when ctx ends.
-func (w *watermark) acquire(ctx context.Context, seq uint64, pos source.Position) error {
+// with thru source rows at or before it, waiting for room in the window.
+// It fails only when ctx ends.
+func (w *watermark) acquire(ctx context.Context, seq uint64, pos source.Position, thru int64) error {
 	select {
 	case w.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -46,7 +49,7 @@ func (w *watermark) acquire(ctx context.Context, seq uint64, pos source.Position
 	if seq-w.next >= uint64(len(w.ring)) {
 		w.grow(seq - w.next + 1)
 	}
-	w.ring[seq%uint64(len(w.ring))] = entry{pos: pos, used: true}
+	w.ring[seq%uint64(len(w.ring))] = entry{pos: pos, thru: thru, used: true}
 	w.mu.Unlock()
 	return nil
 }
@@ -81,16 +84,17 @@ func (w *watermark) finish(seq uint64) {
 		if !e.used || !e.done {
 			return
 		}
-		w.pos = e.pos
+		w.pos, w.thru = e.pos, e.thru
 		*e = entry{}
 		w.next++
 		<-w.slots
 	}
 }
 
-// position returns the watermark and how many records lie at or below it.
-func (w *watermark) position() (source.Position, uint64) {
+// position returns the watermark, the source rows at or before it, and
+// how many records of this run lie at or below it.
+func (w *watermark) position() (pos source.Position, thru int64, count uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.pos, w.next // records 0..next-1 are at or below the watermark
+	return w.pos, w.thru, w.next // records 0..next-1 are at or below the watermark
 }

@@ -29,7 +29,7 @@ func checkFinishedPrefix(t *testing.T, window, total uint64) {
 	for seq < total || len(inflight) > 0 {
 		// A finished record keeps its slot until the watermark passes it.
 		if seq < total && seq-prefix < window {
-			if err := w.acquire(ctx, seq, source.Position{Kind: "test", Row: int64(seq)}); err != nil {
+			if err := w.acquire(ctx, seq, source.Position{Kind: "test", Row: int64(seq)}, 0); err != nil {
 				t.Fatal(err)
 			}
 			inflight = append(inflight, seq)
@@ -44,7 +44,7 @@ func checkFinishedPrefix(t *testing.T, window, total uint64) {
 		for finished[prefix] {
 			prefix++
 		}
-		pos, count := w.position()
+		pos, _, count := w.position()
 		if count != prefix {
 			t.Fatalf("after finishing %d: count %d, want %d", s, count, prefix)
 		}
@@ -52,7 +52,7 @@ func checkFinishedPrefix(t *testing.T, window, total uint64) {
 			t.Fatalf("after finishing %d: watermark row %d, want %d", s, pos.Row, prefix-1)
 		}
 	}
-	if _, count := w.position(); count != total {
+	if _, _, count := w.position(); count != total {
 		t.Fatalf("count %d, want %d", count, total)
 	}
 	if window > 1024 && len(w.ring) < 1024*2 {
@@ -65,21 +65,21 @@ func TestWatermarkWindowBlocks(t *testing.T) {
 	w := newWatermark(2)
 	ctx := context.Background()
 	for seq := range uint64(2) {
-		if err := w.acquire(ctx, seq, source.Position{Row: int64(seq)}); err != nil {
+		if err := w.acquire(ctx, seq, source.Position{Row: int64(seq)}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	w.finish(1) // record 0 still holds the watermark
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if err := w.acquire(short, 2, source.Position{Row: 2}); err == nil {
+	if err := w.acquire(short, 2, source.Position{Row: 2}, 0); err == nil {
 		t.Fatal("acquire past a full window succeeded")
 	}
 	w.finish(0)
-	if err := w.acquire(ctx, 2, source.Position{Row: 2}); err != nil {
+	if err := w.acquire(ctx, 2, source.Position{Row: 2}, 0); err != nil {
 		t.Fatalf("acquire after the window drained: %v", err)
 	}
-	if pos, count := w.position(); count != 2 || pos.Row != 1 {
+	if pos, _, count := w.position(); count != 2 || pos.Row != 1 {
 		t.Fatalf("watermark row %d count %d, want row 1 count 2", pos.Row, count)
 	}
 }
@@ -91,7 +91,7 @@ func TestWatermarkGrowsKeepingEntries(t *testing.T) {
 	ctx := context.Background()
 	acquire := func(from, to uint64) {
 		for seq := from; seq < to; seq++ {
-			if err := w.acquire(ctx, seq, source.Position{Row: int64(seq)}); err != nil {
+			if err := w.acquire(ctx, seq, source.Position{Row: int64(seq)}, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -104,7 +104,7 @@ func TestWatermarkGrowsKeepingEntries(t *testing.T) {
 	for seq := uint64(3000); seq >= 100; seq-- {
 		w.finish(seq)
 	}
-	if pos, count := w.position(); count != 3001 || pos.Row != 3000 {
+	if pos, _, count := w.position(); count != 3001 || pos.Row != 3000 {
 		t.Fatalf("watermark row %d count %d, want row 3000 count 3001", pos.Row, count)
 	}
 }

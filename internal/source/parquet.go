@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -14,13 +16,16 @@ import (
 // the columns the layout needs. Memory is bounded by one row group's
 // pages per column plus one batch, whatever the file size.
 type parquetReader struct {
-	spec     Spec
-	files    []string
-	fileRows []int64 // footer row count per file
+	spec  Spec
+	marks []FileMark // the files to read, in read order, with their footer row counts
+	// orderIdx and done are fixed at open, for Cover: the index of a file
+	// in marks, and the files a resumed checkpoint covered whole.
+	orderIdx map[string]int
+	done     []FileMark
 	stats    Stats
 	err      error // sticky fatal error
 
-	fi   int          // index of the current file in files
+	fi   int          // index of the current file in marks
 	file *parquetFile // nil between files
 	lay  *layout
 	rg   int // current row group; -1 before the first of a file
@@ -44,26 +49,112 @@ func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
-	r := &parquetReader{spec: spec, files: files, fileRows: make([]int64, len(files)), rg: -1, b: newBatch()}
+	r := &parquetReader{spec: spec, rg: -1, b: newBatch()}
 	// Read every footer now: the row count is the completeness guard, and
 	// a corrupt file or a missing column fails before any event is sent.
+	marks := make([]FileMark, len(files))
 	for i, path := range files {
 		f, err := openParquetFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("source: %w", err)
 		}
 		_, err = resolveLayout(f.pq.Root(), spec)
-		r.fileRows[i] = f.pq.NumRows()
+		if err == nil {
+			marks[i], err = footerMark(path, f.os, f.size, f.pq.NumRows())
+		}
 		f.close()
 		if err != nil {
 			return nil, fmt.Errorf("source: parquet %s: %w", path, err)
 		}
-		r.stats.Declared += r.fileRows[i]
+		r.stats.Declared += marks[i].Rows
+	}
+	if err := r.plan(marks); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
-func (r *parquetReader) Stats() Stats { return r.stats }
+// plan sets the files to read, in order. Without a resume coverage that
+// is every file in path order. With one, the files it covers whole are
+// checked and left out, the file its position is in comes first (to finish
+// it), then every other file in path order, late ones included.
+func (r *parquetReader) plan(marks []FileMark) error {
+	cov, after := r.spec.Resume, r.spec.After
+	if cov == nil {
+		r.setOrder(marks)
+		return nil
+	}
+	byPath := make(map[string]int, len(marks))
+	for i, m := range marks {
+		byPath[m.Path] = i
+	}
+	changed := func(m FileMark, how string) error {
+		return fmt.Errorf("source: parquet %s: %w: %s", m.Path, ErrSourceChanged, how)
+	}
+	done := make([]bool, len(marks))
+	for _, was := range cov.Files {
+		i, ok := byPath[was.Path]
+		if !ok {
+			return changed(was, "the file is gone")
+		}
+		if d := marks[i].differs(was); d != "" {
+			return changed(was, d)
+		}
+		done[i] = true
+		r.stats.SkippedResume += was.Rows
+	}
+	pi, ok := byPath[after.File]
+	switch {
+	case !ok:
+		return changed(FileMark{Path: after.File}, "the file the checkpoint stopped in is gone")
+	case done[pi] || cov.Partial == nil || cov.Partial.Path != after.File:
+		return fmt.Errorf("source: checkpoint at %s does not describe its file", after)
+	}
+	if d := marks[pi].differs(*cov.Partial); d != "" {
+		return changed(*cov.Partial, d)
+	}
+	r.done = slices.Clone(cov.Files)
+	order := []FileMark{marks[pi]}
+	for i, m := range marks {
+		if done[i] || i == pi {
+			continue
+		}
+		if m.Path < after.File {
+			r.stats.Late += m.Rows
+		}
+		order = append(order, m)
+	}
+	r.setOrder(order)
+	return nil
+}
+
+func (r *parquetReader) setOrder(order []FileMark) {
+	r.marks = order
+	r.orderIdx = make(map[string]int, len(order))
+	for i, m := range order {
+		r.orderIdx[m.Path] = i
+	}
+}
+
+// Cover implements Reader: the files covered whole are those of the
+// resumed checkpoint and those read before pos's file in this run.
+func (r *parquetReader) Cover(pos Position) Coverage {
+	i, ok := r.orderIdx[pos.File]
+	if !ok {
+		return Coverage{}
+	}
+	files := make([]FileMark, 0, len(r.done)+i)
+	files = append(append(files, r.done...), r.marks[:i]...)
+	slices.SortFunc(files, func(a, b FileMark) int { return strings.Compare(a.Path, b.Path) })
+	p := r.marks[i]
+	return Coverage{Files: files, Partial: &p}
+}
+
+func (r *parquetReader) Stats() Stats {
+	s := r.stats
+	s.Through = s.Emitted + s.Invalid + s.SkippedWindow + s.SkippedShard + s.SkippedResume
+	return s
+}
 
 func (r *parquetReader) Close() error {
 	err := r.closeRowGroup()
@@ -123,7 +214,7 @@ func (r *parquetReader) yield(i int) (Record, error, bool) {
 		id: b.id[i], eventType: b.eventType[i], customerID: b.customerID[i], subscriptionID: b.subscriptionID[i],
 		ts: ts, tsErr: b.tsErr[i], tsRaw: b.tsRaw[i], props: b.props[i],
 	}
-	pos := Position{Kind: KindParquet, File: r.files[r.fi], RowGroup: r.rg, Row: r.base + int64(i)}
+	pos := Position{Kind: KindParquet, File: r.marks[r.fi].Path, RowGroup: r.rg, Row: r.base + int64(i)}
 	if field, reason := rw.check(); field != "" {
 		r.stats.Invalid++
 		return Record{}, rw.recordError(pos, field, reason), true
@@ -200,12 +291,12 @@ func (r *parquetReader) nextRowGroup() (err error) {
 			if r.rg >= 0 {
 				r.fi++
 			}
-			if r.fi >= len(r.files) {
+			if r.fi >= len(r.marks) {
 				return io.EOF
 			}
-			path := r.files[r.fi]
-			if !after.IsZero() && path < after.File {
-				r.stats.SkippedResume += r.fileRows[r.fi]
+			path := r.marks[r.fi].Path
+			if !after.IsZero() && r.spec.Resume == nil && path < after.File {
+				r.stats.SkippedResume += r.marks[r.fi].Rows
 				r.rg = 0 // marks the file as passed
 				continue
 			}

@@ -72,6 +72,7 @@ func findFiles(path string) ([]string, error) {
 // parquetFile is one open file.
 type parquetFile struct {
 	path string
+	size int64
 	os   *os.File
 	pq   *parquet.File
 }
@@ -106,7 +107,7 @@ func openParquetFile(path string) (_ *parquetFile, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("parquet %s: not a readable Parquet file: %w", path, err)
 	}
-	return &parquetFile{path: path, os: f, pq: pf}, nil
+	return &parquetFile{path: path, size: st.Size(), os: f, pq: pf}, nil
 }
 
 func (f *parquetFile) close() error { return f.os.Close() }

@@ -55,6 +55,10 @@ type Record struct {
 type Reader interface {
 	Next(ctx context.Context) (Record, error)
 	Stats() Stats
+	// Cover returns what a checkpoint at pos, a position this reader
+	// returned, covers besides its row count (Stats.Through when pos was
+	// returned). It is safe to call concurrently with Next.
+	Cover(pos Position) Coverage
 	Close() error
 }
 
@@ -83,6 +87,16 @@ type Stats struct {
 	// RowGroupsSkipped counts Parquet row groups skipped whole because
 	// their timestamp statistics lie outside the window.
 	RowGroupsSkipped int64 `json:"row_groups_skipped,omitempty"`
+	// Late counts rows read that a resumed checkpoint's position had
+	// already passed but that it did not cover: Parquet files added
+	// where they sort before the position, or PostgreSQL rows that appeared
+	// at or before it (the window is then read again, Reread).
+	Late   int64 `json:"late,omitempty"`
+	Reread bool  `json:"reread,omitempty"`
+	// Through counts the source rows at or before the last record
+	// returned, in read order: what a checkpoint at its position covers
+	// ([Coverage.Rows]).
+	Through int64 `json:"-"`
 }
 
 // Open opens the reader that spec describes. It validates the spec and

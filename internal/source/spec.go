@@ -68,6 +68,12 @@ type Spec struct {
 	// from a Record or RecordError of the same source; zero reads from
 	// the start.
 	After Position
+	// Resume, with After, is what the checkpoint at After covered (see
+	// [Coverage]). The reader then skips only that, reads whatever the
+	// checkpoint did not cover, and fails with [ErrSourceChanged] when
+	// something it covered changed. Without it, After assumes a source
+	// that never changes: everything ordered before After is skipped.
+	Resume *Coverage
 }
 
 // ParseSpec parses a -source string: "parquet:PATH" (PATH a file, glob or
@@ -142,6 +148,9 @@ func (s Spec) Validate() error {
 	}
 	if !s.Window.From.IsZero() && !s.Window.To.IsZero() && !s.Window.From.Before(s.Window.To) {
 		errs = append(errs, errors.New("source: window from must be before to"))
+	}
+	if s.Resume != nil && s.After.IsZero() {
+		errs = append(errs, errors.New("source: resume coverage without a position"))
 	}
 	if !s.After.IsZero() && s.After.Kind != s.Kind {
 		errs = append(errs, fmt.Errorf("source: resume position is %s, source is %s", s.After.Kind, s.Kind))
