@@ -16,6 +16,7 @@ import (
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/lock"
 	"github.com/billharness/billharness/internal/outcome"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
@@ -35,13 +36,15 @@ type replayOptions struct {
 	maxAge       cli.Duration
 	allowOld     bool
 	drainTimeout cli.Duration
+	stallTimeout cli.Duration
 	summary      string
 	progress     string
 	push         pushFlag
 }
 
 func newReplayCmd(a *app) *cli.Command {
-	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout), cpEvery: cli.Duration(replay.DefaultCheckpointEvery)}
+	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout), cpEvery: cli.Duration(replay.DefaultCheckpointEvery),
+		stallTimeout: cli.Duration(replay.DefaultStallTimeout)}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	o.register(fs)
 	o.src.register(fs)
@@ -61,6 +64,8 @@ func newReplayCmd(a *app) *cli.Command {
 		"dead-letter events older than this `duration` (e.g. 35d: the target's deduplication window) unless -allow-old")
 	cli.Bool(fs, &o.allowOld, "allow-old", "RECONCILE_ALLOW_OLD", false, "send events older than -max-age anyway")
 	cli.Var(fs, &o.drainTimeout, "drain-timeout", "RECONCILE_DRAIN_TIMEOUT", "after SIGTERM/SIGINT, let in-flight requests finish for this `duration`")
+	cli.Var(fs, &o.stallTimeout, "stall-timeout", "RECONCILE_STALL_TIMEOUT",
+		"stop with an error naming the record when the checkpoint has not moved for this `duration` while a record is outstanding")
 	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
 	cli.String(fs, &o.progress, "progress", "RECONCILE_PROGRESS", "auto",
 		"`mode`: live (a status line on stderr), log (slog lines every few seconds), off, or auto (live on a terminal)")
@@ -162,6 +167,16 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 	}
 	fp := replay.Fingerprint(spec)
 	store := o.store(fp)
+	if store != nil && !o.dryRun {
+		release, err := store.Lock(ctx)
+		if errors.Is(err, lock.ErrHeld) {
+			return nil, false, cli.Usagef("%w", err)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		defer release()
+	}
 	var resumed *replay.Checkpoint
 	if store != nil && !o.restart && !o.dryRun {
 		if resumed, err = store.Load(ctx); err != nil {
@@ -196,7 +211,7 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 	defer src.Close()
 	rc := replay.Config{
 		Source: src, Concurrency: o.concurrency, DryRun: o.dryRun,
-		MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld, DrainTimeout: time.Duration(o.drainTimeout),
+		MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld, DrainTimeout: time.Duration(o.drainTimeout), StallTimeout: time.Duration(o.stallTimeout),
 		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log, CheckpointEvery: time.Duration(o.cpEvery),
 	}
 	if !o.dryRun {
@@ -204,10 +219,17 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 			return nil, false, err
 		}
 		dl, err := replay.OpenDeadLetter(o.deadLetter)
+		if errors.Is(err, lock.ErrHeld) {
+			return nil, false, cli.Usagef("%w", err)
+		}
 		if err != nil {
 			return nil, false, err
 		}
 		defer dl.Close()
+		if dl.Torn > 0 {
+			log.Warn("cut off a torn last line of the dead-letter file, left by a crash; its record lies after the checkpoint and is done again",
+				"file", o.deadLetter, "bytes", dl.Torn)
+		}
 		rc.DeadLetter = dl
 	}
 	rc.Progress = o.progressFunc(a, log)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/atomicfile"
+	"github.com/billharness/billharness/internal/lock"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -42,6 +43,9 @@ type Checkpoint struct {
 type Store interface {
 	Load(ctx context.Context) (*Checkpoint, error)
 	Save(ctx context.Context, cp Checkpoint) error
+	// Lock keeps other runs off this checkpoint until release, or fails
+	// at once with a *lock.HeldError naming the holder.
+	Lock(ctx context.Context) (release func() error, err error)
 	// String names the store for messages, without secrets.
 	String() string
 }
@@ -87,6 +91,15 @@ func (s FileStore) Load(context.Context) (*Checkpoint, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", s.Path, err)
 	}
 	return &cp, nil
+}
+
+// Lock takes the lock file beside the checkpoint (see package lock).
+func (s FileStore) Lock(context.Context) (func() error, error) {
+	l, err := lock.Take(s.Path, "reconcile replay")
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return l.Release, nil
 }
 
 // Save replaces the checkpoint file atomically (atomicfile.Write): after a

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"time"
+
+	"github.com/billharness/billharness/internal/lock"
 
 	"github.com/billharness/billharness/internal/source"
 	"github.com/jackc/pgx/v5"
@@ -89,4 +93,45 @@ ON CONFLICT (name) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = 
 		return fmt.Errorf("save checkpoint %q: %w", s.Name, err)
 	}
 	return nil
+}
+
+// Lock takes a session-level advisory lock on the checkpoint's row name,
+// held by a connection of its own until release: two replays on one
+// checkpoint would each skip what the other claims to have done. A second
+// run fails at once with a *lock.HeldError naming the holding session.
+func (s PostgresStore) Lock(ctx context.Context) (release func() error, err error) {
+	conn, err := s.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	host, _ := os.Hostname()
+	app := fmt.Sprintf("billharness replay pid %d on %s", os.Getpid(), host)
+	if _, err := conn.Exec(ctx, `SELECT set_config('application_name', $1, false)`, app); err != nil {
+		return nil, fmt.Errorf("checkpoint lock: %w", err)
+	}
+	var key int64
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT k, pg_try_advisory_lock(k) FROM (SELECT hashtextextended($1, 0) AS k) x`,
+		"billharness checkpoint "+s.table()+" "+s.Name).Scan(&key, &ok); err != nil {
+		return nil, fmt.Errorf("checkpoint lock: %w", err)
+	}
+	if !ok {
+		holder := "holder unknown"
+		var pid int
+		var name, addr string
+		var since time.Time
+		q := `SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), a.backend_start
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1`
+		if conn.QueryRow(ctx, q, key).Scan(&pid, &name, &addr, &since) == nil {
+			holder = fmt.Sprintf("PostgreSQL session %d, %q from %s since %s", pid, name, addr, since.UTC().Format(time.RFC3339))
+		}
+		return nil, &lock.HeldError{Path: s.String(), Holder: holder}
+	}
+	return func() error { return conn.Close(context.Background()) }, nil
 }

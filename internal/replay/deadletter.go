@@ -1,13 +1,17 @@
 package replay
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/billharness/billharness/internal/lock"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/source"
@@ -36,61 +40,158 @@ type Letter struct {
 }
 
 // DeadLetter appends Letters as JSON lines to a file. It is safe for
-// concurrent use. Lines are buffered; Sync makes them durable, and replay
-// calls it before every checkpoint so that no checkpoint ever covers a
-// record whose dead letter could still be lost.
+// concurrent use, and holds an exclusive lock on the file (see package
+// lock) from Open to Close, so two runs never interleave their lines.
+//
+// Each letter is written whole with one write(2): a letter that could not
+// be written (a full disk, a file size limit) leaves no partial line, as
+// the file is cut back to its last whole line, and Write reports the
+// error, which stops the run. Sync makes the letters durable; replay calls
+// it before every checkpoint, so that no checkpoint ever covers a record
+// whose letter could still be lost. A torn last line left by a crash is
+// cut off when the file is opened again (its record lies above the
+// checkpoint, so the resumed run meets it again).
 type DeadLetter struct {
-	mu   sync.Mutex
-	f    *os.File
-	w    *bufio.Writer
-	enc  *json.Encoder
-	path string
+	mu     sync.Mutex
+	f      *os.File
+	lk     *lock.Lock
+	path   string
+	size   int64 // the file's length: the end of its last whole line
+	buf    []byte
+	counts map[string]int64 // letters written, by kind
+	err    error            // the first failed write: later ones fail too
+	// Torn is the length of a torn last line cut off at open, 0 when none.
+	Torn int64
 }
 
 // OpenDeadLetter opens path for appending, creating it when missing, so a
-// resumed run adds to the letters of the runs before it.
+// resumed run adds to the letters of the runs before it. It fails with a
+// *lock.HeldError when another run has the file open.
 func OpenDeadLetter(path string) (*DeadLetter, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	lk, err := lock.Take(path, "reconcile replay")
 	if err != nil {
+		return nil, fmt.Errorf("dead-letter file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		lk.Release()
 		return nil, fmt.Errorf("open dead-letter file: %w", err)
 	}
-	w := bufio.NewWriter(f)
-	return &DeadLetter{f: f, w: w, enc: json.NewEncoder(w), path: path}, nil
+	d := &DeadLetter{f: f, lk: lk, path: path, counts: map[string]int64{}}
+	if err := d.repair(); err != nil {
+		f.Close()
+		lk.Release()
+		return nil, err
+	}
+	return d, nil
+}
+
+// repair finds the end of the last whole line and cuts off what follows.
+func (d *DeadLetter) repair() error {
+	st, err := d.f.Stat()
+	if err != nil {
+		return fmt.Errorf("dead-letter file %s: %w", d.path, err)
+	}
+	end := st.Size()
+	buf := make([]byte, 64<<10)
+	for end > 0 {
+		n := min(int64(len(buf)), end)
+		if _, err := d.f.ReadAt(buf[:n], end-n); err != nil {
+			return fmt.Errorf("dead-letter file %s: %w", d.path, err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	if end < st.Size() {
+		if err := d.f.Truncate(end); err != nil {
+			return fmt.Errorf("dead-letter file %s: cut off a torn last line: %w", d.path, err)
+		}
+		d.Torn = st.Size() - end
+	}
+	d.size = end
+	return nil
 }
 
 // Path is the file's path.
 func (d *DeadLetter) Path() string { return d.path }
 
-// Write appends one letter.
-func (d *DeadLetter) Write(l Letter) error {
+// Counts returns how many letters of each kind this DeadLetter wrote.
+func (d *DeadLetter) Counts() map[string]int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.enc.Encode(l); err != nil {
-		return fmt.Errorf("write dead letter to %s: %w", d.path, err)
+	return maps.Clone(d.counts)
+}
+
+// Write appends one letter, whole, or nothing and an error.
+func (d *DeadLetter) Write(l Letter) error {
+	line, err := encodeLetter(l)
+	if err != nil {
+		return fmt.Errorf("dead letter for %s: %w", l.Position, err)
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return d.err
+	}
+	n, err := d.f.WriteAt(line, d.size)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		err = fmt.Errorf("write dead letter to %s: %w", d.path, err)
+		if terr := d.f.Truncate(d.size); terr != nil {
+			err = errors.Join(err, fmt.Errorf("cut %s back to its last whole line: %w", d.path, terr))
+		}
+		d.err = err
+		return err
+	}
+	d.size += int64(n)
+	d.counts[l.Kind]++
 	return nil
 }
 
-// Sync flushes buffered letters and fsyncs the file.
+// encodeLetter renders l as one JSON line. A letter whose event cannot be
+// encoded (a value JSON cannot hold) carries the event as Go renders it
+// instead, in Raw, so that no record is ever left without its letter.
+func encodeLetter(l Letter) ([]byte, error) {
+	b, err := json.Marshal(l)
+	if err != nil && l.Event != nil {
+		raw, _ := json.Marshal(fmt.Sprintf("%+v", *l.Event))
+		l.Reason += fmt.Sprintf(" (the event cannot be encoded as JSON: %v; raw holds it as read)", err)
+		l.Event, l.Raw = nil, raw
+		b, err = json.Marshal(l)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Sync fsyncs the file. After a failed write the letters before it are
+// whole, and Sync still makes them durable, so that the checkpoint can
+// cover their records.
 func (d *DeadLetter) Sync() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.w.Flush(); err != nil {
-		return fmt.Errorf("flush dead-letter file %s: %w", d.path, err)
-	}
 	if err := d.f.Sync(); err != nil {
 		return fmt.Errorf("sync dead-letter file %s: %w", d.path, err)
 	}
 	return nil
 }
 
-// Close syncs and closes the file.
+// Close syncs and closes the file and drops the lock.
 func (d *DeadLetter) Close() error {
-	err := d.Sync()
+	err := d.f.Sync()
+	if err != nil {
+		err = fmt.Errorf("sync dead-letter file %s: %w", d.path, err)
+	}
 	if cerr := d.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close dead-letter file %s: %w", d.path, cerr)
 	}
-	return err
+	return errors.Join(err, d.lk.Release())
 }
 
 // apiLetter fills a letter from an API error.

@@ -36,6 +36,10 @@ const (
 	DefaultCheckpointEvery = 5 * time.Second
 	DefaultProgressEvery   = 2 * time.Second
 	DefaultDrainTimeout    = 30 * time.Second
+	// DefaultStallTimeout is longer than the worst a record may rightly
+	// take: every attempt timing out, with the backoffs and capped
+	// Retry-After waits between them.
+	DefaultStallTimeout = 15 * time.Minute
 	// DefaultWindow bounds how far reading may run ahead of the watermark.
 	DefaultWindow = 65536
 )
@@ -77,6 +81,11 @@ type Config struct {
 	DrainTimeout time.Duration
 	// Window bounds the records between the watermark and the reader.
 	Window int
+	// StallTimeout stops the run when the watermark has not moved for this
+	// long while a record is outstanding, naming that record: whatever its
+	// cause, a record that never finishes must not hang a job for ever.
+	// Default DefaultStallTimeout.
+	StallTimeout time.Duration
 	// Now is the clock for the age guard. Default time.Now.
 	Now func() time.Time
 	// Logger receives warnings. Default: discard.
@@ -181,7 +190,19 @@ type run struct {
 	declared atomic.Int64
 	cpMu     sync.Mutex // serializes checkpoint writes
 	lastCP   *Checkpoint
+	// stop ends the run on a fatal condition found outside the workers
+	// (the watchdog); stopErr says why.
+	stop    context.CancelCauseFunc
+	stopMu  sync.Mutex
+	stopErr error
 }
+
+// fatalError is an error that stops the whole run at once, unlike a
+// broken source, after which the records already read are still sent.
+type fatalError struct{ err error }
+
+func (e fatalError) Error() string { return e.err.Error() }
+func (e fatalError) Unwrap() error { return e.err }
 
 // Run replays cfg.Source until it ends, ctx ends, or a fatal error (the
 // source breaks, the API refuses the token) stops it. It returns
@@ -197,8 +218,17 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 	// sendCtx outlives ctx by the drain timeout: after an interruption the
 	// requests in flight may finish, so their records count as done.
-	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	sendCtx, cancelSendCause := context.WithCancelCause(context.WithoutCancel(ctx))
+	cancelSend := func() { cancelSendCause(nil) }
 	defer cancelSend()
+	r.stop = func(err error) {
+		r.stopMu.Lock()
+		if r.stopErr == nil {
+			r.stopErr = err
+		}
+		r.stopMu.Unlock()
+		cancelSendCause(err)
+	}
 	stopDrain := context.AfterFunc(ctx, func() {
 		t := time.AfterFunc(cfg.DrainTimeout, cancelSend)
 		context.AfterFunc(sendCtx, func() { t.Stop() })
@@ -222,7 +252,13 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		// A broken source ends reading the way the end of the input does,
 		// not with the group's error, which would cancel the workers: the
 		// valid records already read are still sent, and covered by the
-		// checkpoint, before the run fails.
+		// checkpoint, before the run fails. A dead letter that could not be
+		// written stops everything.
+		var fatal fatalError
+		if errors.As(err, &fatal) {
+			readErr <- nil
+			return err
+		}
 		readErr <- err
 		return nil
 	})
@@ -242,6 +278,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	close(done)
 	bg.Wait()
+	r.stopMu.Lock()
+	if r.stopErr != nil {
+		err = errors.Join(r.stopErr, err)
+	}
+	r.stopMu.Unlock()
 
 	if cerr := r.checkpoint(context.WithoutCancel(ctx)); cerr != nil {
 		err = errors.Join(err, cerr)
@@ -251,7 +292,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	st.Elapsed = Duration(time.Since(start))
 	st.Checkpoint = r.lastCP
 	if !cfg.DryRun {
-		st.Abandoned = st.Valid - st.Accepted - st.Duplicate - st.Rejected - st.Failed - st.TooOld
+		st.Abandoned = st.Read - finished(st)
 	}
 	if aerr := checkResume(st, cfg.Resumed); aerr != nil {
 		err = errors.Join(err, aerr)
@@ -308,6 +349,9 @@ func (cfg *Config) defaults() error {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
 	if cfg.Window < cfg.Concurrency*4 {
 		cfg.Window = cfg.Concurrency * 4
 	}
@@ -352,14 +396,13 @@ func (r *run) read(ctx context.Context, out chan<- item) (source.Stats, error) {
 		if err := r.wm.acquire(ctx, seq, rec.Pos, st.Through); err != nil {
 			return st, nil
 		}
+		var serr error
 		switch {
 		case recErr != nil:
-			r.c.invalid.Add(1)
-			r.settle(seq, Letter{Kind: KindInvalid, Reason: recErr.Error(), Field: recErr.Field, Position: recErr.Pos, Raw: recErr.Raw})
+			serr = r.settle(seq, Letter{Kind: KindInvalid, Reason: recErr.Error(), Field: recErr.Field, Position: recErr.Pos, Raw: recErr.Raw})
 		case !cutoff.IsZero() && rec.Event.Timestamp.Before(cutoff):
 			r.c.valid.Add(1)
-			r.c.tooOld.Add(1)
-			r.settle(seq, Letter{Kind: KindTooOld, Position: rec.Pos, Event: &rec.Event, Field: source.FieldTimestamp,
+			serr = r.settle(seq, Letter{Kind: KindTooOld, Position: rec.Pos, Event: &rec.Event, Field: source.FieldTimestamp,
 				Reason: fmt.Sprintf("timestamp %s is older than -max-age %s: past the target's deduplication window a replay can count it twice; pass -allow-old to send it anyway",
 					rec.Event.Timestamp.Format(time.RFC3339), r.cfg.MaxAge)})
 		case r.cfg.DryRun:
@@ -373,22 +416,39 @@ func (r *run) read(ctx context.Context, out chan<- item) (source.Stats, error) {
 				return st, nil
 			}
 		}
+		if serr != nil {
+			return st, serr
+		}
 		seq++
 	}
 }
 
-// settle dead-letters a record that never reaches the API and marks it done.
-func (r *run) settle(seq uint64, l Letter) {
+// settle dead-letters a record that never reaches the API, counts it and
+// marks it done. A letter that cannot be written stops the run: the record
+// is not done, so no checkpoint covers it and a resumed run meets it again.
+func (r *run) settle(seq uint64, l Letter) error {
 	if !r.cfg.DryRun {
 		l.Time = r.cfg.Now().UTC()
 		if err := r.cfg.DeadLetter.Write(l); err != nil {
-			// Not marking it done keeps the checkpoint before it: a resumed
-			// run meets the record again.
-			r.cfg.Logger.Error("dead letter not written", "err", err)
-			return
+			return fatalError{err}
 		}
 	}
+	r.count(l.Kind).Add(1)
 	r.wm.finish(seq)
+	return nil
+}
+
+// count is the counter of a dead-letter kind.
+func (r *run) count(kind string) *atomic.Int64 {
+	switch kind {
+	case KindInvalid:
+		return &r.c.invalid
+	case KindTooOld:
+		return &r.c.tooOld
+	case KindRejected:
+		return &r.c.rejected
+	}
+	return &r.c.failed
 }
 
 // work sends items until the channel closes or reading stopped. It returns
@@ -438,22 +498,10 @@ func (r *run) send(ctx context.Context, it item) error {
 		// rather than dead-letter the whole source.
 		return fmt.Errorf("the API's TLS certificate does not verify: %w", err)
 	case billing.IsRetryable(err):
-		r.c.failed.Add(1)
-		r.settleSent(it, apiLetter(KindFailed, it.rec, err))
+		return r.settle(it.seq, apiLetter(KindFailed, it.rec, err))
 	default:
-		r.c.rejected.Add(1)
-		r.settleSent(it, apiLetter(KindRejected, it.rec, err))
+		return r.settle(it.seq, apiLetter(KindRejected, it.rec, err))
 	}
-	return nil
-}
-
-func (r *run) settleSent(it item, l Letter) {
-	l.Time = r.cfg.Now().UTC()
-	if err := r.cfg.DeadLetter.Write(l); err != nil {
-		r.cfg.Logger.Error("dead letter not written", "err", err)
-		return
-	}
-	r.wm.finish(it.seq)
 }
 
 // background writes checkpoints and progress until done closes.
@@ -462,11 +510,26 @@ func (r *run) background(done <-chan struct{}, start time.Time) {
 	defer cp.Stop()
 	pr := time.NewTicker(r.cfg.ProgressEvery)
 	defer pr.Stop()
+	wd := time.NewTicker(max(min(r.cfg.StallTimeout/4, time.Second), time.Millisecond))
+	defer wd.Stop()
 	last, lastAt := int64(0), start
+	var lastNext uint64
+	movedAt := start
 	for {
 		select {
 		case <-done:
 			return
+		case now := <-wd.C:
+			pos, next, waiting := r.wm.head()
+			if next != lastNext || !waiting {
+				lastNext, movedAt = next, now
+				continue
+			}
+			if now.Sub(movedAt) >= r.cfg.StallTimeout {
+				r.stop(fmt.Errorf("replay stuck: the record at %s has not finished in %s (-stall-timeout) and holds back the checkpoint; the run stops so that it can be looked at",
+					pos, r.cfg.StallTimeout))
+				return
+			}
 		case <-cp.C:
 			if err := r.checkpoint(context.Background()); err != nil {
 				r.cfg.Logger.Error("checkpoint not written", "store", r.cfg.Checkpoint.String(), "err", err)

@@ -98,3 +98,13 @@ func (w *watermark) position() (pos source.Position, thru int64, count uint64) {
 	defer w.mu.Unlock()
 	return w.pos, w.thru, w.next // records 0..next-1 are at or below the watermark
 }
+
+// head returns the first record not yet finished: its position, its
+// sequence number, and whether it was acquired (false when the watermark
+// has caught up with the reader).
+func (w *watermark) head() (source.Position, uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e := w.ring[w.next%uint64(len(w.ring))]
+	return e.pos, w.next, e.used
+}

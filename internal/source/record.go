@@ -2,9 +2,11 @@ package source
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/billharness/billharness/internal/jsonscan"
 )
@@ -58,12 +60,49 @@ func (r *row) check() (field, reason string) {
 	case r.propsErr != "":
 		return FieldProperties, r.propsErr
 	}
+	for _, f := range [...]struct{ name, v string }{
+		{FieldID, r.id}, {FieldEventType, r.eventType}, {FieldCustomerID, r.customerID}, {FieldSubscriptionID, r.subscriptionID},
+	} {
+		if reason := textReason(f.v); reason != "" {
+			return f.name, reason
+		}
+	}
+	if y := r.ts.Year(); y < minYear || y > maxYear {
+		return FieldTimestamp, fmt.Sprintf("year %d is outside RFC 3339's %04d–%04d, the API's range", y, minYear, maxYear)
+	}
 	if len(r.props) > 0 {
 		if reason := checkObject(r.props); reason != "" {
 			return FieldProperties, reason
 		}
 	}
 	return "", ""
+}
+
+// The years an event timestamp may have: RFC 3339's four digits, without
+// year 0, which Go's encoder refuses and no usage happened in.
+const minYear, maxYear = 1, 9999
+
+// textReason returns why s cannot go on the wire unaltered, or "": bytes
+// that are not UTF-8 would become U+FFFD in JSON (distinct ids would arrive
+// as one), and control bytes (NUL, CR, LF, …) cannot travel in an HTTP
+// header such as Idempotency-Key. Offsets count bytes from 0.
+func textReason(s string) string {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return fmt.Sprintf("control byte 0x%02X at byte %d: it cannot be sent unaltered (JSON text and the Idempotency-Key header)", c, i)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Sprintf("not valid UTF-8 at byte %d: it would arrive altered (as U+FFFD)", i)
+		}
+		i += n
+	}
+	return ""
 }
 
 // recordError builds the RecordError for an invalid r.
@@ -78,6 +117,13 @@ func (r *row) recordError(pos Position, field, reason string) *RecordError {
 	}
 	if r.tsRaw == "" && r.tsErr == "" {
 		raw[FieldTimestamp] = r.ts.Format(time.RFC3339Nano)
+	}
+	// JSON would turn bytes that are not UTF-8 into U+FFFD: such a value
+	// also travels in hex, exactly.
+	for k, v := range raw {
+		if !utf8.ValidString(v) {
+			raw[k+"_hex"] = hex.EncodeToString([]byte(v))
+		}
 	}
 	b, _ := json.Marshal(raw) // a map of strings always marshals
 	return &RecordError{Pos: pos, Field: field, Reason: reason, Raw: b}
