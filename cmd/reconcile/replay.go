@@ -37,6 +37,8 @@ type replayOptions struct {
 	allowOld     bool
 	drainTimeout cli.Duration
 	stallTimeout cli.Duration
+	failFast     cli.Duration
+	failFastN    int
 	summary      string
 	progress     string
 	push         pushFlag
@@ -44,7 +46,7 @@ type replayOptions struct {
 
 func newReplayCmd(a *app) *cli.Command {
 	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout), cpEvery: cli.Duration(replay.DefaultCheckpointEvery),
-		stallTimeout: cli.Duration(replay.DefaultStallTimeout)}
+		stallTimeout: cli.Duration(replay.DefaultStallTimeout), failFast: cli.Duration(replay.DefaultFailFast)}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	o.register(fs)
 	o.src.register(fs)
@@ -66,6 +68,10 @@ func newReplayCmd(a *app) *cli.Command {
 	cli.Var(fs, &o.drainTimeout, "drain-timeout", "RECONCILE_DRAIN_TIMEOUT", "after SIGTERM/SIGINT, let in-flight requests finish for this `duration`")
 	cli.Var(fs, &o.stallTimeout, "stall-timeout", "RECONCILE_STALL_TIMEOUT",
 		"stop with an error naming the record when the checkpoint has not moved for this `duration` while a record is outstanding")
+	cli.Var(fs, &o.failFast, "fail-fast", "RECONCILE_FAIL_FAST",
+		"stop (exit 1, nothing dead-lettered) when no event has got through for this `duration`: the target is down")
+	cli.Int(fs, &o.failFastN, "fail-fast-rejections", "RECONCILE_FAIL_FAST_REJECTIONS", replay.DefaultFailFastRejections,
+		"stop (exit 1, nothing dead-lettered) after this many consecutive events refused the same way: the wrong target, or one that lost its catalog")
 	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
 	cli.String(fs, &o.progress, "progress", "RECONCILE_PROGRESS", "auto",
 		"`mode`: live (a status line on stderr), log (slog lines every few seconds), off, or auto (live on a terminal)")
@@ -212,6 +218,7 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 	rc := replay.Config{
 		Source: src, Concurrency: o.concurrency, DryRun: o.dryRun,
 		MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld, DrainTimeout: time.Duration(o.drainTimeout), StallTimeout: time.Duration(o.stallTimeout),
+		FailFast: time.Duration(o.failFast), FailFastRejections: o.failFastN,
 		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log, CheckpointEvery: time.Duration(o.cpEvery),
 	}
 	if !o.dryRun {

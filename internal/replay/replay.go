@@ -86,6 +86,13 @@ type Config struct {
 	// cause, a record that never finishes must not hang a job for ever.
 	// Default DefaultStallTimeout.
 	StallTimeout time.Duration
+	// FailFast and FailFastRejections stop the run when every event
+	// fails to get through for FailFast, or that many consecutive events
+	// are refused the same way: a target that is down, empty or the wrong
+	// one, not bad events. Those events are not dead-lettered; a resumed
+	// run sends them. Defaults DefaultFailFast, DefaultFailFastRejections.
+	FailFast           time.Duration
+	FailFastRejections int
 	// Now is the clock for the age guard. Default time.Now.
 	Now func() time.Time
 	// Logger receives warnings. Default: discard.
@@ -195,6 +202,7 @@ type run struct {
 	stop    context.CancelCauseFunc
 	stopMu  sync.Mutex
 	stopErr error
+	brk     breaker
 }
 
 // fatalError is an error that stops the whole run at once, unlike a
@@ -212,7 +220,8 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return Stats{}, err
 	}
 	start := time.Now()
-	r := &run{cfg: cfg, wm: newWatermark(cfg.Window), lastCP: cfg.Resumed}
+	r := &run{cfg: cfg, wm: newWatermark(cfg.Window), lastCP: cfg.Resumed,
+		brk: breaker{maxFor: cfg.FailFast, maxRuns: cfg.FailFastRejections, now: time.Now}}
 	st0 := cfg.Source.Stats()
 	r.declared.Store(st0.Declared)
 
@@ -278,6 +287,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	close(done)
 	bg.Wait()
+	r.stopMu.Lock()
+	stopped := r.stopErr != nil
+	r.stopMu.Unlock()
+	if !stopped { // every worker is done: a streak still held was real failures
+		if ferr := r.flush(r.brk.ok()); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}
 	r.stopMu.Lock()
 	if r.stopErr != nil {
 		err = errors.Join(r.stopErr, err)
@@ -348,6 +365,15 @@ func (cfg *Config) defaults() error {
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.FailFast <= 0 {
+		cfg.FailFast = DefaultFailFast
+	}
+	if cfg.FailFastRejections <= 0 {
+		cfg.FailFastRejections = DefaultFailFastRejections
+	}
+	if cfg.FailFastRejections > cfg.Window/2 {
+		cfg.Window = 2 * cfg.FailFastRejections // held failures must not fill the window
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = DefaultStallTimeout
@@ -484,7 +510,7 @@ func (r *run) send(ctx context.Context, it item) error {
 			}
 		}
 		r.wm.finish(it.seq)
-		return nil
+		return r.flush(r.brk.ok())
 	}
 	if ctx.Err() != nil {
 		return nil // drain deadline: not done, the resumed run resends it
@@ -497,11 +523,27 @@ func (r *run) send(ctx context.Context, it item) error {
 		// Every event would fail the same way: stop, as for a bad token,
 		// rather than dead-letter the whole source.
 		return fmt.Errorf("the API's TLS certificate does not verify: %w", err)
-	case billing.IsRetryable(err):
-		return r.settle(it.seq, apiLetter(KindFailed, it.rec, err))
-	default:
-		return r.settle(it.seq, apiLetter(KindRejected, it.rec, err))
 	}
+	l := apiLetter(KindRejected, it.rec, err)
+	if billing.IsRetryable(err) {
+		l.Kind = KindFailed
+	}
+	flush, trip := r.brk.fail(it.seq, l, err)
+	if trip != nil {
+		r.stop(trip)
+	}
+	return r.flush(flush)
+}
+
+// flush dead-letters the failures of a streak that ended without
+// tripping the breaker.
+func (r *run) flush(held []heldFailure) error {
+	for _, h := range held {
+		if err := r.settle(h.seq, h.l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // background writes checkpoints and progress until done closes.
@@ -510,7 +552,7 @@ func (r *run) background(done <-chan struct{}, start time.Time) {
 	defer cp.Stop()
 	pr := time.NewTicker(r.cfg.ProgressEvery)
 	defer pr.Stop()
-	wd := time.NewTicker(max(min(r.cfg.StallTimeout/4, time.Second), time.Millisecond))
+	wd := time.NewTicker(max(min(r.cfg.StallTimeout/4, r.cfg.FailFast/4, time.Second), time.Millisecond))
 	defer wd.Stop()
 	last, lastAt := int64(0), start
 	var lastNext uint64
@@ -520,6 +562,10 @@ func (r *run) background(done <-chan struct{}, start time.Time) {
 		case <-done:
 			return
 		case now := <-wd.C:
+			if trip := r.brk.tick(); trip != nil {
+				r.stop(trip)
+				return
+			}
 			pos, next, waiting := r.wm.head()
 			if next != lastNext || !waiting {
 				lastNext, movedAt = next, now
