@@ -41,9 +41,20 @@ type catalog struct {
 
 type customer struct {
 	billing.Customer
-	// subs is in creation order: subs[0] takes the events sent without a
-	// subscription_id.
-	subs []*subscription
+	// subs is in creation order. first takes the events sent without a
+	// subscription_id: the earliest created_at, ties broken by the smaller
+	// id in byte order [chosen], the rule reconcile's verify applies.
+	subs  []*subscription
+	first *subscription
+}
+
+// takesPrecedence reports whether a comes before b for attribution: an
+// earlier created_at, or the same one and a smaller id.
+func takesPrecedence(a, b *subscription) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
 }
 
 type plan struct {
@@ -311,6 +322,9 @@ func (c *catalog) addSubscription(in billing.Subscription, now time.Time) (billi
 	sub := &subscription{Subscription: in, trialDays: trial, plan: p}
 	c.subs[id] = sub
 	cust.subs = append(cust.subs, sub)
+	if cust.first == nil || takesPrecedence(sub, cust.first) {
+		cust.first = sub
+	}
 	i, _ := slices.BinarySearchFunc(c.sorted, id, func(s *subscription, id string) int { return strings.Compare(s.ID, id) })
 	c.sorted = slices.Insert(c.sorted, i, sub)
 	return sub.view(now), nil
@@ -336,10 +350,7 @@ func (c *catalog) attribute(customerID, subscriptionID []byte) (*subscription, *
 		}
 		return sub, nil
 	}
-	if len(cust.subs) > 0 {
-		return cust.subs[0], nil
-	}
-	return nil, nil
+	return cust.first, nil
 }
 
 // subscription returns the subscription id and its plan's SKUs.

@@ -169,7 +169,7 @@ func schemas() obj {
 			"id":              str("Client-generated; the deduplication key, remembered for ever"),
 			"event_type":      str("Matched against the meter_event_type of the plan's SKUs"),
 			"customer_id":     str("Must name an existing customer"),
-			"subscription_id": str("Optional; must belong to the customer. Default: the customer's first subscription"),
+			"subscription_id": str("Optional; must belong to the customer. Default: the customer's first subscription, the earliest created_at, ties broken by the smallest id in byte order"),
 			"timestamp":       dateTime("When the usage happened (RFC 3339)"),
 			"properties":      obj{"type": "object", "additionalProperties": true, "description": "Meter values: numbers or numeric strings"},
 		}),
