@@ -310,7 +310,7 @@ func TestReplayBadInput(t *testing.T) {
 				return 0
 			},
 			args: []string{"-concurrency", "1"}, wantCode: 1, wantStderr: []string{"1 records, see "}, wantDup: 1,
-			wantLetters: map[string]letterWant{"dups.parquet:6": {replay.KindRejected, "", 409, "used with a different body"}},
+			wantLetters: map[string]letterWant{"dups.parquet:6": {replay.KindConflict, "", 409, "used with a different body"}},
 		},
 		{
 			name: "events outside the window",

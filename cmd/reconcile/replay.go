@@ -337,6 +337,7 @@ func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
 			[2]any{"duplicate (already counted)", st.Duplicate},
 			[2]any{"rejected (dead-lettered)", st.Rejected},
 			[2]any{"failed after retries (dead-lettered)", st.Failed},
+			[2]any{"conflicting duplicates (dead-lettered)", st.Conflicting},
 			[2]any{"delivered after a retry", st.Retried})
 		if st.Ambiguous > 0 {
 			rows = append(rows, [2]any{"of which after an unanswered attempt", st.Ambiguous})

@@ -261,6 +261,10 @@ func printSummary(w io.Writer, rep *report.Report, html string) error {
 		fmt.Fprintf(&b, "window %s..%s, shard %s, tolerance %s\n", s.Window.From.Format(time.RFC3339), s.Window.To.Format(time.RFC3339), s.Shard, s.Tolerance)
 		fmt.Fprintf(&b, "rows: %d read of %d declared (%s); %d counted, %d duplicates, %d outside the window, %d invalid\n",
 			s.Rows.Read, s.Rows.Declared, complete, s.Rows.Counted, s.Rows.Duplicates, s.Rows.OutsideWindow, s.Rows.Invalid)
+		if s.Rows.Conflicting > 0 {
+			fmt.Fprintf(&b, "conflicting duplicates: %d events repeat an earlier id with another payload (e.g. %s); the first copy is the one counted\n",
+				s.Rows.Conflicting, strings.Join(s.Rows.ConflictSamples, ", "))
+		}
 		fmt.Fprintf(&b, "pairs: %d compared in %d subscriptions; %d subscriptions with discrepancies\n ",
 			s.Pairs, s.Subscriptions, s.SubscriptionsWithDiscrepancies)
 		for _, c := range reconcile.Classes {

@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+// CodeKeyReused is the 409 code of an Idempotency-Key sent before with
+// another body [chosen]: for an event, a copy of its id whose payload
+// differs from the copy the API has.
+const CodeKeyReused = "idempotency_key_reused"
+
 // CodeRequestInProgress is the 409 code of a request whose Idempotency-Key
 // an earlier request still holds [chosen].
 const CodeRequestInProgress = "idempotency_request_in_progress"

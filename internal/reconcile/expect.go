@@ -17,7 +17,7 @@ const maxSamples = 3
 // Rows accounts for every row of the source. Once the scan is complete,
 //
 //	Declared == Events + Invalid + OutsideWindow
-//	Events   == Counted + Duplicates + Unattributed + Foreign + OtherShards + Unmetered
+//	Events   == Counted + Duplicates + Conflicting + Unattributed + Foreign + OtherShards + Unmetered
 type Rows struct {
 	// Declared is what the source declares: the Parquet footers' row
 	// counts, or COUNT(*) in PostgreSQL.
@@ -32,8 +32,16 @@ type Rows struct {
 	Invalid int64 `json:"invalid"`
 	// OutsideWindow counts rows with timestamps outside the window.
 	OutsideWindow int64 `json:"outside_window"`
-	// Duplicates counts events whose id was seen before: counted once.
+	// Duplicates counts events whose id was seen before with the same
+	// payload: counted once.
 	Duplicates int64 `json:"duplicates"`
+	// Conflicting counts events whose id was seen before with another
+	// payload: the API counts the first copy in source order (replay
+	// sends copies of an id in that order), so these count for nothing,
+	// and the source holds two versions of one event that someone must
+	// settle. ConflictSamples names a few of their ids.
+	Conflicting     int64    `json:"conflicting_duplicates"`
+	ConflictSamples []string `json:"conflict_samples,omitempty"`
 	// Unattributed counts events without subscription_id whose customer
 	// has no subscription in the API: they count toward nothing.
 	Unattributed int64 `json:"unattributed"`
@@ -186,8 +194,15 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 
 // add counts one event.
 func (l *ledger) add(ev *source.Event) {
-	if !l.ids.add(ev.ID) {
-		l.rows.Duplicates++
+	if fresh, same := l.ids.add(ev.ID, l.ids.payloadHash(ev)); !fresh {
+		if same {
+			l.rows.Duplicates++
+			return
+		}
+		l.rows.Conflicting++
+		if len(l.rows.ConflictSamples) < maxSamples {
+			l.rows.ConflictSamples = append(l.rows.ConflictSamples, strings.Clone(ev.ID))
+		}
 		return
 	}
 	st, why := l.attribute(ev)

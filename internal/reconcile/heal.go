@@ -113,7 +113,10 @@ func (v *verifier) resend(ctx context.Context, types map[string]map[string]bool,
 			return fmt.Errorf("heal: read source: %w", err)
 		}
 		st, why := v.l.attribute(&rec.Event)
-		if why != attributed || !types[st.id][rec.Event.EventType] || !ids.add(rec.Event.ID) {
+		if why != attributed || !types[st.id][rec.Event.EventType] {
+			continue
+		}
+		if fresh, _ := ids.add(rec.Event.ID, 0); !fresh { // only the first copy of an id is the one counted
 			continue
 		}
 		ev := rec.Event // only the events sent escape to the heap

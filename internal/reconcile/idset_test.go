@@ -13,19 +13,22 @@ func TestIDSet(t *testing.T) {
 		t.Run(strconv.FormatInt(presize, 10), func(t *testing.T) {
 			s := newIDSet(presize)
 			for i := range 50_000 {
-				if !s.add("evt-" + strconv.Itoa(i)) {
+				if fresh, _ := s.add("evt-"+strconv.Itoa(i), uint64(i)); !fresh {
 					t.Fatalf("add(evt-%d) = false on first sight", i)
 				}
 			}
 			for i := range 50_000 {
-				if s.add("evt-" + strconv.Itoa(i)) {
-					t.Fatalf("add(evt-%d) = true on second sight", i)
+				// Even ids come back with their payload, odd ones with another:
+				// the set tells the conflicts apart after growing, too.
+				payload := uint64(i) + uint64(i%2)
+				if fresh, same := s.add("evt-"+strconv.Itoa(i), payload); fresh || same != (i%2 == 0) {
+					t.Fatalf("add(evt-%d) again = fresh %v, same payload %v", i, fresh, same)
 				}
 			}
 			if s.len() != 50_000 {
 				t.Errorf("len() = %d, want 50000", s.len())
 			}
-			if presize == 100_000 && s.bytes() != int64(int(float64(presize)/maxLoad)+1)*8 {
+			if presize == 100_000 && s.bytes() != int64(int(float64(presize)/maxLoad)+1)*16 {
 				t.Errorf("bytes() = %d: a set sized for the declared rows grew", s.bytes())
 			}
 		})

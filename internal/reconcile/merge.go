@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -136,15 +137,16 @@ func mergeRows(shards []*Result) (Rows, error) {
 	first := shards[0].Rows
 	whole := func(r Rows) Rows { // the part every shard reads alike
 		return Rows{Declared: r.Declared, Read: r.Read, Events: r.Events, Invalid: r.Invalid, OutsideWindow: r.OutsideWindow,
-			Duplicates: r.Duplicates, Unattributed: r.Unattributed, Foreign: r.Foreign}
+			Duplicates: r.Duplicates, Conflicting: r.Conflicting, Unattributed: r.Unattributed, Foreign: r.Foreign}
 	}
 	want := whole(first)
 	out := want
+	out.ConflictSamples = first.ConflictSamples
 	// attributable is what one shard splits into counted, unmetered and
 	// other_shards: the same total in every shard, then shared out.
 	attributable := first.Counted + first.Unmetered + first.OtherShards
 	for _, r := range shards {
-		if whole(r.Rows) != want {
+		if !reflect.DeepEqual(whole(r.Rows), want) {
 			return Rows{}, fmt.Errorf("shard %s read other source rows than shard %s (%+v, not %+v): the source changed between their runs; run them again",
 				shardName(r.Shard), shardName(shards[0].Shard), whole(r.Rows), want)
 		}

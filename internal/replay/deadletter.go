@@ -23,6 +23,11 @@ const (
 	KindTooOld   = "too_old"  // older than Config.MaxAge
 	KindRejected = "rejected" // the API refused it with a 4xx
 	KindFailed   = "failed"   // the API kept failing; retries exhausted
+	// KindConflict is a copy of an event id whose payload differs from the
+	// copy the API has (409 idempotency_key_reused): the API keeps the
+	// first copy sent, and replay sends the copies of an id in source
+	// order, so the first in the source is the one counted.
+	KindConflict = "conflicting_duplicate"
 )
 
 // Letter is one line of the dead-letter file: the original record, why it

@@ -119,6 +119,9 @@ type Stats struct {
 	Invalid int64 `json:"invalid"`
 	// TooOld counts events refused by the MaxAge guard (dead-lettered).
 	TooOld int64 `json:"too_old"`
+	// Conflicting counts copies of an id whose payload differs from the
+	// copy the API counted, an earlier one in source order (dead-lettered).
+	Conflicting int64 `json:"conflicting_duplicates"`
 	// Abandoned counts records read but not finished when an interruption
 	// ended the drain; a resumed run reads them again.
 	Abandoned int64 `json:"abandoned,omitempty"`
@@ -130,7 +133,7 @@ type Stats struct {
 	// either way (the API counts an id once); only the split between
 	// Accepted and Duplicate is uncertain, by at most this many.
 	Ambiguous int64 `json:"ambiguous,omitempty"`
-	// DeadLettered is Rejected + Failed + Invalid + TooOld.
+	// DeadLettered is Rejected + Failed + Invalid + TooOld + Conflicting.
 	DeadLettered int64 `json:"dead_lettered"`
 	// Valid counts events that passed validation (DryRun counts these).
 	Valid int64 `json:"valid"`
@@ -169,16 +172,16 @@ type Progress struct {
 
 // counters are updated by workers and read by progress.
 type counters struct {
-	read, accepted, duplicate, rejected, failed, invalid, tooOld, retried, ambiguous, valid atomic.Int64
+	read, accepted, duplicate, rejected, failed, invalid, tooOld, conflicting, retried, ambiguous, valid atomic.Int64
 }
 
 func (c *counters) stats() Stats {
 	s := Stats{
 		Read: c.read.Load(), Accepted: c.accepted.Load(), Duplicate: c.duplicate.Load(),
 		Rejected: c.rejected.Load(), Failed: c.failed.Load(), Invalid: c.invalid.Load(),
-		TooOld: c.tooOld.Load(), Retried: c.retried.Load(), Ambiguous: c.ambiguous.Load(), Valid: c.valid.Load(),
+		TooOld: c.tooOld.Load(), Conflicting: c.conflicting.Load(), Retried: c.retried.Load(), Ambiguous: c.ambiguous.Load(), Valid: c.valid.Load(),
 	}
-	s.DeadLettered = s.Rejected + s.Failed + s.Invalid + s.TooOld
+	s.DeadLettered = s.Rejected + s.Failed + s.Invalid + s.TooOld + s.Conflicting
 	return s
 }
 
@@ -203,6 +206,10 @@ type run struct {
 	stopMu  sync.Mutex
 	stopErr error
 	brk     breaker
+	// copies orders the copies of one event id: while one is in flight,
+	// later ones wait in its queue, in source order (see sendInOrder).
+	copiesMu sync.Mutex
+	copies   map[string][]item
 }
 
 // fatalError is an error that stops the whole run at once, unlike a
@@ -220,7 +227,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return Stats{}, err
 	}
 	start := time.Now()
-	r := &run{cfg: cfg, wm: newWatermark(cfg.Window), lastCP: cfg.Resumed,
+	r := &run{cfg: cfg, wm: newWatermark(cfg.Window), lastCP: cfg.Resumed, copies: map[string][]item{},
 		brk: breaker{maxFor: cfg.FailFast, maxRuns: cfg.FailFastRejections, now: time.Now}}
 	st0 := cfg.Source.Stats()
 	r.declared.Store(st0.Declared)
@@ -436,6 +443,9 @@ func (r *run) read(ctx context.Context, out chan<- item) (source.Stats, error) {
 			r.wm.finish(seq)
 		default:
 			r.c.valid.Add(1)
+			if r.queueBehindCopy(item{seq: seq, rec: rec}) {
+				break // its earlier copy's worker sends it next
+			}
 			select {
 			case out <- item{seq: seq, rec: rec}:
 			case <-ctx.Done():
@@ -473,6 +483,8 @@ func (r *run) count(kind string) *atomic.Int64 {
 		return &r.c.tooOld
 	case KindRejected:
 		return &r.c.rejected
+	case KindConflict:
+		return &r.c.conflicting
 	}
 	return &r.c.failed
 }
@@ -484,11 +496,50 @@ func (r *run) work(readCtx, sendCtx context.Context, in <-chan item) error {
 		if readCtx.Err() != nil {
 			continue // interrupted: leave queued records for the resumed run
 		}
-		if err := r.send(sendCtx, it); err != nil {
+		if err := r.sendInOrder(readCtx, sendCtx, it); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// queueBehindCopy queues it behind a copy of its id still in flight and
+// reports whether it did; otherwise it marks the id in flight.
+func (r *run) queueBehindCopy(it item) bool {
+	r.copiesMu.Lock()
+	defer r.copiesMu.Unlock()
+	id := it.rec.Event.ID
+	if q, busy := r.copies[id]; busy {
+		r.copies[id] = append(q, it)
+		return true
+	}
+	r.copies[id] = nil
+	return false
+}
+
+// sendInOrder sends it, then each copy of its id that queued behind it,
+// one at a time in source order: copies of an id are never in flight at
+// once, so the API keeps the first copy in the source, deterministically.
+func (r *run) sendInOrder(readCtx, sendCtx context.Context, it item) error {
+	for {
+		if err := r.send(sendCtx, it); err != nil {
+			return err
+		}
+		r.copiesMu.Lock()
+		id := it.rec.Event.ID
+		q := r.copies[id]
+		if len(q) == 0 {
+			delete(r.copies, id)
+			r.copiesMu.Unlock()
+			return nil
+		}
+		it = q[0]
+		r.copies[id] = q[1:]
+		r.copiesMu.Unlock()
+		if readCtx.Err() != nil {
+			return nil // interrupted: the queued copies are left for the resumed run
+		}
+	}
 }
 
 // send delivers one event and settles it by its outcome.
@@ -525,8 +576,12 @@ func (r *run) send(ctx context.Context, it item) error {
 		return fmt.Errorf("the API's TLS certificate does not verify: %w", err)
 	}
 	l := apiLetter(KindRejected, it.rec, err)
-	if billing.IsRetryable(err) {
+	switch {
+	case billing.IsRetryable(err):
 		l.Kind = KindFailed
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusConflict && apiErr.Code == billing.CodeKeyReused:
+		l.Kind = KindConflict
+		l.Reason = "another copy of this event id, with a different payload, was sent before and is the one the API counts: " + l.Reason
 	}
 	flush, trip := r.brk.fail(it.seq, l, err)
 	if trip != nil {
@@ -595,7 +650,7 @@ func (r *run) background(done <-chan struct{}, start time.Time) {
 }
 
 func finished(st Stats) int64 {
-	return st.Accepted + st.Duplicate + st.Rejected + st.Failed + st.Invalid + st.TooOld
+	return st.Accepted + st.Duplicate + st.Rejected + st.Failed + st.Invalid + st.TooOld + st.Conflicting
 }
 
 func (r *run) progress(st Stats, rate float64, final bool) Progress {

@@ -98,7 +98,8 @@ func WriteHTML(w io.Writer, r *Report) error {
 		v.Rows = [][2]string{
 			{"declared", group(itoa(rows.Declared))}, {"read", group(itoa(rows.Read))}, {"events in window", group(itoa(rows.Events))},
 			{"invalid", group(itoa(rows.Invalid))}, {"outside window", group(itoa(rows.OutsideWindow))},
-			{"duplicates", group(itoa(rows.Duplicates))}, {"unattributed", group(itoa(rows.Unattributed))},
+			{"duplicates", group(itoa(rows.Duplicates))}, {"conflicting duplicates", group(itoa(rows.Conflicting))},
+			{"unattributed", group(itoa(rows.Unattributed))},
 			{"foreign", group(itoa(rows.Foreign))}, {"other shards", group(itoa(rows.OtherShards))},
 			{"unmetered", group(itoa(rows.Unmetered))}, {"counted", group(itoa(rows.Counted))},
 		}

@@ -38,10 +38,15 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	} else {
 		fmt.Fprintf(&b, "**Incomplete read: %s of %s declared rows.**\n\n", group(itoa(rows.Read)), group(itoa(rows.Declared)))
 	}
-	b.WriteString("| declared | read | events in window | invalid | outside window | duplicates | unattributed | foreign | other shards | unmetered | counted |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| declared | read | events in window | invalid | outside window | duplicates | conflicting duplicates | unattributed | foreign | other shards | unmetered | counted |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %s |\n", strings.Join(mapInts(group, rows.Declared, rows.Read, rows.Events, rows.Invalid, rows.OutsideWindow,
-		rows.Duplicates, rows.Unattributed, rows.Foreign, rows.OtherShards, rows.Unmetered, rows.Counted), " | "))
+		rows.Duplicates, rows.Conflicting, rows.Unattributed, rows.Foreign, rows.OtherShards, rows.Unmetered, rows.Counted), " | "))
+	if rows.Conflicting > 0 {
+		fmt.Fprintf(&b, "\n**%s conflicting duplicates**: events whose id appeared earlier in the source with another payload "+
+			"(e.g. %s). The API counts the first copy, and so does this comparison; the source holds two versions of these events.\n",
+			group(itoa(rows.Conflicting)), strings.Join(rows.ConflictSamples, ", "))
+	}
 
 	b.WriteString("\n## Pairs by class\n\n| class | pairs | |\n|---|---:|---|\n")
 	counts := r.counts()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestReadRoundTrip(t *testing.T) {
 				t.Errorf("Read discrepancies (-written +read):\n%s", diff)
 			}
 			want, have := tt.rep.Result, got.Result
-			if have.Shard != want.Shard || have.Rows != want.Rows || have.Pairs != want.Pairs || have.Settle != want.Settle ||
+			if have.Shard != want.Shard || !reflect.DeepEqual(have.Rows, want.Rows) || have.Pairs != want.Pairs || have.Settle != want.Settle ||
 				have.ScanTime != want.ScanTime || have.Mismatches() != want.Mismatches() {
 				t.Errorf("Read result = %+v, want %+v", have, want)
 			}
