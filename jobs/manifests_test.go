@@ -23,7 +23,7 @@ var manifests = []string{
 	"base/job-backfill-indexed.yaml",
 	"base/job-loadgen.yaml",
 	"base/secret.example.yaml",
-	"overlays/persistent/pvc.yaml",
+	"base/pvc.yaml",
 	"overlays/persistent/job-verify-indexed.yaml",
 	"overlays/persistent/job-merge.yaml",
 }

@@ -378,3 +378,23 @@ func TestDefaultDrain(t *testing.T) {
 		t.Errorf("defaultDrain without the flag = %q, want none", got)
 	}
 }
+
+// A job that exits 0 has proven the totals: the month-end job verifies and
+// heals after any replay, and every workload that writes dead letters or
+// reports keeps them on the claim, which outlives the pod.
+func TestDeadLettersAndVerifyOutliveThePod(t *testing.T) {
+	ws, cm, _ := split(t, load(t))
+	if got := cm.Data["month-end.RECONCILE_HEAL"]; got != "true" {
+		t.Errorf("month-end.RECONCILE_HEAL = %q, want true: a replay's exit 0 means delivered, only a verified month is counted", got)
+	}
+	for _, w := range ws {
+		if !strings.HasPrefix(w.file, "base/") || strings.Contains(w.name, "loadtest") {
+			continue
+		}
+		for _, v := range w.pod().Volumes {
+			if v.Name == "data" && (v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != "billharness-data") {
+				t.Errorf("%s: the data volume is %s, want the billharness-data claim: dead letters and reports must outlive the pod", w.file, show(&v.VolumeSource))
+			}
+		}
+	}
+}

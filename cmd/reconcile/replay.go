@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +41,7 @@ type replayOptions struct {
 	stallTimeout cli.Duration
 	failFast     cli.Duration
 	failFastN    int
+	acceptDL     bool
 	summary      string
 	progress     string
 	push         pushFlag
@@ -72,6 +75,8 @@ func newReplayCmd(a *app) *cli.Command {
 		"stop (exit 1, nothing dead-lettered) when no event has got through for this `duration`: the target is down")
 	cli.Int(fs, &o.failFastN, "fail-fast-rejections", "RECONCILE_FAIL_FAST_REJECTIONS", replay.DefaultFailFastRejections,
 		"stop (exit 1, nothing dead-lettered) after this many consecutive events refused the same way: the wrong target, or one that lost its catalog")
+	cli.Bool(fs, &o.acceptDL, "accept-dead-letters", "RECONCILE_ACCEPT_DEAD_LETTERS", false,
+		"exit 0 even though the -dead-letter file holds letters of earlier runs (or, re-driving, letters that cannot be re-sent)")
 	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
 	cli.String(fs, &o.progress, "progress", "RECONCILE_PROGRESS", "auto",
 		"`mode`: live (a status line on stderr), log (slog lines every few seconds), off, or auto (live on a terminal)")
@@ -88,13 +93,34 @@ Outcomes are counted apart: accepted, duplicate (the API had it already),
 rejected (4xx, with the server's reason), failed (still failing after the
 retries), invalid (the record failed validation) and too old (-max-age).
 Every record not delivered is appended to the -dead-letter file with its
-reason and position; nothing is dropped silently.
+reason and position; nothing is dropped silently. Copies of one event id
+are sent one at a time in source order, so the API keeps the first; a later
+copy with another payload is a conflicting duplicate. Re-drive the letters
+of records that kept failing with -source deadletter:FILE: they are sent
+again, and FILE keeps only what is still undelivered (the old file stays
+beside it as FILE.redriven-TIME). A run whose -dead-letter file holds
+letters of earlier runs exits 1 until they are re-driven or accepted
+(-accept-dead-letters).
+
+When the target is down (no event gets through for -fail-fast) or refuses
+every event the same way (-fail-fast-rejections in a row: the wrong
+environment, or a target that lost its catalog), the run stops with the
+cause, dead-letters none of those events and leaves them for the resumed
+run. A record that holds the checkpoint back for -stall-timeout stops the
+run, named.
 
 With -checkpoint, progress is saved every few seconds and at the end as the
 position below which every record is done (workers finish out of order),
-atomically to a file or to a Postgres table. A run that finds a checkpoint
-resumes after it; events just above it may be sent again, and the API
-deduplicates them. The first SIGTERM or SIGINT stops reading, lets the
+atomically to a file or to a Postgres table, with what it covered: the
+rows, and each Parquet file's path, size, row count and footer hash. A run
+that finds a checkpoint resumes after it: it skips exactly what the
+checkpoint covered and sends what arrived since (Parquet files added
+anywhere, PostgreSQL rows that appeared at or before the position, for
+which the window is read again), and refuses (exit 2) a source that
+changed under the checkpoint until -restart. Events just above it may be
+sent again, and the API deduplicates them. One run at a time holds the
+checkpoint and the dead-letter file (a lock beside each, or an advisory
+lock in PostgreSQL); a second is refused with exit 2 naming the holder. The first SIGTERM or SIGINT stops reading, lets the
 requests in flight finish within -drain-timeout, writes the checkpoint and
 exits 1; a second one exits at once.
 
@@ -104,13 +130,23 @@ checkpoint of its own: the default -checkpoint-name derives from the
 source, the shard and the window. With -pushgateway, the outcome and the
 events replayed are pushed at the end (not for -dry-run).
 
-Exit codes: 0 every record delivered (or a clean dry run), 1 some records
-were dead-lettered, the run was interrupted, or it failed; 2 usage.`,
+Exit 0 means "delivered": every record read was accepted by the API or
+was already there. It cannot prove "counted": an API restored from a
+backup after the replay forgets what it was sent. Only verify proves the
+totals; run it (with -heal) after every backfill, as the month-end job in
+jobs/ does.
+
+Exit codes: 0 every record delivered (or a clean dry run); 1 some records
+were dead-lettered (now or by earlier runs, not re-driven), the run was
+interrupted, stopped on a systemic failure or a stuck record, or it failed;
+2 usage, a checkpoint that does not match the source, or a checkpoint or
+dead-letter file in use by another run.`,
 		Examples: []string{
 			"BILLING_TOKEN=bsk_test_… reconcile replay -api-url http://127.0.0.1:8080 -source parquet:testdata/sample/parquet",
 			"reconcile replay -source 'parquet:/data/events/dt=2026-10-*' -rate 1000/s -concurrency 64 -checkpoint replay.ckpt",
 			"reconcile replay -source postgres://reader@db/usage -window 2026-10-01..2026-11-01 -shard 2/8 -checkpoint postgres://ckpt@db/ops",
 			"reconcile replay -source parquet:events.parquet -map id=event_id,timestamp=ts -properties input_tokens,model -dry-run",
+			"reconcile replay -source deadletter:dead-letter.jsonl -rate 200/s",
 		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
@@ -171,6 +207,24 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 			return nil, false, err
 		}
 	}
+	dlPath := o.deadLetter
+	if spec.Kind == source.KindDeadLetter && !o.dryRun {
+		if o.checkpoint != "" {
+			return nil, false, cli.Usagef("-checkpoint does not apply to a re-drive (-source deadletter:…): it is short, and safe to repeat")
+		}
+		lk, err := lock.Take(spec.Path, "reconcile replay (re-drive)")
+		if errors.Is(err, lock.ErrHeld) {
+			return nil, false, cli.Usagef("%w", err)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		defer lk.Release()
+		dlPath = replay.AgainPath(spec.Path)
+		if err := os.Remove(dlPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, false, err
+		}
+	}
 	fp := replay.Fingerprint(spec)
 	store := o.store(fp)
 	if store != nil && !o.dryRun {
@@ -225,7 +279,7 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		if rc.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
 			return nil, false, err
 		}
-		dl, err := replay.OpenDeadLetter(o.deadLetter)
+		dl, err := replay.OpenDeadLetter(dlPath)
 		if errors.Is(err, lock.ErrHeld) {
 			return nil, false, cli.Usagef("%w", err)
 		}
@@ -235,7 +289,7 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		defer dl.Close()
 		if dl.Torn > 0 {
 			log.Warn("cut off a torn last line of the dead-letter file, left by a crash; its record lies after the checkpoint and is done again",
-				"file", o.deadLetter, "bytes", dl.Torn)
+				"file", dlPath, "bytes", dl.Torn)
 		}
 		rc.DeadLetter = dl
 	}
@@ -248,12 +302,50 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 	switch {
 	case runErr != nil:
 		return &st, completed, runErr
-	case st.DeadLettered > 0 && o.dryRun:
-		return &st, completed, fmt.Errorf("%w: %d records would be dead-lettered", cli.ErrDeadLettered, st.DeadLettered)
-	case st.DeadLettered > 0:
-		return &st, completed, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, o.deadLetter)
+	case o.dryRun:
+		if st.DeadLettered > 0 {
+			return &st, completed, fmt.Errorf("%w: %d records would be dead-lettered", cli.ErrDeadLettered, st.DeadLettered)
+		}
+		return &st, completed, nil
+	case spec.Kind == source.KindDeadLetter:
+		return &st, completed, o.finishRedrive(a, spec.Path, st)
 	}
-	return &st, completed, nil
+	var errs []error
+	if st.DeadLettered > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, o.deadLetter))
+	}
+	if n, kinds := letterCounts(rc.DeadLetter.Earlier); n > 0 && !o.acceptDL {
+		errs = append(errs, fmt.Errorf("%w: %s holds %d dead letters of earlier runs (%s), never re-driven: re-drive them with "+
+			"reconcile replay -source deadletter:%s, or pass -accept-dead-letters", cli.ErrDeadLettered, o.deadLetter, n, kinds, o.deadLetter))
+	}
+	return &st, completed, errors.Join(errs...)
+}
+
+// finishRedrive replaces a re-driven dead-letter file with the letters
+// still undelivered, and says what is left.
+func (o *replayOptions) finishRedrive(a *app, path string, st replay.Stats) error {
+	remaining, archive, err := replay.FinishRedrive(path, time.Now())
+	if err != nil {
+		return err
+	}
+	n, kinds := letterCounts(remaining)
+	fmt.Fprintf(a.stdout, "re-drive: %d re-sent (%d accepted, %d duplicate), %d failed again, %d kept; %s now holds %d letters (%s); the old file is %s\n",
+		st.Read-st.Invalid, st.Accepted, st.Duplicate, st.DeadLettered-st.Invalid, st.Source.Kept, path, n, kinds, archive)
+	if n > 0 && (st.DeadLettered > 0 || !o.acceptDL) {
+		return fmt.Errorf("%w: %d letters remain in %s (%s)", cli.ErrDeadLettered, n, path, kinds)
+	}
+	return nil
+}
+
+// letterCounts totals letters by kind and renders the kinds.
+func letterCounts(byKind map[string]int64) (int64, string) {
+	var n int64
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		n += byKind[k]
+		parts = append(parts, fmt.Sprintf("%s %d", k, byKind[k]))
+	}
+	return n, strings.Join(parts, ", ")
 }
 
 // store is the checkpoint store the flags name, nil without -checkpoint.

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,9 @@ type DeadLetter struct {
 	err    error            // the first failed write: later ones fail too
 	// Torn is the length of a torn last line cut off at open, 0 when none.
 	Torn int64
+	// Earlier counts, by kind, the letters the file held when opened: those
+	// of earlier runs, not re-driven yet.
+	Earlier map[string]int64
 }
 
 // OpenDeadLetter opens path for appending, creating it when missing, so a
@@ -117,6 +121,24 @@ func (d *DeadLetter) repair() error {
 		d.Torn = st.Size() - end
 	}
 	d.size = end
+	return d.countEarlier()
+}
+
+// countEarlier counts the letters already in the file, by kind.
+func (d *DeadLetter) countEarlier() error {
+	d.Earlier = map[string]int64{}
+	sc := bufio.NewScanner(io.NewSectionReader(d.f, 0, d.size))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		k := source.LetterKind(sc.Bytes())
+		if k == "" {
+			k = "unreadable"
+		}
+		d.Earlier[k]++
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("dead-letter file %s: %w", d.path, err)
+	}
 	return nil
 }
 

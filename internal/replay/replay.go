@@ -412,7 +412,7 @@ func (r *run) read(ctx context.Context, out chan<- item) (source.Stats, error) {
 		}
 		rec, err := src.Next(ctx)
 		st := src.Stats()
-		r.consumed.Store(st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume)
+		r.consumed.Store(st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume + st.Kept)
 		var recErr *source.RecordError
 		switch {
 		case errors.Is(err, io.EOF):

@@ -55,6 +55,8 @@ func (p Position) Compare(q Position) int {
 		return c
 	}
 	switch p.Kind {
+	case KindDeadLetter:
+		return cmp.Compare(p.Row, q.Row)
 	case KindParquet:
 		if c := strings.Compare(p.File, q.File); c != 0 {
 			return c
@@ -94,6 +96,8 @@ func (p Position) String() string {
 		return "start"
 	case KindParquet:
 		return fmt.Sprintf("%s row group %d row %d", p.File, p.RowGroup, p.Row)
+	case KindDeadLetter:
+		return fmt.Sprintf("%s line %d", p.File, p.Row)
 	case KindPostgres:
 		if p.NullKey {
 			return fmt.Sprintf("null key #%d", p.Seq)

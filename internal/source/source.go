@@ -64,7 +64,7 @@ type Reader interface {
 
 // Stats counts what a reader has seen. Once Next has returned io.EOF,
 //
-//	Declared == Emitted + Invalid + SkippedWindow + SkippedShard + SkippedResume
+//	Declared == Emitted + Invalid + SkippedWindow + SkippedShard + SkippedResume + Kept
 //
 // which reconcile uses as a completeness guard.
 type Stats struct {
@@ -91,7 +91,10 @@ type Stats struct {
 	// already passed but that it did not cover: Parquet files added
 	// where they sort before the position, or PostgreSQL rows that appeared
 	// at or before it (the window is then read again, Reread).
-	Late   int64 `json:"late,omitempty"`
+	Late int64 `json:"late,omitempty"`
+	// Kept counts the letters of a dead-letter source that are not
+	// re-sent (see RetryableLetter).
+	Kept   int64 `json:"kept,omitempty"`
 	Reread bool  `json:"reread,omitempty"`
 	// Through counts the source rows at or before the last record
 	// returned, in read order: what a checkpoint at its position covers
@@ -112,6 +115,8 @@ func Open(ctx context.Context, spec Spec) (Reader, error) {
 		return openParquet(ctx, spec)
 	case KindPostgres:
 		return openPostgres(ctx, spec)
+	case KindDeadLetter:
+		return openDeadLetterSource(spec)
 	}
 	return nil, fmt.Errorf("source: unknown kind %q", spec.Kind)
 }

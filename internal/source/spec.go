@@ -88,8 +88,14 @@ func ParseSpec(source string) (Spec, error) {
 		return Spec{Kind: KindParquet, Path: p}, nil
 	case strings.HasPrefix(source, "postgres://"), strings.HasPrefix(source, "postgresql://"):
 		return Spec{Kind: KindPostgres, DSN: source}, nil
+	case strings.HasPrefix(source, KindDeadLetter+":"):
+		p := strings.TrimPrefix(source, KindDeadLetter+":")
+		if p == "" {
+			return Spec{}, fmt.Errorf("source %q: empty path", source)
+		}
+		return Spec{Kind: KindDeadLetter, Path: p}, nil
 	}
-	return Spec{}, fmt.Errorf("source %q: want parquet:PATH or postgres://…", RedactDSN(source))
+	return Spec{}, fmt.Errorf("source %q: want parquet:PATH, postgres://… or deadletter:PATH", RedactDSN(source))
 }
 
 // RedactDSN hides the password of a URL-form connection string before it
@@ -121,6 +127,13 @@ func (s Spec) Validate() error {
 		}
 		if s.Table != "" || s.Query != "" {
 			errs = append(errs, errors.New("source: table and query apply to postgres only"))
+		}
+	case KindDeadLetter:
+		if s.Path == "" {
+			errs = append(errs, errors.New("source: dead-letter path is empty"))
+		}
+		if s.Table != "" || s.Query != "" || len(s.Columns) > 0 || len(s.Properties) > 0 || !s.After.IsZero() {
+			errs = append(errs, errors.New("source: a dead-letter file takes no table, query, column map, properties or resume position"))
 		}
 	case KindPostgres:
 		if s.DSN == "" {
