@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/lock"
@@ -41,6 +42,7 @@ type replayOptions struct {
 	stallTimeout cli.Duration
 	failFast     cli.Duration
 	failFastN    int
+	maxRetryAft  cli.Duration
 	acceptDL     bool
 	summary      string
 	progress     string
@@ -49,7 +51,8 @@ type replayOptions struct {
 
 func newReplayCmd(a *app) *cli.Command {
 	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout), cpEvery: cli.Duration(replay.DefaultCheckpointEvery),
-		stallTimeout: cli.Duration(replay.DefaultStallTimeout), failFast: cli.Duration(replay.DefaultFailFast)}
+		stallTimeout: cli.Duration(replay.DefaultStallTimeout), failFast: cli.Duration(replay.DefaultFailFast),
+		maxRetryAft: cli.Duration(DefaultMaxRetryAfter)}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	o.register(fs)
 	o.src.register(fs)
@@ -75,6 +78,8 @@ func newReplayCmd(a *app) *cli.Command {
 		"stop (exit 1, nothing dead-lettered) when no event has got through for this `duration`: the target is down")
 	cli.Int(fs, &o.failFastN, "fail-fast-rejections", "RECONCILE_FAIL_FAST_REJECTIONS", replay.DefaultFailFastRejections,
 		"stop (exit 1, nothing dead-lettered) after this many consecutive events refused the same way: the wrong target, or one that lost its catalog")
+	cli.Var(fs, &o.maxRetryAft, "max-retry-after", "RECONCILE_MAX_RETRY_AFTER",
+		"the longest Retry-After (`duration`) to wait for; a 429 asking for longer stops the run with an error")
 	cli.Bool(fs, &o.acceptDL, "accept-dead-letters", "RECONCILE_ACCEPT_DEAD_LETTERS", false,
 		"exit 0 even though the -dead-letter file holds letters of earlier runs (or, re-driving, letters that cannot be re-sent)")
 	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
@@ -173,6 +178,18 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	}
 	if o.deadLetter == "" && !o.dryRun {
 		errs = append(errs, cli.Usagef("-dead-letter: a file is required"))
+	}
+	// Every file the run writes is checked before the first request.
+	if o.summary != "" {
+		errs = append(errs, cli.CheckWritable("summary", o.summary))
+	}
+	if !o.dryRun && o.deadLetter != "" {
+		errs = append(errs, cli.CheckWritable("dead-letter", o.deadLetter))
+	}
+	if !o.dryRun && o.checkpoint != "" && o.store("") != nil {
+		if _, ok := o.store("").(replay.FileStore); ok {
+			errs = append(errs, cli.CheckWritable("checkpoint", o.checkpoint))
+		}
 	}
 	errs = append(errs, o.push.validate())
 	return spec, errors.Join(errs...)
@@ -276,6 +293,13 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log, CheckpointEvery: time.Duration(o.cpEvery),
 	}
 	if !o.dryRun {
+		cfg.MaxRetryAfter = time.Duration(o.maxRetryAft)
+		cfg.OnPause = func(until time.Time, d time.Duration) {
+			if d >= time.Second { // a throttling gateway's short pauses are not news
+				log.Warn("the API asked every request to wait (429 Retry-After)", "for", d.String(), "until", until.UTC().Format(time.RFC3339))
+				time.AfterFunc(time.Until(until), func() { log.Info("the API's pause is over", "was", d.String()) })
+			}
+		}
 		if rc.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
 			return nil, false, err
 		}
@@ -373,6 +397,8 @@ func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progr
 			}
 			eta := "ETA ?"
 			switch {
+			case !p.PausedUntil.IsZero():
+				eta = "paused by the API (Retry-After) until " + p.PausedUntil.UTC().Format(time.TimeOnly)
 			case p.Final:
 				eta = "done in " + time.Duration(p.Elapsed).Round(time.Second).String()
 			case p.ETA > 0:
@@ -388,10 +414,22 @@ func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progr
 			}
 			log.Info("replay progress", "rate", int64(p.Rate), "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
 				"rejected", p.Rejected, "failed", p.Failed, "invalid", p.Invalid, "retried", p.Retried,
-				"consumed", p.Consumed, "declared", p.Declared, "eta", p.ETA.Round(time.Second).String())
+				"consumed", p.Consumed, "declared", p.Declared, "eta", p.ETA.Round(time.Second).String(), "paused_until", pausedUntil(p.PausedUntil))
 		}
 	}
 	return nil
+}
+
+// DefaultMaxRetryAfter is the longest Retry-After replay waits for by
+// default: with the retries, a record then finishes well within the
+// default -stall-timeout.
+const DefaultMaxRetryAfter = 2 * time.Minute
+
+func pausedUntil(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // report prints the summary and writes it as JSON with -summary.
@@ -404,7 +442,7 @@ func (o *replayOptions) report(a *app, st replay.Stats) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(o.summary, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(o.summary, 0o644, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil

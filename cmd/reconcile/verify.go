@@ -141,6 +141,8 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	}
 	if o.out == "" {
 		errs = append(errs, cli.Usagef("-out: a directory is required"))
+	} else {
+		errs = append(errs, cli.CheckWritableDir("out", o.out))
 	}
 	errs = append(errs, o.push.validate())
 	if err := errors.Join(errs...); err != nil {

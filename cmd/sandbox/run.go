@@ -46,7 +46,7 @@ func exitCode(err error, stderr io.Writer) int {
 type options struct {
 	addr, adminToken, customerToken, seed, seedFile                               string
 	failRate, throttleRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
-	latency, usageLag, faultLog                                                   string
+	latency, usageLag, faultLog, idemKeys                                         string
 	version                                                                       bool
 	from                                                                          map[string]string // flag name -> env var it came from
 }
@@ -77,6 +77,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.latency, "latency", "0s", "`range` of added delay per authenticated request: 10ms, or a uniform range 5ms..50ms")
 	fs.StringVar(&o.faultLog, "fault-log", "", "at shutdown, write the ids of the events the sandbox dropped or doubled, per subscription, to this JSON `file`")
 	fs.StringVar(&o.usageLag, "usage-lag", "0s", "`duration` before an accepted event shows in usage and billing")
+	fs.StringVar(&o.idemKeys, "idempotency-keys", strconv.Itoa(sandbox.DefaultIdempotencyKeys),
+		"at most `n` Idempotency-Keys kept (they expire after 24 h; past n, arbitrary completed ones are dropped first)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name != "version" {
@@ -240,6 +242,9 @@ func (o *options) config() (sandbox.Config, error) {
 	}
 	if cfg.Latency, err = sandbox.ParseLatency(o.latency); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", o.label("latency"), err))
+	}
+	if cfg.IdempotencyKeys, err = strconv.Atoi(o.idemKeys); err != nil || cfg.IdempotencyKeys < 1 {
+		errs = append(errs, fmt.Errorf("%s %q: must be an integer >= 1", o.label("idempotency-keys"), o.idemKeys))
 	}
 	if cfg.UsageLag, err = time.ParseDuration(o.usageLag); err != nil || cfg.UsageLag < 0 {
 		errs = append(errs, fmt.Errorf("%s %q: must be a duration >= 0, e.g. 2s", o.label("usage-lag"), o.usageLag))

@@ -74,6 +74,14 @@ type Config struct {
 	InsecureSkipVerify bool
 	// Transport replaces the tuned default transport (proxies, tests).
 	Transport http.RoundTripper
+	// MaxRetryAfter, when set, is the longest Retry-After the client
+	// honours: a longer one is not waited for but returned at once as a
+	// *RetryAfterError, so that one answer cannot freeze every caller for
+	// an hour unseen.
+	MaxRetryAfter time.Duration
+	// OnPause, when set, is called when a 429 pauses every caller of the
+	// client, with when the pause ends and what the server asked for.
+	OnPause func(until time.Time, retryAfter time.Duration)
 	// Observer, when set, is called after every attempt of every request.
 	// It runs on the caller's goroutine and must be fast and concurrency-safe.
 	Observer func(RequestInfo)
@@ -243,7 +251,8 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		if !retryable || attempt > c.cfg.MaxRetries || !shouldRetry(info.Status, err) {
+		var tooLong *RetryAfterError
+		if !retryable || attempt > c.cfg.MaxRetries || !shouldRetry(info.Status, err) || errors.As(err, &tooLong) {
 			return res, err
 		}
 		wait := info.RetryAfter
@@ -294,6 +303,9 @@ func (c *Client) read(ex exchange, body []byte, r request, out any) (time.Durati
 		return 0, nil
 	}
 	apiErr := newAPIError(ex, r.method, r.path, body, c.cfg.Token)
+	if m := c.cfg.MaxRetryAfter; m > 0 && apiErr.RetryAfter > m {
+		return 0, &RetryAfterError{APIError: apiErr, Max: m}
+	}
 	if ex.status == http.StatusTooManyRequests {
 		wait := apiErr.RetryAfter
 		if wait <= 0 {
@@ -304,14 +316,41 @@ func (c *Client) read(ex exchange, body []byte, r request, out any) (time.Durati
 	return apiErr.RetryAfter, apiErr
 }
 
+// RetryAfterError is an answer whose Retry-After exceeds
+// Config.MaxRetryAfter: not retried, not waited for.
+type RetryAfterError struct {
+	*APIError
+	Max time.Duration
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%v: the API asked to retry after %s, longer than the %s allowed", e.APIError, e.RetryAfter, e.Max)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.APIError }
+
+// PausedUntil is when the current client-wide 429 pause ends; the zero
+// time when none is in force.
+func (c *Client) PausedUntil() time.Time {
+	until := c.pauseUntil.Load()
+	if until == 0 || time.Now().UnixNano() >= until {
+		return time.Time{}
+	}
+	return time.Unix(0, until)
+}
+
 // pause holds every caller until now+d (never shortening a longer pause).
 func (c *Client) pause(d time.Duration) {
 	until := time.Now().Add(d).UnixNano()
 	c.pauseMu.Lock()
-	if until > c.pauseUntil.Load() {
+	longer := until > c.pauseUntil.Load()
+	if longer {
 		c.pauseUntil.Store(until)
 	}
 	c.pauseMu.Unlock()
+	if longer && c.cfg.OnPause != nil {
+		c.cfg.OnPause(time.Unix(0, until), d)
+	}
 }
 
 // waitTurn waits out a client-wide 429 pause, then the rate limiter.

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 )
 
 // envValue is a flag.Value that falls back to an environment variable when
@@ -128,4 +130,33 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 		return &UsageError{Err: errors.Join(errs...)}
 	}
 	return nil
+}
+
+// CheckWritable makes sure a run will be able to write the file at path
+// (named by flag in the message) before it does any work: its directory
+// exists and takes new files, and path is not a directory. A job that
+// learns this only at the end has done the work for nothing.
+func CheckWritable(flag, path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return Usagef("-%s %s: is a directory, want a file", flag, path)
+	}
+	return checkDir(flag, filepath.Dir(path))
+}
+
+// CheckWritableDir is CheckWritable for a directory a run writes files
+// into; a missing one is created, as the run would.
+func CheckWritableDir(flag, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Usagef("-%s %s: %v", flag, dir, err)
+	}
+	return checkDir(flag, dir)
+}
+
+func checkDir(flag, dir string) error {
+	f, err := os.CreateTemp(dir, ".billharness-probe-*")
+	if err != nil {
+		return Usagef("-%s: cannot write in %s: %v", flag, dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -1,28 +1,51 @@
 // Package jsonscan checks and reads JSON without decoding it: an
-// allocation-free syntax checker that accepts exactly what
-// encoding/json.Valid accepts (a fuzz test holds it to that) at several
-// times its speed, and a lookup of one top-level property. Every event's
+// allocation-free syntax checker that accepts what encoding/json.Valid
+// accepts (a fuzz test holds it to that) up to MaxDepth levels of nesting,
+// at several times its speed, and a lookup of one top-level property. Every event's
 // properties go through it twice, when a source reads the record and when
 // the client encodes it.
 package jsonscan
 
 import (
 	"encoding/json"
+	"fmt"
 )
 
-// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
-const maxDepth = 1000
+// MaxDepth bounds nesting so that hostile input cannot exhaust the stack:
+// deeper JSON is refused even when it is well formed.
+const MaxDepth = 1000
+
+const maxDepth = MaxDepth
 
 // scanner is the syntax checker's cursor.
 type scanner struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	tooDeep bool // the scan stopped at MaxDepth
 }
 
 // Object reports whether b is one valid JSON object, surrounding
 // whitespace allowed.
 func Object(b []byte) bool {
 	s := scanner{b: b}
+	return s.object0()
+}
+
+// Reason returns "" when b is one valid JSON object, or why it is not:
+// nested too deep, or malformed.
+func Reason(b []byte) string {
+	s := scanner{b: b}
+	switch {
+	case s.object0():
+		return ""
+	case s.tooDeep:
+		return fmt.Sprintf("nested deeper than %d levels: refused, as deep nesting can exhaust a parser (the JSON may be well formed)", MaxDepth)
+	}
+	return "malformed JSON"
+}
+
+func (s *scanner) object0() bool {
+	b := s.b
 	s.space()
 	if s.i >= len(b) || b[s.i] != '{' {
 		return false
@@ -46,7 +69,11 @@ func (s *scanner) space() {
 }
 
 func (s *scanner) value(depth int) bool {
-	if depth > maxDepth || s.i >= len(s.b) {
+	if depth > maxDepth {
+		s.tooDeep = true
+		return false
+	}
+	if s.i >= len(s.b) {
 		return false
 	}
 	switch c := s.b[s.i]; {

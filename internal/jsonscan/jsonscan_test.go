@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -77,4 +78,21 @@ func FuzzValidObject(f *testing.F) {
 			t.Errorf("Object(%q) = %v, want %v", b, got, want)
 		}
 	})
+}
+
+// Well-formed JSON nested past MaxDepth is refused for its depth, and
+// said so: it is not "malformed".
+func TestReasonTellsDepthFromSyntax(t *testing.T) {
+	deep := func(n int) []byte {
+		return []byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
+	}
+	if r := Reason(deep(MaxDepth - 1)); r != "" {
+		t.Errorf("depth %d: %q, want valid", MaxDepth, r)
+	}
+	if r := Reason(deep(5000)); !strings.Contains(r, "nested deeper than 1000 levels") || !json.Valid(deep(5000)) {
+		t.Errorf("depth 5001: %q, want the depth named", r)
+	}
+	if r := Reason([]byte(`{"a":[1,}`)); r != "malformed JSON" {
+		t.Errorf("malformed: %q", r)
+	}
 }

@@ -167,7 +167,10 @@ type Progress struct {
 	// Consumed and Declared are source rows done and in total: ETA's basis.
 	Consumed, Declared int64
 	ETA                time.Duration // 0 when unknown
-	Final              bool
+	// PausedUntil is when the API's 429 pause (Retry-After) ends, zero
+	// when no pause is in force: the run is waiting, not stuck.
+	PausedUntil time.Time
+	Final       bool
 }
 
 // counters are updated by workers and read by progress.
@@ -567,7 +570,12 @@ func (r *run) send(ctx context.Context, it item) error {
 		return nil // drain deadline: not done, the resumed run resends it
 	}
 	var apiErr *billing.APIError
+	var tooLong *billing.RetryAfterError
 	switch {
+	case errors.As(err, &tooLong):
+		// Waiting would freeze every worker for that long: stop, and let the
+		// resumed run (or a larger -max-retry-after) take it from here.
+		return fmt.Errorf("%w; the run stops instead of waiting (raise -max-retry-after to wait)", err)
 	case errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden):
 		return fmt.Errorf("the API refused the token: %w", err)
 	case billing.IsCertificateError(err):
@@ -656,6 +664,9 @@ func finished(st Stats) int64 {
 func (r *run) progress(st Stats, rate float64, final bool) Progress {
 	p := Progress{Stats: st, Sent: st.Accepted + st.Duplicate + st.Rejected + st.Failed, Rate: rate, Final: final,
 		Consumed: r.consumed.Load(), Declared: r.declared.Load()}
+	if r.cfg.Client != nil && !final {
+		p.PausedUntil = r.cfg.Client.PausedUntil()
+	}
 	if final && st.Elapsed > 0 {
 		p.Rate = float64(finished(st)) / time.Duration(st.Elapsed).Seconds()
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +204,36 @@ func TestMoney(t *testing.T) {
 		if got := money(qty(tt.in)); got != tt.want {
 			t.Errorf("money(%s) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// Text cells that a spreadsheet would run as a formula get a leading
+// quote; numbers, negative deltas included, stay numbers.
+func TestCSVEscapesFormulas(t *testing.T) {
+	r := sample()
+	p := pair("sub_=HYPERLINK(\"x\")", "@SUM(A1)", reconcile.Over, "5", "7")
+	p.EventType, p.Property, p.SampleEventIDs, p.Detail = "+cmd", "-2+3", []string{"=1+1"}, "\tx"
+	neg := pair("sub_g", "Calls", reconcile.Under, "7", "5")
+	r.Result.Discrepancies = []reconcile.Pair{p, neg}
+	var b bytes.Buffer
+	if err := WriteCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) || strings.HasPrefix(cell, "-") && csvHeader[i] != "delta" && csvHeader[i] != "rel_delta" {
+				t.Errorf("column %s = %q starts a formula", csvHeader[i], cell)
+			}
+		}
+	}
+	if got := rows[2][slices.Index(csvHeader, "delta")]; got != "-2" {
+		t.Errorf("negative delta = %q, want -2", got)
+	}
+	if got := rows[1][0]; got != `'sub_=HYPERLINK("x")` && !strings.HasPrefix(rows[1][0], "sub_") {
+		t.Errorf("subscription cell = %q", got)
 	}
 }

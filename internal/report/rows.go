@@ -60,6 +60,18 @@ func rowOf(p reconcile.Pair) Row {
 	return row
 }
 
+// textCell guards a text cell against formula injection, as OWASP
+// recommends: a cell that starts with =, +, -, @, a tab or a carriage
+// return is run as a formula by spreadsheet programs, so it gets a leading
+// single quote. Numeric cells (quantities, deltas) are left as they are:
+// they are ours, and a negative delta must stay a number.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteCSV writes discrepancies.csv: a header, then one row per pair that
 // is not a match, sorted by subscription, measure and meter; sample ids are
 // separated by spaces.
@@ -74,10 +86,11 @@ func WriteCSV(w io.Writer, r *Report) error {
 		if row.RelDelta != nil {
 			rel = strconv.FormatFloat(*row.RelDelta, 'g', 8, 64)
 		}
-		rec := []string{row.SubscriptionID, row.CustomerID, row.Meter, row.SKUID, row.EventType, row.Property,
-			row.Aggregation, row.Measure, string(row.Class), row.Expected.String(), row.Observed.String(),
+		t := textCell
+		rec := []string{t(row.SubscriptionID), t(row.CustomerID), t(row.Meter), t(row.SKUID), t(row.EventType), t(row.Property),
+			t(row.Aggregation), t(row.Measure), t(string(row.Class)), row.Expected.String(), row.Observed.String(),
 			row.Delta.String(), rel, strconv.FormatBool(row.NotYetReflected), strconv.FormatInt(row.Events, 10),
-			strings.Join(row.SampleEventIDs, " "), row.InvoiceID, row.Detail}
+			t(strings.Join(row.SampleEventIDs, " ")), t(row.InvoiceID), t(row.Detail)}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

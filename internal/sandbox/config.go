@@ -61,6 +61,9 @@ type Config struct {
 	Latency Latency
 	// UsageLag delays when an accepted event shows in usage and billing.
 	UsageLag time.Duration
+	// IdempotencyKeys caps the idempotency table (keys of the last 24 h).
+	// Default DefaultIdempotencyKeys.
+	IdempotencyKeys int
 	// Now is the clock for timestamps, billing periods, idempotency expiry,
 	// usage lag and the rate limiter. Default time.Now.
 	Now func() time.Time

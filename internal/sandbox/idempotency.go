@@ -36,10 +36,17 @@ func (e idemEntry) done() bool { return e.status != 0 }
 // idemCache is sharded by key. Expired entries are dropped lazily: a
 // lookup ignores them, and each shard sweeps itself at most once per
 // idemSweepEvery of the (injectable) clock, so memory stays bounded by the
-// keys of the last 24 hours.
+// keys of the last 24 hours. A flood of unique keys within 24 hours is
+// bounded too: past perShard keys, a shard drops an arbitrary completed
+// entry for each new key [chosen]. That costs nothing in exactness: a
+// retried event whose entry was dropped is still a duplicate by its id.
 type idemCache struct {
-	shards [numShards]idemShard
+	shards   [numShards]idemShard
+	perShard int // 0: DefaultIdempotencyKeys / numShards
 }
+
+// DefaultIdempotencyKeys caps the idempotency table: about 200 MB.
+const DefaultIdempotencyKeys = 1_000_000
 
 type idemShard struct {
 	mu        sync.Mutex
@@ -82,8 +89,26 @@ func (c *idemCache) begin(key string, sum uint64, now time.Time) (idemState, ide
 	if sh.m == nil {
 		sh.m = map[string]idemEntry{}
 	}
+	if limit := c.limit(); len(sh.m) >= limit {
+		sh.sweep(t)
+		for k, e := range sh.m {
+			if len(sh.m) < limit {
+				break
+			}
+			if e.done() {
+				delete(sh.m, k)
+			}
+		}
+	}
 	sh.m[key] = idemEntry{sum: sum}
 	return idemProceed, idemEntry{}
+}
+
+func (c *idemCache) limit() int {
+	if c.perShard > 0 {
+		return c.perShard
+	}
+	return DefaultIdempotencyKeys / numShards
 }
 
 // complete stores the response of the request that owns key's marker.

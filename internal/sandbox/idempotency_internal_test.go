@@ -69,3 +69,23 @@ func TestRecordable(t *testing.T) {
 		t.Errorf("recordable(dropped 202) = true, want false")
 	}
 }
+
+// A flood of unique keys within 24 h does not grow the table past its cap;
+// keys in flight are never dropped, and expired ones go first.
+func TestIdemCacheCapped(t *testing.T) {
+	c := idemCache{perShard: 4}
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10_000 {
+		k := fmt.Sprintf("key-%d", i)
+		if s, _ := c.begin(k, 1, now); s != idemProceed {
+			t.Fatalf("begin(%s) = %d", k, s)
+		}
+		c.complete(k, 1, 202, []byte("ok"), now)
+	}
+	if n := c.len(); n > 4*numShards {
+		t.Errorf("%d entries after 10,000 unique keys, want at most %d", n, 4*numShards)
+	}
+	if s, _ := c.begin("key-9999", 1, now); s != idemReplay {
+		t.Errorf("the newest key was dropped: state %d", s)
+	}
+}

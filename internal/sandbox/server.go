@@ -72,6 +72,9 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if cfg.IdempotencyKeys > 0 {
+		s.idem.perShard = max(1, cfg.IdempotencyKeys/numShards)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -201,6 +201,18 @@ func timestampLeaf(root *parquet.Column, spec Spec) (*leaf, error) {
 		return nil, err
 	}
 	t := c.Type()
+	switch lt := logical(t).(type) {
+	case *format.TimeType, *format.DateType:
+		// A time of day or a date is not an instant: read as epoch seconds it
+		// would put every event in 1970.
+		return nil, fmt.Errorf("column %q (timestamp) has type %s, a time of day or a date, not an instant: want TIMESTAMP, INT64 epoch or RFC 3339 text", name, t)
+	case *format.DecimalType, *format.IntType:
+		if lt != nil && l.kind == parquet.Int64 {
+			if it, ok := lt.(*format.IntType); !ok || it.BitWidth != 64 || !it.IsSigned {
+				return nil, fmt.Errorf("column %q (timestamp) has type %s: want TIMESTAMP, INT64 epoch seconds or RFC 3339 text", name, t)
+			}
+		}
+	}
 	switch l.kind {
 	case parquet.Int64:
 		if l.unit = timestampUnit(t); l.unit != 0 {

@@ -147,10 +147,7 @@ func checkObject(b []byte) string {
 	if len(t) == 0 || t[0] != '{' {
 		return "not a JSON object"
 	}
-	if !jsonscan.Object(t) {
-		return "malformed JSON"
-	}
-	return ""
+	return jsonscan.Reason(t)
 }
 
 // parseTimestampText parses an RFC 3339 timestamp held as text.
