@@ -44,6 +44,7 @@ type replayOptions struct {
 	failFastN    int
 	maxRetryAft  cli.Duration
 	acceptDL     bool
+	dlName       string
 	summary      string
 	progress     string
 	push         pushFlag
@@ -66,7 +67,8 @@ func newReplayCmd(a *app) *cli.Command {
 	cli.Var(fs, &o.cpEvery, "checkpoint-every", "RECONCILE_CHECKPOINT_EVERY", "save the checkpoint this often (`duration`), and at the end")
 	cli.Bool(fs, &o.restart, "restart", "RECONCILE_RESTART", false, "ignore an existing checkpoint and start from the beginning")
 	cli.String(fs, &o.deadLetter, "dead-letter", "RECONCILE_DEAD_LETTER", "dead-letter.jsonl",
-		"append records that could not be delivered, with their reason and position, to this JSONL `file`")
+		"append records that could not be delivered, with their reason and position, to this JSONL `file`, or to a table of\n"+
+			"this postgres:// database (table billharness_dead_letters, rows named by -dead-letter-name)")
 	cli.Bool(fs, &o.dryRun, "dry-run", "RECONCILE_DRY_RUN", false, "read and validate everything and report counts; send nothing")
 	cli.Var(fs, &o.maxAge, "max-age", "RECONCILE_MAX_AGE",
 		"dead-letter events older than this `duration` (e.g. 35d: the target's deduplication window) unless -allow-old")
@@ -80,6 +82,8 @@ func newReplayCmd(a *app) *cli.Command {
 		"stop (exit 1, nothing dead-lettered) after this many consecutive events refused the same way: the wrong target, or one that lost its catalog")
 	cli.Var(fs, &o.maxRetryAft, "max-retry-after", "RECONCILE_MAX_RETRY_AFTER",
 		"the longest Retry-After (`duration`) to wait for; a 429 asking for longer stops the run with an error")
+	cli.String(fs, &o.dlName, "dead-letter-name", "RECONCILE_DEAD_LETTER_NAME", "",
+		"with -dead-letter postgres://…, or re-driving one, the `name` letters are kept under in the table (default: derived from the source, shard and window)")
 	cli.Bool(fs, &o.acceptDL, "accept-dead-letters", "RECONCILE_ACCEPT_DEAD_LETTERS", false,
 		"exit 0 even though the -dead-letter file holds letters of earlier runs (or, re-driving, letters that cannot be re-sent)")
 	cli.String(fs, &o.summary, "summary", "RECONCILE_SUMMARY", "", "also write the final summary as JSON to this `file`")
@@ -183,7 +187,7 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	if o.summary != "" {
 		errs = append(errs, cli.CheckWritable("summary", o.summary))
 	}
-	if !o.dryRun && o.deadLetter != "" {
+	if !o.dryRun && o.deadLetter != "" && !isPostgresURL(o.deadLetter) {
 		errs = append(errs, cli.CheckWritable("dead-letter", o.deadLetter))
 	}
 	if !o.dryRun && o.checkpoint != "" && o.store("") != nil {
@@ -225,10 +229,29 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		}
 	}
 	dlPath := o.deadLetter
-	if spec.Kind == source.KindDeadLetter && !o.dryRun {
-		if o.checkpoint != "" {
-			return nil, false, cli.Usagef("-checkpoint does not apply to a re-drive (-source deadletter:…): it is short, and safe to repeat")
+	var table *replay.PGLetters // the dead-letter table written, or re-driven
+	openTable := func(dsn, table, name string) (*replay.PGLetters, error) {
+		t, err := replay.PostgresLetters{DSN: dsn, Table: table, Name: name}.Open(ctx)
+		if errors.Is(err, lock.ErrHeld) {
+			return nil, cli.Usagef("%w", err)
 		}
+		return t, err
+	}
+	switch {
+	case spec.Kind == source.KindDeadLetter && !o.dryRun && o.checkpoint != "":
+		return nil, false, cli.Usagef("-checkpoint does not apply to a re-drive (-source deadletter:…): it is short, and safe to repeat")
+	case spec.Kind == source.KindDeadLetter && !o.dryRun && spec.DSN != "":
+		if o.dlName == "" {
+			return nil, false, cli.Usagef("-dead-letter-name: re-driving a dead-letter table needs the name its letters are kept under")
+		}
+		if table, err = openTable(spec.DSN, spec.Table, o.dlName); err != nil {
+			return nil, false, err
+		}
+		defer table.Close()
+		spec.Letters, spec.LettersUpTo = o.dlName, table.MaxSeq()
+	case spec.Kind == source.KindDeadLetter && spec.DSN != "":
+		spec.Letters, spec.LettersUpTo = o.dlName, 1<<63-1
+	case spec.Kind == source.KindDeadLetter && !o.dryRun:
 		lk, err := lock.Take(spec.Path, "reconcile replay (re-drive)")
 		if errors.Is(err, lock.ErrHeld) {
 			return nil, false, cli.Usagef("%w", err)
@@ -303,6 +326,20 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		if rc.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
 			return nil, false, err
 		}
+		if table == nil && isPostgresURL(o.deadLetter) {
+			name := o.dlName
+			if name == "" {
+				name = "replay-" + fp
+			}
+			if table, err = openTable(o.deadLetter, "", name); err != nil {
+				return nil, false, err
+			}
+			defer table.Close()
+		}
+	}
+	if table != nil {
+		rc.DeadLetter = table
+	} else if !o.dryRun {
 		dl, err := replay.OpenDeadLetter(dlPath)
 		if errors.Is(err, lock.ErrHeld) {
 			return nil, false, cli.Usagef("%w", err)
@@ -332,23 +369,44 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		}
 		return &st, completed, nil
 	case spec.Kind == source.KindDeadLetter:
-		return &st, completed, o.finishRedrive(a, spec.Path, st)
+		return &st, completed, o.finishRedrive(ctx, a, spec, table, st)
 	}
 	var errs []error
 	if st.DeadLettered > 0 {
-		errs = append(errs, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, o.deadLetter))
+		errs = append(errs, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, rc.DeadLetter))
 	}
-	if n, kinds := letterCounts(rc.DeadLetter.Earlier); n > 0 && !o.acceptDL {
+	if n, kinds := letterCounts(rc.DeadLetter.EarlierCounts()); n > 0 && !o.acceptDL {
+		redrive := "deadletter:" + o.deadLetter
+		if table != nil {
+			redrive = "deadletter:" + source.RedactDSN(o.deadLetter) + " -dead-letter-name " + table.Name()
+		}
 		errs = append(errs, fmt.Errorf("%w: %s holds %d dead letters of earlier runs (%s), never re-driven: re-drive them with "+
-			"reconcile replay -source deadletter:%s, or pass -accept-dead-letters", cli.ErrDeadLettered, o.deadLetter, n, kinds, o.deadLetter))
+			"reconcile replay -source %s, or pass -accept-dead-letters", cli.ErrDeadLettered, rc.DeadLetter, n, kinds, redrive))
 	}
 	return &st, completed, errors.Join(errs...)
 }
 
-// finishRedrive replaces a re-driven dead-letter file with the letters
-// still undelivered, and says what is left.
-func (o *replayOptions) finishRedrive(a *app, path string, st replay.Stats) error {
-	remaining, archive, err := replay.FinishRedrive(path, time.Now())
+// isPostgresURL reports whether s names a PostgreSQL database.
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// finishRedrive replaces a re-driven dead-letter file (or the re-driven
+// rows of a table) with the letters still undelivered, and says what is
+// left.
+func (o *replayOptions) finishRedrive(ctx context.Context, a *app, spec source.Spec, table *replay.PGLetters, st replay.Stats) error {
+	var remaining map[string]int64
+	var archive string
+	var err error
+	path := spec.Path
+	if table != nil {
+		path = table.String()
+		archive = o.dlName + ".redriven-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+		remaining, err = table.FinishRedrive(ctx, archive)
+		archive = fmt.Sprintf("the rows named %q", archive)
+	} else {
+		remaining, archive, err = replay.FinishRedrive(path, time.Now())
+	}
 	if err != nil {
 		return err
 	}

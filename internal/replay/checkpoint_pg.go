@@ -104,21 +104,26 @@ func (s PostgresStore) Lock(ctx context.Context) (release func() error, err erro
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			conn.Close(context.WithoutCancel(ctx))
-		}
-	}()
+	if err := advisoryLock(ctx, conn, "billharness checkpoint "+s.table()+" "+s.Name, s.String()); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return func() error { return conn.Close(context.Background()) }, nil
+}
+
+// advisoryLock takes a session-level advisory lock on key for conn's
+// session, or fails at once with a *lock.HeldError naming the session that
+// holds it (what names the locked thing).
+func advisoryLock(ctx context.Context, conn *pgx.Conn, key, what string) error {
 	host, _ := os.Hostname()
 	app := fmt.Sprintf("billharness replay pid %d on %s", os.Getpid(), host)
 	if _, err := conn.Exec(ctx, `SELECT set_config('application_name', $1, false)`, app); err != nil {
-		return nil, fmt.Errorf("checkpoint lock: %w", err)
+		return fmt.Errorf("lock %s: %w", what, err)
 	}
-	var key int64
+	var k int64
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT k, pg_try_advisory_lock(k) FROM (SELECT hashtextextended($1, 0) AS k) x`,
-		"billharness checkpoint "+s.table()+" "+s.Name).Scan(&key, &ok); err != nil {
-		return nil, fmt.Errorf("checkpoint lock: %w", err)
+	if err := conn.QueryRow(ctx, `SELECT k, pg_try_advisory_lock(k) FROM (SELECT hashtextextended($1, 0) AS k) x`, key).Scan(&k, &ok); err != nil {
+		return fmt.Errorf("lock %s: %w", what, err)
 	}
 	if !ok {
 		holder := "holder unknown"
@@ -128,10 +133,10 @@ func (s PostgresStore) Lock(ctx context.Context) (release func() error, err erro
 		q := `SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), a.backend_start
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1`
-		if conn.QueryRow(ctx, q, key).Scan(&pid, &name, &addr, &since) == nil {
+		if conn.QueryRow(ctx, q, k).Scan(&pid, &name, &addr, &since) == nil {
 			holder = fmt.Sprintf("PostgreSQL session %d, %q from %s since %s", pid, name, addr, since.UTC().Format(time.RFC3339))
 		}
-		return nil, &lock.HeldError{Path: s.String(), Holder: holder}
+		return &lock.HeldError{Path: what, Holder: holder}
 	}
-	return func() error { return conn.Close(context.Background()) }, nil
+	return nil
 }

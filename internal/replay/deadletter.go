@@ -45,6 +45,20 @@ type Letter struct {
 	Raw      json.RawMessage `json:"raw,omitempty"`
 }
 
+// Letters is where undelivered records go. Write stores one letter whole
+// or fails (and every later Write fails too: the run stops); Sync makes the
+// letters written so far durable.
+type Letters interface {
+	Write(l Letter) error
+	Sync() error
+	Close() error
+	// EarlierCounts counts, by kind, the letters of earlier runs found
+	// when opening: not re-driven yet.
+	EarlierCounts() map[string]int64
+	// String names the file or table, without secrets.
+	String() string
+}
+
 // DeadLetter appends Letters as JSON lines to a file. It is safe for
 // concurrent use, and holds an exclusive lock on the file (see package
 // lock) from Open to Close, so two runs never interleave their lines.
@@ -144,6 +158,11 @@ func (d *DeadLetter) countEarlier() error {
 
 // Path is the file's path.
 func (d *DeadLetter) Path() string { return d.path }
+
+func (d *DeadLetter) String() string { return d.path }
+
+// EarlierCounts implements Letters.
+func (d *DeadLetter) EarlierCounts() map[string]int64 { return d.Earlier }
 
 // Counts returns how many letters of each kind this DeadLetter wrote.
 func (d *DeadLetter) Counts() map[string]int64 {

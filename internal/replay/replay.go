@@ -64,8 +64,9 @@ type Config struct {
 	// DryRun reads and validates everything and counts, sending nothing and
 	// writing neither dead letters nor checkpoints.
 	DryRun bool
-	// DeadLetter receives every record not delivered. Required unless DryRun.
-	DeadLetter *DeadLetter
+	// DeadLetter receives every record not delivered: a file (OpenDeadLetter)
+	// or a PostgreSQL table (PostgresLetters). Required unless DryRun.
+	DeadLetter Letters
 	// Checkpoint, when set, receives the watermark every CheckpointEvery
 	// and at the end. Resume is the caller's: it opens Source after the
 	// loaded position and passes that checkpoint as Resumed.

@@ -45,19 +45,24 @@ func LetterKind(line []byte) string {
 // rather than lost.
 type dlReader struct {
 	spec  Spec
-	f     *os.File
-	sc    *bufio.Scanner
-	line  int64
-	stats Stats
-	err   error
+	where string // the file, or the table and name
+	// nextLine returns the next letter and its line (file) or seq (table);
+	// ok is false at the end.
+	nextLine func(ctx context.Context) (row int64, line []byte, ok bool, err error)
+	close    func() error
+	stats    Stats
+	err      error
 }
 
-func openDeadLetterSource(spec Spec) (*dlReader, error) {
+func openDeadLetterSource(ctx context.Context, spec Spec) (*dlReader, error) {
+	if spec.DSN != "" {
+		return openPGLetterSource(ctx, spec)
+	}
 	f, err := os.Open(spec.Path)
 	if err != nil {
 		return nil, fmt.Errorf("source: dead-letter file: %w", err)
 	}
-	r := &dlReader{spec: spec, f: f}
+	r := &dlReader{spec: spec, where: spec.Path, close: f.Close}
 	sc := newLineScanner(f)
 	for sc.Scan() {
 		r.stats.Declared++
@@ -70,7 +75,15 @@ func openDeadLetterSource(spec Spec) (*dlReader, error) {
 		f.Close()
 		return nil, fmt.Errorf("source: dead-letter file %s: %w", spec.Path, err)
 	}
-	r.sc = newLineScanner(f)
+	sc = newLineScanner(f)
+	var line int64
+	r.nextLine = func(context.Context) (int64, []byte, bool, error) {
+		if !sc.Scan() {
+			return 0, nil, false, sc.Err()
+		}
+		line++
+		return line, sc.Bytes(), true, nil
+	}
 	return r, nil
 }
 
@@ -86,20 +99,21 @@ func (r *dlReader) Next(ctx context.Context) (Record, error) {
 		if err := ctx.Err(); err != nil {
 			return Record{}, err
 		}
-		if !r.sc.Scan() {
-			r.err = io.EOF
-			if err := r.sc.Err(); err != nil {
-				r.err = fmt.Errorf("source: dead-letter file %s line %d: %w", r.spec.Path, r.line+1, err)
-			}
+		n, b, ok, err := r.nextLine(ctx)
+		if err != nil {
+			r.err = fmt.Errorf("source: dead letters %s after %d: %w", r.where, n, err)
 			break
 		}
-		r.line++
-		pos := Position{Kind: KindDeadLetter, File: r.spec.Path, Row: r.line}
+		if !ok {
+			r.err = io.EOF
+			break
+		}
+		pos := Position{Kind: KindDeadLetter, File: r.where, Row: n}
 		var l letterLine
-		if err := json.Unmarshal(r.sc.Bytes(), &l); err != nil || l.Kind == "" {
+		if err := json.Unmarshal(b, &l); err != nil || l.Kind == "" {
 			r.stats.Invalid++
-			raw, _ := json.Marshal(map[string]string{"line": r.sc.Text()})
-			return Record{}, &RecordError{Pos: pos, Reason: fmt.Sprintf("line %d is not a dead letter", r.line), Raw: raw}
+			raw, _ := json.Marshal(map[string]string{"line": string(b)})
+			return Record{}, &RecordError{Pos: pos, Reason: fmt.Sprintf("%s is not a dead letter", pos), Raw: raw}
 		}
 		if l.Kind != RetryableLetter {
 			r.stats.Kept++
@@ -107,7 +121,7 @@ func (r *dlReader) Next(ctx context.Context) (Record, error) {
 		}
 		if l.Event == nil {
 			r.stats.Invalid++
-			return Record{}, &RecordError{Pos: pos, Reason: fmt.Sprintf("line %d: a %s letter without its event", r.line, l.Kind)}
+			return Record{}, &RecordError{Pos: pos, Reason: fmt.Sprintf("%s: a %s letter without its event", pos, l.Kind)}
 		}
 		ev := *l.Event
 		if !r.spec.Window.Contains(ev.Timestamp) {
@@ -138,4 +152,4 @@ func (r *dlReader) Stats() Stats {
 // Cover implements Reader: a re-drive keeps no checkpoint.
 func (r *dlReader) Cover(Position) Coverage { return Coverage{} }
 
-func (r *dlReader) Close() error { return r.f.Close() }
+func (r *dlReader) Close() error { return r.close() }

@@ -116,7 +116,7 @@ func Open(ctx context.Context, spec Spec) (Reader, error) {
 	case KindPostgres:
 		return openPostgres(ctx, spec)
 	case KindDeadLetter:
-		return openDeadLetterSource(spec)
+		return openDeadLetterSource(ctx, spec)
 	}
 	return nil, fmt.Errorf("source: unknown kind %q", spec.Kind)
 }

@@ -74,6 +74,13 @@ type Spec struct {
 	// something it covered changed. Without it, After assumes a source
 	// that never changes: everything ordered before After is skipped.
 	Resume *Coverage
+
+	// Letters and LettersUpTo are, for dead letters kept in PostgreSQL
+	// (DSN set), the name they are kept under (Table is the table,
+	// default billharness_dead_letters) and the last seq to read: the
+	// letters written after it (by the re-drive itself) are not read.
+	Letters     string
+	LettersUpTo int64
 }
 
 // ParseSpec parses a -source string: "parquet:PATH" (PATH a file, glob or
@@ -90,8 +97,11 @@ func ParseSpec(source string) (Spec, error) {
 		return Spec{Kind: KindPostgres, DSN: source}, nil
 	case strings.HasPrefix(source, KindDeadLetter+":"):
 		p := strings.TrimPrefix(source, KindDeadLetter+":")
-		if p == "" {
+		switch {
+		case p == "":
 			return Spec{}, fmt.Errorf("source %q: empty path", source)
+		case strings.HasPrefix(p, "postgres://"), strings.HasPrefix(p, "postgresql://"):
+			return Spec{Kind: KindDeadLetter, DSN: p}, nil
 		}
 		return Spec{Kind: KindDeadLetter, Path: p}, nil
 	}
@@ -129,11 +139,11 @@ func (s Spec) Validate() error {
 			errs = append(errs, errors.New("source: table and query apply to postgres only"))
 		}
 	case KindDeadLetter:
-		if s.Path == "" {
+		if s.Path == "" && s.DSN == "" {
 			errs = append(errs, errors.New("source: dead-letter path is empty"))
 		}
-		if s.Table != "" || s.Query != "" || len(s.Columns) > 0 || len(s.Properties) > 0 || !s.After.IsZero() {
-			errs = append(errs, errors.New("source: a dead-letter file takes no table, query, column map, properties or resume position"))
+		if s.Query != "" || len(s.Columns) > 0 || len(s.Properties) > 0 || !s.After.IsZero() {
+			errs = append(errs, errors.New("source: dead letters take no query, column map, properties or resume position"))
 		}
 	case KindPostgres:
 		if s.DSN == "" {
