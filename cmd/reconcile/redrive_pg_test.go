@@ -54,7 +54,9 @@ func TestReplayDeadLettersInPostgres(t *testing.T) {
 		}
 		return out
 	}
-	env := func(url, token string) map[string]string { return map[string]string{"BILLING_API_URL": url, "BILLING_TOKEN": token} }
+	env := func(url, token string) map[string]string {
+		return map[string]string{"BILLING_API_URL": url, "BILLING_TOKEN": token}
+	}
 	healthy := env(e.sb.URL, e.sb.AdminToken)
 	args := []string{"-dead-letter", dsn, "-dead-letter-name", name, "-rate", "0", "-progress", "off"}
 
