@@ -24,7 +24,7 @@ test:
 	scripts/faults.sh 200000
 	scripts/fuzz.sh $(FUZZTIME)
 
-## chaos: the fault replay at 2,000,000 events
+## chaos: the fault replay at 2,000,000 events, with its late-file-and-resume and conflicting-duplicates rounds
 chaos:
 	scripts/faults.sh 2000000
 

@@ -7,8 +7,12 @@
 # responses cut part-way), over both client transports, and checks that
 # nothing was lost or counted twice: internal/replay's
 # TestReplayAllFaultsExact, without the race detector, which is too slow at
-# this scale (go test -race ./... runs the same test at 5,000 events).
-# make test runs 200,000 events, make chaos 2,000,000.
+# this scale (go test -race ./... runs the same tests at 5,000 events).
+# Two more rounds under the same faults: a replay interrupted half way and
+# resumed after a late file appeared before the checkpoint's position
+# (TestReplayLateFileResumeUnderFaults), and copies of ids with different
+# payloads side by side (TestReplayConflictingDuplicatesUnderFaults); both
+# must end exact. make test runs 200,000 events, make chaos 2,000,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +22,4 @@ if [ "$events" -gt 500000 ]; then
   timeout=4h
 fi
 BILLHARNESS_FAULT_EVENTS=$events exec go test -count=1 -timeout "$timeout" -v \
-  -run '^TestReplayAllFaultsExact$' ./internal/replay
+  -run '^(TestReplayAllFaultsExact|TestReplayLateFileResumeUnderFaults|TestReplayConflictingDuplicatesUnderFaults)$' ./internal/replay

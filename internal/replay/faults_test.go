@@ -71,6 +71,12 @@ type tiledRow struct {
 // outside the month. It returns the number of distinct ids written.
 func tileSample(t *testing.T, dir string, n int) int64 {
 	t.Helper()
+	return tileSampleFiles(t, dir, n, 250_000)
+}
+
+// sampleEvents returns the sample's valid events, in source order.
+func sampleEvents(t *testing.T) []source.Event {
+	t.Helper()
 	r, err := source.Open(context.Background(), sampleSpec(t, source.Window{}))
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +93,17 @@ func tileSample(t *testing.T, dir string, n int) int64 {
 		base = append(base, rec.Event)
 	}
 	r.Close()
-	const perFile = 250_000
+	return base
+}
+
+// tileSampleFiles is tileSample with perFile events a file.
+func tileSampleFiles(t *testing.T, dir string, n, perFile int) int64 {
+	t.Helper()
+	base := sampleEvents(t)
 	var (
 		w        *parquet.GenericWriter[tiledRow]
 		f        *os.File
+		err      error
 		rows     = make([]tiledRow, 0, 1024)
 		distinct int64
 		seen     map[string]bool
@@ -229,4 +242,178 @@ func TestReplayAllFaultsExact(t *testing.T) {
 			sameTotals(t, want, observed(t, direct, data))
 		})
 	}
+}
+
+// faultyTarget starts a sandbox with data behind the fault proxy, both
+// with every network fault, and a client through the proxy.
+func faultyTarget(t *testing.T, data *sandbox.SeedData) (*sandboxtest.Sandbox, *billing.Client) {
+	t.Helper()
+	sbCfg := sandboxFaults
+	sbCfg.Data = data
+	sb := sandboxtest.Start(t, sbCfg)
+	pxCfg := proxyFaults
+	pxCfg.Target = sb.URL[len("http://"):]
+	px := faultnettest.Start(t, pxCfg)
+	client, err := billing.New(billing.Config{BaseURL: px.URL, Token: sb.AdminToken, MaxRetries: 30,
+		RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond, MaxConns: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, client
+}
+
+// checkExact compares the sandbox, read directly, with the source.
+func checkExact(t *testing.T, sb *sandboxtest.Sandbox, want map[string]map[string]string, data *sandbox.SeedData, distinct int64) {
+	t.Helper()
+	if n := sb.Server.Stats().EventsStored; n != distinct {
+		t.Errorf("sandbox stored %d events, want the %d distinct ids: %+d", n, distinct, n-distinct)
+	}
+	direct, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTotals(t, want, observed(t, direct, data))
+}
+
+// A replay interrupted half way through every network fault, then resumed
+// after a file appeared that sorts before the checkpoint's position (a late
+// partition): the late file is sent whole, nothing the checkpoint covered is
+// read again, and the totals end exact.
+func TestReplayLateFileResumeUnderFaults(t *testing.T) {
+	n := faultEvents(t)
+	dir, held := t.TempDir(), t.TempDir()
+	distinct := tileSampleFiles(t, dir, n, max(n/4, 1))
+	late := filepath.Join(dir, "part-0000.parquet")
+	if err := os.Rename(late, filepath.Join(held, "late.parquet")); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := source.ParseSpec("parquet:" + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := seed(t)
+	sb, client := faultyTarget(t, data)
+	store := replay.FileStore{Path: filepath.Join(t.TempDir(), "replay.ckpt")}
+	dl, err := replay.OpenDeadLetter(filepath.Join(t.TempDir(), "dead-letter.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	fp := replay.Fingerprint(spec)
+
+	src, err := source.Open(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := src.Stats().Declared / 2
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := replay.Run(ctx, replay.Config{Source: src, Client: client, DeadLetter: dl, Concurrency: 32, Checkpoint: store,
+		Fingerprint: fp, CheckpointEvery: 10 * time.Millisecond, ProgressEvery: time.Millisecond,
+		Progress: func(p replay.Progress) {
+			if p.Sent >= half {
+				cancel()
+			}
+		}})
+	src.Close()
+	if !errors.Is(err, replay.ErrInterrupted) {
+		t.Fatalf("first run = %v, want interrupted half way", err)
+	}
+	cp, err := store.Load(context.Background())
+	if err != nil || cp == nil {
+		t.Fatalf("checkpoint = %v, %v", cp, err)
+	}
+
+	if err := os.Rename(filepath.Join(held, "late.parquet"), late); err != nil {
+		t.Fatal(err)
+	}
+	spec.After, spec.Resume = cp.Position, &cp.Coverage
+	if src, err = source.Open(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	lateRows := src.Stats().Late
+	second, err := replay.Run(context.Background(), replay.Config{Source: src, Client: client, DeadLetter: dl, Concurrency: 32,
+		Checkpoint: store, Fingerprint: fp, Resumed: cp})
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	s := second.Source
+	t.Logf("first run read %d (abandoned %d), checkpoint covers %d rows; resumed: late %d rows, skipped as done %d, read %d, accepted %d, duplicate %d",
+		first.Read, first.Abandoned, cp.Coverage.Rows, lateRows, s.SkippedResume, second.Read, second.Accepted, second.Duplicate)
+	if lateRows == 0 || lateRows != int64(min(n, max(n/4, 1))) {
+		t.Errorf("late rows %d, want the late file's %d", lateRows, min(n, max(n/4, 1)))
+	}
+	if s.SkippedResume != cp.Coverage.Rows || second.Read+s.SkippedResume != s.Declared || second.DeadLettered != 0 {
+		t.Errorf("resumed accounting: skipped %d (checkpoint %d) + read %d, declared %d, dead-lettered %d",
+			s.SkippedResume, cp.Coverage.Rows, second.Read, s.Declared, second.DeadLettered)
+	}
+	checkExact(t, sb, expected(t, spec2(t, dir), data), data, distinct)
+}
+
+func spec2(t *testing.T, dir string) source.Spec {
+	t.Helper()
+	spec, err := source.ParseSpec("parquet:" + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// Copies of one id with different payloads, side by side in the source,
+// through every network fault: the API keeps the first copy of each, the
+// second is a conflicting duplicate, and the totals are those of the first
+// copies, exactly.
+func TestReplayConflictingDuplicatesUnderFaults(t *testing.T) {
+	n := faultEvents(t)
+	dir := t.TempDir()
+	distinct := tileSample(t, dir, n)
+	base := sampleEvents(t)
+	pairs := min(n/20, 5000, len(base)-1)
+	var rows []tiledRow
+	row := func(id string, ev source.Event) tiledRow {
+		r := tiledRow{ID: id, EventType: ev.EventType, CustomerID: ev.CustomerID, Timestamp: ev.Timestamp, Properties: string(ev.Properties)}
+		if ev.SubscriptionID != "" {
+			r.SubscriptionID = &ev.SubscriptionID
+		}
+		return r
+	}
+	conflicting := 0
+	for i := range pairs {
+		id := fmt.Sprintf("conflict-%d", i)
+		first, other := base[i], base[i+1] // the second copy says what another event says
+		rows = append(rows, row(id, first), row(id, other))
+		if a, b := row(id, first), row(id, other); a.EventType != b.EventType || a.CustomerID != b.CustomerID || !a.Timestamp.Equal(b.Timestamp) ||
+			a.Properties != b.Properties || (a.SubscriptionID == nil) != (b.SubscriptionID == nil) ||
+			a.SubscriptionID != nil && *a.SubscriptionID != *b.SubscriptionID {
+			conflicting++
+		}
+	}
+	if err := parquet.WriteFile(filepath.Join(dir, "part-conflicts.parquet"), rows); err != nil {
+		t.Fatal(err)
+	}
+	spec := spec2(t, dir)
+	data := seed(t)
+	want := expected(t, spec, data)
+	sb, client := faultyTarget(t, data)
+	dl, err := replay.OpenDeadLetter(filepath.Join(t.TempDir(), "dead-letter.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	src, err := source.Open(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	st, err := replay.Run(context.Background(), replay.Config{Source: src, Client: client, DeadLetter: dl, Concurrency: 32})
+	if err != nil {
+		t.Fatalf("replay.Run: %v", err)
+	}
+	t.Logf("%d pairs (%d with different payloads): accepted %d, duplicate %d, conflicting %d, dead-lettered %d",
+		pairs, conflicting, st.Accepted, st.Duplicate, st.Conflicting, st.DeadLettered)
+	if st.Conflicting != int64(conflicting) || st.DeadLettered != st.Conflicting {
+		t.Errorf("conflicting %d, dead-lettered %d; want the %d pairs with different payloads, and nothing else", st.Conflicting, st.DeadLettered, conflicting)
+	}
+	checkExact(t, sb, want, data, distinct+int64(pairs))
 }

@@ -58,10 +58,14 @@ func expected(t *testing.T, spec source.Spec, d *sandbox.SeedData) map[string]ma
 		t.Fatal(err)
 	}
 	defer r.Close()
+	// The contract's attribution rule: the earliest created_at, ties
+	// broken by the smaller id.
 	firstSub := map[string]string{}
+	firstAt := map[string]time.Time{}
 	for _, s := range d.Subscriptions {
-		if _, ok := firstSub[s.CustomerID]; !ok {
-			firstSub[s.CustomerID] = s.ID
+		f, ok := firstSub[s.CustomerID]
+		if c := s.CreatedAt.Compare(firstAt[s.CustomerID]); !ok || c < 0 || c == 0 && s.ID < f {
+			firstSub[s.CustomerID], firstAt[s.CustomerID] = s.ID, s.CreatedAt
 		}
 	}
 	type acc struct {

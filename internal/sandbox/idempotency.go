@@ -37,8 +37,8 @@ func (e idemEntry) done() bool { return e.status != 0 }
 // lookup ignores them, and each shard sweeps itself at most once per
 // idemSweepEvery of the (injectable) clock, so memory stays bounded by the
 // keys of the last 24 hours. A flood of unique keys within 24 hours is
-// bounded too: past perShard keys, a shard drops an arbitrary completed
-// entry for each new key [chosen]. That costs nothing in exactness: a
+// bounded too: past perShard keys, a shard drops its oldest completed
+// entries, first completed first, for each new key [chosen]. That costs nothing in exactness: a
 // retried event whose entry was dropped is still a duplicate by its id.
 type idemCache struct {
 	shards   [numShards]idemShard
@@ -51,6 +51,8 @@ const DefaultIdempotencyKeys = 1_000_000
 type idemShard struct {
 	mu        sync.Mutex
 	m         map[string]idemEntry
+	order     []string // keys in the order they completed, oldest from head
+	head      int
 	nextSweep int64
 	_         [64]byte // keep shards on separate cache lines
 }
@@ -91,14 +93,7 @@ func (c *idemCache) begin(key string, sum uint64, now time.Time) (idemState, ide
 	}
 	if limit := c.limit(); len(sh.m) >= limit {
 		sh.sweep(t)
-		for k, e := range sh.m {
-			if len(sh.m) < limit {
-				break
-			}
-			if e.done() {
-				delete(sh.m, k)
-			}
-		}
+		sh.evict(limit)
 	}
 	sh.m[key] = idemEntry{sum: sum}
 	return idemProceed, idemEntry{}
@@ -120,7 +115,25 @@ func (c *idemCache) complete(key string, sum uint64, status int, body []byte, no
 		sh.m = map[string]idemEntry{}
 	}
 	sh.m[key] = e
+	sh.order = append(sh.order, key)
 	sh.mu.Unlock()
+}
+
+// evict drops the oldest completed entries until the shard holds fewer
+// than limit; keys in flight are never dropped.
+func (sh *idemShard) evict(limit int) {
+	for len(sh.m) >= limit && sh.head < len(sh.order) {
+		k := sh.order[sh.head]
+		sh.order[sh.head] = ""
+		sh.head++
+		if e, ok := sh.m[k]; ok && e.done() {
+			delete(sh.m, k)
+		}
+	}
+	if sh.head > len(sh.order)/2 {
+		sh.order = append(sh.order[:0], sh.order[sh.head:]...)
+		sh.head = 0
+	}
 }
 
 // abandon releases key's in-flight marker without recording anything.
@@ -140,6 +153,15 @@ func (sh *idemShard) sweep(t int64) {
 			delete(sh.m, k)
 		}
 	}
+	// Keys no longer in the map leave the order, so that it stays bounded.
+	live := sh.order[:0]
+	for _, k := range sh.order[sh.head:] {
+		if _, ok := sh.m[k]; ok {
+			live = append(live, k)
+		}
+	}
+	clear(sh.order[len(live):])
+	sh.order, sh.head = live, 0
 }
 
 // len counts the live entries (tests check the memory bound).
