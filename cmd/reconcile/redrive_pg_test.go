@@ -12,7 +12,6 @@ import (
 
 	"github.com/billharness/billharness/internal/pgtest"
 	"github.com/billharness/billharness/internal/replay"
-	"github.com/billharness/billharness/internal/sandbox"
 )
 
 // Dead letters kept in a PostgreSQL table, for pods without a volume that
@@ -20,16 +19,7 @@ import (
 // by the next run until they are.
 func TestReplayDeadLettersInPostgres(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	e := newBadEnv(t)
-	down := sampleSandbox(t, sandbox.Config{FailRate: 1})
-	rows := e.good(20)
-	unknown := e.good(1)[0]
-	unknown.ID, unknown.CustomerID = "unknown-customer", "01944b1f-0000-7000-8000-0000000dead0"
-	invalid := e.good(1)[0]
-	invalid.ID, invalid.EventType = "no-type", ""
-	dir := t.TempDir()
-	file := filepath.Join(dir, "events.parquet")
-	writeParquet(t, file, append(rows, unknown, invalid))
+	e, down, dir, file, rows := redriveSetup(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "test-" + hex.EncodeToString(b)

@@ -3,11 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 )
 
 // Dead letters are not a dead end: -source deadletter:FILE re-sends the
@@ -16,16 +18,7 @@ import (
 // whose dead-letter file holds letters of earlier runs exits 1 naming them
 // until they are re-driven or accepted.
 func TestReplayRedrivesDeadLetters(t *testing.T) {
-	e := newBadEnv(t)
-	down := sampleSandbox(t, sandbox.Config{FailRate: 1})
-	rows := e.good(20)
-	unknown := e.good(1)[0]
-	unknown.ID, unknown.CustomerID = "unknown-customer", "01944b1f-0000-7000-8000-0000000dead0"
-	invalid := e.good(1)[0]
-	invalid.ID, invalid.EventType = "no-type", ""
-	dir := t.TempDir()
-	file := filepath.Join(dir, "events.parquet")
-	writeParquet(t, file, append(rows, unknown, invalid))
+	e, down, dir, file, rows := redriveSetup(t)
 	dl := filepath.Join(dir, "dl.jsonl")
 	env := func(url, token string) map[string]string {
 		return map[string]string{"BILLING_API_URL": url, "BILLING_TOKEN": token}
@@ -82,4 +75,22 @@ func TestReplayRedrivesDeadLetters(t *testing.T) {
 		"-accept-dead-letters"); code != 0 {
 		t.Errorf("with -accept-dead-letters: exit %d\n%s", code, errOut)
 	}
+}
+
+// redriveSetup is a sandbox with the sample catalog, one that fails every
+// request, and a Parquet file of 20 good events, one of an unknown customer
+// and one invalid (no event type).
+func redriveSetup(t *testing.T) (e *badEnv, down *sandboxtest.Sandbox, dir, file string, good []eventRow) {
+	t.Helper()
+	e = newBadEnv(t)
+	down = sampleSandbox(t, sandbox.Config{FailRate: 1})
+	good = e.good(20)
+	unknown := e.good(1)[0]
+	unknown.ID, unknown.CustomerID = "unknown-customer", "01944b1f-0000-7000-8000-0000000dead0"
+	invalid := e.good(1)[0]
+	invalid.ID, invalid.EventType = "no-type", ""
+	dir = t.TempDir()
+	file = filepath.Join(dir, "events.parquet")
+	writeParquet(t, file, append(slices.Clone(good), unknown, invalid))
+	return e, down, dir, file, good
 }

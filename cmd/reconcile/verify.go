@@ -105,6 +105,10 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	var errs []error
 	spec, err := o.src.spec(a.getenv)
 	errs = append(errs, err)
+	if spec.Kind == source.KindDeadLetter {
+		errs = append(errs, cli.Usagef("-source deadletter:… holds the records a replay could not deliver, not the usage to compare: "+
+			"re-drive it with reconcile replay, and verify against the source itself"))
+	}
 	errs = append(errs, o.api.Validate())
 	window := source.Window{From: o.src.window.From, To: o.src.window.To}
 	switch {
