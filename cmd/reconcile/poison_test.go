@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,17 @@ func TestReplayRefusesIdsTheWireWouldAlter(t *testing.T) {
 	}
 	if n := e.sb.Server.Stats().EventsStored; n != 1 {
 		t.Errorf("stored %d events, want 1", n)
+	}
+	// verify reads through the same validation: the same rows are invalid.
+	out := t.TempDir()
+	code, stdout, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": e.sb.URL, "BILLING_TOKEN": e.sb.AdminToken},
+		"verify", "-source", "parquet:"+file, "-window", "2026-10-01..2026-11-01", "-out", out)
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatalf("verify: exit %d, no summary: %v\n%s\n%s", code, err, stdout, errOut)
+	}
+	if !strings.Contains(string(b), fmt.Sprintf(`"invalid": %d`, len(bad))) {
+		t.Errorf("verify's summary does not count the %d ids as invalid:\n%s", len(bad), b)
 	}
 }
 

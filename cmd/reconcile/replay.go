@@ -455,6 +455,8 @@ func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progr
 			}
 			eta := "ETA ?"
 			switch {
+			case p.Stopped != "":
+				eta = "STOPPED: " + p.Stopped
 			case !p.PausedUntil.IsZero():
 				eta = "paused by the API (Retry-After) until " + p.PausedUntil.UTC().Format(time.TimeOnly)
 			case p.Final:

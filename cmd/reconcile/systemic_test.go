@@ -42,12 +42,12 @@ func TestReplayStopsOnSystemicFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dl, ckpt := filepath.Join(t.TempDir(), "dl.jsonl"), filepath.Join(t.TempDir(), "replay.ckpt")
 			args := append([]string{"replay", "-source", "parquet:" + file, "-dead-letter", dl, "-checkpoint", ckpt, "-rate", "0",
-				"-progress", "off"}, tt.args...)
+				"-progress", "live"}, tt.args...)
 			code, _, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": tt.url, "BILLING_TOKEN": tt.token}, args...)
 			if code != 1 {
 				t.Errorf("exit %d, want 1\n%s", code, errOut)
 			}
-			for _, w := range tt.want {
+			for _, w := range append(tt.want, "STOPPED: systemic failure") { // the status line says it too
 				if !strings.Contains(errOut, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}

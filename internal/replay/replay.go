@@ -171,7 +171,10 @@ type Progress struct {
 	// PausedUntil is when the API's 429 pause (Retry-After) ends, zero
 	// when no pause is in force: the run is waiting, not stuck.
 	PausedUntil time.Time
-	Final       bool
+	// Stopped, on the final snapshot, is why the run stopped early: a
+	// systemic failure, a stuck record; "" otherwise.
+	Stopped string
+	Final   bool
 }
 
 // counters are updated by workers and read by progress.
@@ -326,7 +329,13 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		err = errors.Join(err, aerr)
 	}
 	if cfg.Progress != nil {
-		cfg.Progress(r.progress(st, 0, true))
+		p := r.progress(st, 0, true)
+		r.stopMu.Lock()
+		if r.stopErr != nil {
+			p.Stopped = r.stopErr.Error()
+		}
+		r.stopMu.Unlock()
+		cfg.Progress(p)
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ErrInterrupted
