@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -317,11 +318,23 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 	}
 	if !o.dryRun {
 		cfg.MaxRetryAfter = time.Duration(o.maxRetryAft)
+		// The end of a pause is logged by a timer, which must not outlive
+		// the run: ended, under pauseMu, turns the late ones into no-ops.
+		var pauseMu sync.Mutex
+		ended := false
+		defer func() { pauseMu.Lock(); ended = true; pauseMu.Unlock() }()
 		cfg.OnPause = func(until time.Time, d time.Duration) {
-			if d >= time.Second { // a throttling gateway's short pauses are not news
-				log.Warn("the API asked every request to wait (429 Retry-After)", "for", d.String(), "until", until.UTC().Format(time.RFC3339))
-				time.AfterFunc(time.Until(until), func() { log.Info("the API's pause is over", "was", d.String()) })
+			if d < time.Second { // a throttling gateway's short pauses are not news
+				return
 			}
+			log.Warn("the API asked every request to wait (429 Retry-After)", "for", d.String(), "until", until.UTC().Format(time.RFC3339))
+			time.AfterFunc(time.Until(until), func() {
+				pauseMu.Lock()
+				defer pauseMu.Unlock()
+				if !ended {
+					log.Info("the API's pause is over", "was", d.String())
+				}
+			})
 		}
 		if rc.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
 			return nil, false, err
