@@ -331,10 +331,10 @@ func TestReplayLateFileResumeUnderFaults(t *testing.T) {
 		t.Errorf("resumed accounting: skipped %d (checkpoint %d) + read %d, declared %d, dead-lettered %d",
 			s.SkippedResume, cp.Coverage.Rows, second.Read, s.Declared, second.DeadLettered)
 	}
-	checkExact(t, sb, expected(t, spec2(t, dir), data), data, distinct)
+	checkExact(t, sb, expected(t, dirSpec(t, dir), data), data, distinct)
 }
 
-func spec2(t *testing.T, dir string) source.Spec {
+func dirSpec(t *testing.T, dir string) source.Spec {
 	t.Helper()
 	spec, err := source.ParseSpec("parquet:" + dir)
 	if err != nil {
@@ -375,7 +375,7 @@ func TestReplayConflictingDuplicatesUnderFaults(t *testing.T) {
 	if err := parquet.WriteFile(filepath.Join(dir, "part-conflicts.parquet"), rows); err != nil {
 		t.Fatal(err)
 	}
-	spec := spec2(t, dir)
+	spec := dirSpec(t, dir)
 	data := seed(t)
 	want := expected(t, spec, data)
 	sb, _, client := faultyTarget(t, data, nil)
