@@ -334,6 +334,7 @@ func TestReplayLateFileResumeUnderFaults(t *testing.T) {
 	checkExact(t, sb, expected(t, dirSpec(t, dir), data), data, distinct)
 }
 
+// dirSpec is the source spec of the Parquet files under dir.
 func dirSpec(t *testing.T, dir string) source.Spec {
 	t.Helper()
 	spec, err := source.ParseSpec("parquet:" + dir)
