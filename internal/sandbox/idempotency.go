@@ -91,8 +91,10 @@ func (c *idemCache) begin(key string, sum uint64, now time.Time) (idemState, ide
 	if sh.m == nil {
 		sh.m = map[string]idemEntry{}
 	}
+	// At the cap, the oldest completed entries go: O(1) a key. (Expired
+	// ones are swept on the clock above; sweeping here, a whole shard per
+	// key, made a sandbox past its cap thirty times slower.)
 	if limit := c.limit(); len(sh.m) >= limit {
-		sh.sweep(t)
 		sh.evict(limit)
 	}
 	sh.m[key] = idemEntry{sum: sum}
