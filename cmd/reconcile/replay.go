@@ -191,10 +191,8 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	if !o.dryRun && o.deadLetter != "" && !isPostgresURL(o.deadLetter) {
 		errs = append(errs, cli.CheckWritable("dead-letter", o.deadLetter))
 	}
-	if !o.dryRun && o.checkpoint != "" && o.store("") != nil {
-		if _, ok := o.store("").(replay.FileStore); ok {
-			errs = append(errs, cli.CheckWritable("checkpoint", o.checkpoint))
-		}
+	if !o.dryRun && o.checkpoint != "" && !isPostgresURL(o.checkpoint) {
+		errs = append(errs, cli.CheckWritable("checkpoint", o.checkpoint))
 	}
 	errs = append(errs, o.push.validate())
 	return spec, errors.Join(errs...)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"sync"
 	"time"
@@ -72,14 +71,12 @@ type Letters interface {
 // cut off when the file is opened again (its record lies above the
 // checkpoint, so the resumed run meets it again).
 type DeadLetter struct {
-	mu     sync.Mutex
-	f      *os.File
-	lk     *lock.Lock
-	path   string
-	size   int64 // the file's length: the end of its last whole line
-	buf    []byte
-	counts map[string]int64 // letters written, by kind
-	err    error            // the first failed write: later ones fail too
+	mu   sync.Mutex
+	f    *os.File
+	lk   *lock.Lock
+	path string
+	size int64 // the file's length: the end of its last whole line
+	err  error // the first failed write: later ones fail too
 	// Torn is the length of a torn last line cut off at open, 0 when none.
 	Torn int64
 	// Earlier counts, by kind, the letters the file held when opened: those
@@ -100,7 +97,7 @@ func OpenDeadLetter(path string) (*DeadLetter, error) {
 		lk.Release()
 		return nil, fmt.Errorf("open dead-letter file: %w", err)
 	}
-	d := &DeadLetter{f: f, lk: lk, path: path, counts: map[string]int64{}}
+	d := &DeadLetter{f: f, lk: lk, path: path}
 	if err := d.repair(); err != nil {
 		f.Close()
 		lk.Release()
@@ -164,13 +161,6 @@ func (d *DeadLetter) String() string { return d.path }
 // EarlierCounts implements Letters.
 func (d *DeadLetter) EarlierCounts() map[string]int64 { return d.Earlier }
 
-// Counts returns how many letters of each kind this DeadLetter wrote.
-func (d *DeadLetter) Counts() map[string]int64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return maps.Clone(d.counts)
-}
-
 // Write appends one letter, whole, or nothing and an error.
 func (d *DeadLetter) Write(l Letter) error {
 	line, err := encodeLetter(l)
@@ -195,7 +185,6 @@ func (d *DeadLetter) Write(l Letter) error {
 		return err
 	}
 	d.size += int64(n)
-	d.counts[l.Kind]++
 	return nil
 }
 

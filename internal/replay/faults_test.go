@@ -161,10 +161,7 @@ func TestReplayAllFaultsExact(t *testing.T) {
 	n := faultEvents(t)
 	dir := t.TempDir()
 	distinct := tileSample(t, dir, n)
-	spec, err := source.ParseSpec("parquet:" + dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := dirSpec(t, dir)
 	data := seed(t)
 	want := expected(t, spec, data)
 	tests := []struct {
@@ -215,7 +212,7 @@ func TestReplayAllFaultsExact(t *testing.T) {
 			if st.Accepted < ss.EventsStored || st.Accepted > ss.EventsStored+st.Ambiguous {
 				t.Errorf("accepted %d (ambiguous %d), sandbox stored %d: outcomes misclassified", st.Accepted, st.Ambiguous, ss.EventsStored)
 			}
-			if err := dl.Sync(); err != nil { // letters are buffered until synced
+			if err := dl.Sync(); err != nil {
 				t.Fatal(err)
 			}
 			if b, err := os.ReadFile(dlPath); err != nil || len(b) != 0 {
@@ -270,10 +267,7 @@ func TestReplayLateFileResumeUnderFaults(t *testing.T) {
 	if err := os.Rename(late, filepath.Join(held, "late.parquet")); err != nil {
 		t.Fatal(err)
 	}
-	spec, err := source.ParseSpec("parquet:" + dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := dirSpec(t, dir)
 	data := seed(t)
 	sb, _, client := faultyTarget(t, data, nil)
 	store := replay.FileStore{Path: filepath.Join(t.TempDir(), "replay.ckpt")}
@@ -331,7 +325,7 @@ func TestReplayLateFileResumeUnderFaults(t *testing.T) {
 		t.Errorf("resumed accounting: skipped %d (checkpoint %d) + read %d, declared %d, dead-lettered %d",
 			s.SkippedResume, cp.Coverage.Rows, second.Read, s.Declared, second.DeadLettered)
 	}
-	checkExact(t, sb, expected(t, dirSpec(t, dir), data), data, distinct)
+	checkExact(t, sb, expected(t, dirSpec(t, dir), data), data, distinct) // the whole source, late file included
 }
 
 // dirSpec is the source spec of the Parquet files under dir.

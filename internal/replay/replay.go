@@ -219,6 +219,13 @@ type run struct {
 	copies   map[string][]item
 }
 
+// stopped returns why the run was stopped early, nil if it was not.
+func (r *run) stopped() error {
+	r.stopMu.Lock()
+	defer r.stopMu.Unlock()
+	return r.stopErr
+}
+
 // fatalError is an error that stops the whole run at once, unlike a
 // broken source, after which the records already read are still sent.
 type fatalError struct{ err error }
@@ -301,19 +308,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	close(done)
 	bg.Wait()
-	r.stopMu.Lock()
-	stopped := r.stopErr != nil
-	r.stopMu.Unlock()
-	if !stopped { // every worker is done: a streak still held was real failures
+	stopErr := r.stopped()
+	if stopErr == nil { // every worker is done: a streak still held was real failures
 		if ferr := r.flush(r.brk.ok()); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
+	} else {
+		err = errors.Join(stopErr, err)
 	}
-	r.stopMu.Lock()
-	if r.stopErr != nil {
-		err = errors.Join(r.stopErr, err)
-	}
-	r.stopMu.Unlock()
 
 	if cerr := r.checkpoint(context.WithoutCancel(ctx)); cerr != nil {
 		err = errors.Join(err, cerr)
@@ -324,17 +326,20 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	st.Checkpoint = r.lastCP
 	if !cfg.DryRun {
 		st.Abandoned = st.Read - finished(st)
+		// A run that ends without an error has finished every record it
+		// read; anything else must not pass for a complete replay.
+		if err == nil && ctx.Err() == nil && st.Abandoned != 0 {
+			err = fmt.Errorf("replay: accounting: %d records read were neither delivered nor dead-lettered", st.Abandoned)
+		}
 	}
 	if aerr := checkResume(st, cfg.Resumed); aerr != nil {
 		err = errors.Join(err, aerr)
 	}
 	if cfg.Progress != nil {
 		p := r.progress(st, 0, true)
-		r.stopMu.Lock()
-		if r.stopErr != nil {
-			p.Stopped = r.stopErr.Error()
+		if stopErr != nil {
+			p.Stopped = stopErr.Error()
 		}
-		r.stopMu.Unlock()
 		cfg.Progress(p)
 	}
 	if err == nil && ctx.Err() != nil {
