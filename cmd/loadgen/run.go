@@ -34,7 +34,7 @@ type runOptions struct {
 	table        string
 	query        string
 	runID        string
-	shard        cli.Shard
+	shard        source.Shard
 	verify       bool
 	verifyWait   cli.Duration
 	metricsAddr  string
@@ -45,7 +45,7 @@ type runOptions struct {
 // plan is what the flags resolve to, checked before any I/O.
 type plan struct {
 	schedule    *load.Schedule // nil: closed model
-	shard       cli.Shard
+	shard       source.Shard
 	percentiles load.Percentiles
 	spec        *source.Spec // nil: synthetic events
 	idPrefix    string
@@ -212,22 +212,22 @@ func (o *runOptions) validate(a *app, fs *flag.FlagSet) (*plan, error) {
 
 // resolveShard reads -shard, or else JOB_COMPLETION_INDEX and
 // LOADGEN_SHARDS, as a Kubernetes Indexed Job sets them.
-func (o *runOptions) resolveShard(a *app, given map[string]bool) (cli.Shard, error) {
+func (o *runOptions) resolveShard(a *app, given map[string]bool) (source.Shard, error) {
 	if given["shard"] {
 		return o.shard, nil
 	}
 	idx, n := a.getenv("JOB_COMPLETION_INDEX"), a.getenv("LOADGEN_SHARDS")
 	switch {
 	case idx == "" && n == "":
-		return cli.Shard{Index: 0, Count: 1}, nil
+		return source.Shard{Index: 0, Count: 1}, nil
 	case n == "":
-		return cli.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s is set but LOADGEN_SHARDS is not: set it to the Job's completions", idx)
+		return source.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s is set but LOADGEN_SHARDS is not: set it to the Job's completions", idx)
 	case idx == "":
 		idx = "0"
 	}
-	s, err := cli.ParseShard(idx + "/" + n)
+	s, err := source.ParseShard(idx + "/" + n)
 	if err != nil {
-		return cli.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s, LOADGEN_SHARDS=%s: %v", idx, n, err)
+		return source.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s, LOADGEN_SHARDS=%s: %v", idx, n, err)
 	}
 	return s, nil
 }
@@ -264,7 +264,7 @@ func (o *runOptions) resolveSchedule(p *plan, given map[string]bool) error {
 }
 
 // sourceSpec builds the -source spec; a shard reads its own part.
-func (o *runOptions) sourceSpec(shard cli.Shard) (source.Spec, error) {
+func (o *runOptions) sourceSpec(shard source.Shard) (source.Spec, error) {
 	spec, err := source.ParseSpec(o.src)
 	if err != nil {
 		return source.Spec{}, cli.Usagef("-source: %v", err)
@@ -276,7 +276,7 @@ func (o *runOptions) sourceSpec(shard cli.Shard) (source.Spec, error) {
 		}
 	}
 	if shard.Count > 1 {
-		spec.Shard = source.Shard{Index: shard.Index, Count: shard.Count}
+		spec.Shard = shard
 	}
 	if err := spec.Validate(); err != nil {
 		return source.Spec{}, cli.Usagef("%v", err)

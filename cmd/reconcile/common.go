@@ -83,7 +83,7 @@ func checkOutcome(cmd string, res *reconcile.Result, exit int, replayStats any) 
 	o := outcome.Outcome{Command: cmd, Shard: "0/1", ExitStatus: exit,
 		Completed: exit == cli.ExitOK || exit == cli.ExitDiscrepancies}
 	if res != nil {
-		o.Shard = cli.Shard{Index: res.Shard.Index, Count: res.Shard.Count}.String()
+		o.Shard = res.Shard.String()
 		o.Compared, o.Pairs, o.Classes = true, res.Pairs, res.Counts
 	}
 	if st, ok := replayStats.(replay.Stats); ok {

@@ -207,5 +207,5 @@ func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, 
 
 // shardOf names a shard report's shard, i/N.
 func shardOf(r *report.Report) string {
-	return cli.Shard{Index: r.Result.Shard.Index, Count: r.Result.Shard.Count}.String()
+	return r.Result.Shard.String()
 }

@@ -20,12 +20,16 @@ func shardReport(i, n int) *report.Report {
 	window := source.Window{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	p := reconcile.Pair{SubscriptionID: fmt.Sprintf("sub_%d", i), Meter: "Requests", Measure: reconcile.MeasureQuantity,
 		Class: reconcile.Under, Expected: billing.QuantityFromInt64(10), Observed: billing.QuantityFromInt64(9), Delta: billing.QuantityFromInt64(-1)}
+	ev := int64(100 / n) // the shards split 100 rows
+	if i < 100%n {
+		ev++
+	}
 	return &report.Report{
 		RunID: "rc-job", Command: "verify", GeneratedAt: time.Date(2026, 11, 1, 6, i, 0, 0, time.UTC),
 		Source: "parquet:/data", Target: "https://api.bill.sh", Tolerance: "exact", ExitStatus: 3,
 		Result: &reconcile.Result{
 			Window: window, Shard: source.Shard{Index: i, Count: n},
-			Rows:   reconcile.Rows{Declared: 100, Read: 100, Events: 100, Counted: 10, OtherShards: int64(10 * (n - 1))},
+			Rows:   reconcile.Rows{Declared: 100, Read: 100, Events: ev, Counted: 10, OtherShards: 100 - ev},
 			Counts: map[reconcile.Class]int{reconcile.Match: 4, reconcile.Under: 1}, Pairs: 5, Subscriptions: 1,
 			Discrepancies: []reconcile.Pair{p},
 		},

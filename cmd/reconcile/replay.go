@@ -207,7 +207,7 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 	st, completed, err := o.send(ctx, a, spec, log)
 	if !o.dryRun { // a dry run's success is no replay's
 		oc := outcome.Outcome{Command: "replay", ExitStatus: cli.ExitCode(err), Completed: completed,
-			Shard: cli.Shard{Index: spec.Shard.Index, Count: spec.Shard.Count}.String()}
+			Shard: spec.Shard.String()}
 		if st != nil {
 			oc.Replayed = &outcome.Replayed{Accepted: st.Accepted, Duplicate: st.Duplicate, DeadLettered: st.DeadLettered}
 		}
@@ -283,11 +283,12 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 		}
 		if resumed != nil {
 			switch {
+			case resumed.Version < replay.CheckpointVersion:
+				return nil, false, cli.Usagef("checkpoint %s was written by an older version (format %d, now %d), whose position means something else "+
+					"(format 1 did not record what it covered; format 2 split shards by subscription, not customer); "+
+					"pass -restart to start over (the API deduplicates what it already has)", store, resumed.Version, replay.CheckpointVersion)
 			case resumed.Fingerprint != fp:
 				return nil, false, cli.Usagef("checkpoint %s was written for another source, shard or window; pass -restart to start over", store)
-			case resumed.Version < replay.CheckpointVersion:
-				return nil, false, cli.Usagef("checkpoint %s was written by an older version that did not record what it covered, so late data could be missed; "+
-					"pass -restart to start over (the API deduplicates what it already has)", store)
 			}
 			spec.After, spec.Resume = resumed.Position, &resumed.Coverage
 			log.Info("resuming", "checkpoint", store.String(), "after", resumed.Position.String(), "covered_rows", resumed.Coverage.Rows)

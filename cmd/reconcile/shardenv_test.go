@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/replay"
+	"github.com/billharness/billharness/internal/source"
 )
 
 // dryRun replays the sample without sending, with env as the environment,
@@ -119,9 +119,9 @@ func TestCheckpointNamePerShard(t *testing.T) {
 // -window last-month is the previous calendar month in UTC when the
 // command runs, as a month-end CronJob needs.
 func TestRelativeWindowFlag(t *testing.T) {
-	before, _ := cli.ParseWindowAt("last-month", time.Now())
+	before, _ := source.ParseWindowAt("last-month", time.Now())
 	st, code, stderr := dryRun(t, map[string]string{"RECONCILE_WINDOW": "last-month"})
-	after, _ := cli.ParseWindowAt("last-month", time.Now())
+	after, _ := source.ParseWindowAt("last-month", time.Now())
 	if code != 0 {
 		t.Fatalf("replay with RECONCILE_WINDOW=last-month: exit %d, %s", code, stderr)
 	}

@@ -22,8 +22,8 @@ type sourceFlags struct {
 	table      string
 	query      string
 	batch      int
-	window     cli.Window
-	shard      cli.Shard
+	window     source.Window
+	shard      source.Shard
 }
 
 func (s *sourceFlags) register(fs *flag.FlagSet) {
@@ -62,7 +62,7 @@ func (s *sourceFlags) spec(getenv func(string) string) (source.Spec, error) {
 		}
 	}
 	spec.Table, spec.Query, spec.BatchSize = s.table, s.query, s.batch
-	spec.Window = source.Window{From: s.window.From, To: s.window.To}
+	spec.Window = s.window
 	if s.shard.Count == 0 { // a parsed -shard has a count of at least 1
 		sh, err := cli.ShardFromEnv(getenv, shardsEnv)
 		if err != nil {
@@ -71,7 +71,7 @@ func (s *sourceFlags) spec(getenv func(string) string) (source.Spec, error) {
 		s.shard = sh
 	}
 	if s.shard.Count > 0 {
-		spec.Shard = source.Shard{Index: s.shard.Index, Count: s.shard.Count}
+		spec.Shard = s.shard
 	}
 	if err := spec.Validate(); err != nil {
 		errs = append(errs, err)

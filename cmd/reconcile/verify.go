@@ -58,7 +58,7 @@ type checkOptions struct {
 	push        pushFlag
 
 	billing     bool // bill, and the bill flags below are defined
-	period      cli.Window
+	period      source.Window
 	onlyMatched bool
 	finalize    bool
 }
@@ -110,18 +110,18 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 			"re-drive it with reconcile replay, and verify against the source itself"))
 	}
 	errs = append(errs, o.api.Validate())
-	window := source.Window{From: o.src.window.From, To: o.src.window.To}
+	window := o.src.window
 	switch {
 	case o.from != "" || o.to != "":
 		if !window.IsZero() {
 			errs = append(errs, cli.Usagef("give -window or -from and -to, not both"))
 			break
 		}
-		w, err := cli.ParseWindow(o.from + ".." + o.to)
+		w, err := source.ParseWindow(o.from + ".." + o.to)
 		if err != nil {
 			errs = append(errs, cli.Usagef("-from/-to: %v", err))
 		}
-		window = source.Window{From: w.From, To: w.To}
+		window = w
 	}
 	period := billing.Period{Start: o.period.From, End: o.period.To}
 	if o.billing && !o.period.IsZero() {
@@ -132,12 +132,17 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 			errs = append(errs, cli.Usagef("-period %s differs from the window: invoices are checked against the window's totals", o.period))
 		}
 	}
-	if window.IsZero() {
+	switch {
+	case window.IsZero():
 		or := ""
 		if o.billing {
 			or = ", or -period"
 		}
 		errs = append(errs, cli.Usagef("no window: set -window FROM..TO (or -from and -to%s)", or))
+	case !window.Closed() && (o.from != "" || o.to != ""):
+		errs = append(errs, cli.Usagef("-from/-to: a comparison needs both"))
+	case !window.Closed():
+		errs = append(errs, cli.Usagef("-window %s: a comparison needs both ends", window))
 	}
 	period = billing.Period{Start: window.From, End: window.To}
 	if o.concurrency < 1 {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/billharness/billharness/internal/source"
+
 	"context"
 	"errors"
 	"flag"
@@ -173,9 +175,9 @@ func valueName(v flag.Value) string {
 		return "rate"
 	case *Duration:
 		return "duration"
-	case *Shard:
+	case *source.Shard:
 		return "i/N"
-	case *Window:
+	case *source.Window:
 		return "from..to"
 	}
 	return "value"

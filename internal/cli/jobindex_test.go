@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/billharness/billharness/internal/source"
 )
 
 func TestShardFromEnv(t *testing.T) {
@@ -12,12 +14,12 @@ func TestShardFromEnv(t *testing.T) {
 		name     string
 		countVar string // default RECONCILE_SHARDS
 		env      map[string]string
-		want     Shard
+		want     source.Shard
 		wantErr  []string
 	}{
-		{name: "neither", want: Shard{}},
-		{name: "both", env: map[string]string{IndexEnv: "2", "RECONCILE_SHARDS": "3"}, want: Shard{Index: 2, Count: 3}},
-		{name: "first of one", env: map[string]string{IndexEnv: "0", "RECONCILE_SHARDS": "1"}, want: Shard{Index: 0, Count: 1}},
+		{name: "neither", want: source.Shard{}},
+		{name: "both", env: map[string]string{IndexEnv: "2", "RECONCILE_SHARDS": "3"}, want: source.Shard{Index: 2, Count: 3}},
+		{name: "first of one", env: map[string]string{IndexEnv: "0", "RECONCILE_SHARDS": "1"}, want: source.Shard{Index: 0, Count: 1}},
 		{name: "index without count", env: map[string]string{IndexEnv: "1"}, wantErr: []string{"JOB_COMPLETION_INDEX=1", "RECONCILE_SHARDS is not"}},
 		{name: "count without index", env: map[string]string{"RECONCILE_SHARDS": "4"}, wantErr: []string{"RECONCILE_SHARDS=4", "JOB_COMPLETION_INDEX is not"}},
 		{name: "index out of range", env: map[string]string{IndexEnv: "3", "RECONCILE_SHARDS": "3"}, wantErr: []string{"JOB_COMPLETION_INDEX=3, RECONCILE_SHARDS=3", "below the count"}},

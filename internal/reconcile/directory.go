@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/source"
 )
 
 // listPage is the page size used to list subscriptions (the sandbox's
@@ -20,24 +21,44 @@ type directory struct {
 	subs  map[string]*billing.Subscription
 	first map[string]string // customer id -> its first subscription's id
 	order []string          // subscription ids in id order
+	// plans maps every plan of the API, in any shard, to its subscription
+	// with the smallest id: the one whose usage names the plan's meters,
+	// so that every shard learns the same meters.
+	plans map[string]string
+	// listed counts the subscriptions listed, of every shard.
+	listed int
 }
 
-// listDirectory pages through GET /v1/subscriptions.
-func listDirectory(ctx context.Context, c *billing.Client) (*directory, error) {
-	var all []billing.Subscription
+// listDirectory pages through GET /v1/subscriptions, keeping the
+// subscriptions of the shard's customers: memory follows the shard, not
+// the API.
+func listDirectory(ctx context.Context, c *billing.Client, shard source.Shard) (*directory, error) {
+	var mine []billing.Subscription
+	plans := map[string]string{}
+	listed := 0
 	after := ""
 	for {
 		p, err := c.ListSubscriptions(ctx, listPage, after)
 		if err != nil {
 			return nil, fmt.Errorf("list subscriptions: %w", err)
 		}
-		all = append(all, p.Data...)
+		for _, s := range p.Data {
+			listed++
+			if f, ok := plans[s.PlanID]; !ok || s.ID < f {
+				plans[s.PlanID] = s.ID
+			}
+			if shard.Contains(s.CustomerID) {
+				mine = append(mine, s)
+			}
+		}
 		if !p.HasMore || len(p.Data) == 0 {
 			break
 		}
 		after = p.Data[len(p.Data)-1].ID
 	}
-	return newDirectory(all), nil
+	d := newDirectory(mine)
+	d.plans, d.listed = plans, listed
+	return d, nil
 }
 
 // newDirectory indexes subs.
@@ -47,11 +68,14 @@ func listDirectory(ctx context.Context, c *billing.Client) (*directory, error) {
 // lists created_at, which can tie (subscriptions created in the same
 // second); ties are broken by id, the order UUIDv7 ids are minted in.
 func newDirectory(subs []billing.Subscription) *directory {
-	d := &directory{subs: make(map[string]*billing.Subscription, len(subs)), first: map[string]string{}}
+	d := &directory{subs: make(map[string]*billing.Subscription, len(subs)), first: map[string]string{}, plans: map[string]string{}}
 	for i := range subs {
 		s := &subs[i]
 		if _, dup := d.subs[s.ID]; dup {
 			continue
+		}
+		if f, ok := d.plans[s.PlanID]; !ok || s.ID < f {
+			d.plans[s.PlanID] = s.ID
 		}
 		d.subs[s.ID] = s
 		d.order = append(d.order, s.ID)

@@ -16,11 +16,11 @@ const maxSamples = 3
 
 // Rows accounts for every row of the source. Once the scan is complete,
 //
-//	Declared == Events + Invalid + OutsideWindow
-//	Events   == Counted + Duplicates + Conflicting + Unattributed + Foreign + OtherShards + Unmetered
+//	Declared == Events + Invalid + OutsideWindow + OtherShards
+//	Events   == Counted + Duplicates + Conflicting + Unattributed + Foreign + Unmetered
 type Rows struct {
 	// Declared is what the source declares: the Parquet footers' row
-	// counts, or COUNT(*) in PostgreSQL.
+	// counts, or COUNT(*) of the window in PostgreSQL, of every shard.
 	Declared int64 `json:"declared"`
 	// Read is the rows the reader went through, valid or not, in the
 	// window or not. A complete scan reads every declared row.
@@ -32,6 +32,13 @@ type Rows struct {
 	Invalid int64 `json:"invalid"`
 	// OutsideWindow counts rows with timestamps outside the window.
 	OutsideWindow int64 `json:"outside_window"`
+	// Pruned counts, of OutsideWindow, the rows of Parquet row groups
+	// whose statistics lie outside the window: not read, so every shard
+	// counts them.
+	Pruned int64 `json:"pruned,omitempty"`
+	// OtherShards counts rows of other shards' customers, which the
+	// reader skipped before decoding them (or the database never sent).
+	OtherShards int64 `json:"other_shards"`
 	// Duplicates counts events whose id was seen before with the same
 	// payload: counted once.
 	Duplicates int64 `json:"duplicates"`
@@ -48,8 +55,6 @@ type Rows struct {
 	// Foreign counts events naming a subscription of another customer,
 	// which the API refuses.
 	Foreign int64 `json:"foreign"`
-	// OtherShards counts events of subscriptions in other shards.
-	OtherShards int64 `json:"other_shards"`
 	// Unmetered counts events of a type no meter counts.
 	Unmetered int64 `json:"unmetered"`
 	// Counted counts events that went into at least one meter.
@@ -93,10 +98,10 @@ func (a *acc) quantity(agg string) billing.Quantity {
 // ledger computes the expected totals of the subscriptions in scope.
 type ledger struct {
 	dir      *directory
-	shard    source.Shard
+	shards   int                    // how many shards the source is split in
 	byPlan   map[string]*meterGroup // the API's meters, per plan
 	fallback *meterGroup            // a file's meters, or every meter the API has
-	subs     map[string]*subState   // every subscription seen, in this shard or not
+	subs     map[string]*subState   // every subscription the shard's events name or the API lists
 	rows     Rows
 	ids      *idSet
 	scratch  []byte
@@ -112,8 +117,7 @@ func (l *ledger) group(id string) *meterGroup {
 	return l.fallback
 }
 
-// state returns the state of subscription id, creating it. A subscription
-// of another shard gets a state marked other, without totals.
+// state returns the state of subscription id, creating it.
 func (l *ledger) state(id string) *subState {
 	if st, ok := l.subs[id]; ok {
 		return st
@@ -123,10 +127,6 @@ func (l *ledger) state(id string) *subState {
 		st.id, st.customerID, st.known = s.ID, s.CustomerID, true
 	}
 	l.subs[st.id] = st
-	if !l.shard.Contains(id) {
-		st.other = true
-		return st
-	}
 	st.group = l.group(id)
 	st.acc = make([]acc, len(st.group.meters))
 	return st
@@ -156,8 +156,14 @@ func (l *ledger) attribute(ev *source.Event) (*subState, int) {
 
 // scan streams r into the totals and checks that it read every row.
 func (l *ledger) scan(ctx context.Context, r source.Reader) error {
-	declared := r.Stats().Declared
-	l.ids = newIDSet(declared)
+	// Size the id set for the shard's part: PostgreSQL counts it, a
+	// Parquet shard expects about its share (the set grows past it).
+	st0 := r.Stats()
+	expected := st0.Declared - st0.SkippedShard
+	if n := int64(l.shards); n > 1 && st0.SkippedShard == 0 {
+		expected = expected/n + expected/(4*n)
+	}
+	l.ids = newIDSet(expected)
 	l.rows.DedupBytes = l.ids.bytes()
 	var n int64
 	for {
@@ -179,6 +185,8 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 	l.rows.Events = st.Emitted
 	l.rows.Invalid = st.Invalid
 	l.rows.OutsideWindow = st.SkippedWindow
+	l.rows.Pruned = st.Pruned
+	l.rows.OtherShards = st.SkippedShard
 	l.rows.Read = st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume
 	l.rows.DedupBytes = l.ids.bytes()
 	l.ids = nil // the only per-event memory: release it before fetching
@@ -213,16 +221,15 @@ func (l *ledger) add(ev *source.Event) {
 	case why == foreign:
 		l.rows.Foreign++
 		return
-	case st.other:
-		l.rows.OtherShards++
-		return
 	}
 	idx := st.group.of(ev.EventType)
 	if len(idx) == 0 {
 		l.rows.Unmetered++
+		st.unmetered++
 		return
 	}
 	l.rows.Counted++
+	st.counted++
 	sample := ""
 	for _, i := range idx {
 		m, a := &st.group.meters[i], &st.acc[i]
@@ -277,8 +284,15 @@ func (l *ledger) fold(m *Meter, a *acc, raw []byte, kind byte) {
 // distinct-value sets.
 func (l *ledger) finish() {
 	for _, st := range l.subs {
-		if !st.other {
-			st.finish()
-		}
+		st.finish()
 	}
+}
+
+// foreign takes back what st's events counted: its subscription turned
+// out to be another shard's customer's, so the API refuses them.
+func (l *ledger) foreign(st *subState) {
+	l.rows.Counted -= st.counted
+	l.rows.Unmetered -= st.unmetered
+	l.rows.Foreign += st.counted + st.unmetered
+	delete(l.subs, st.id)
 }

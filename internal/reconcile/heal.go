@@ -89,7 +89,7 @@ func (v *verifier) heal(ctx context.Context, subs []*subState) (*HealStats, erro
 // and types given, Concurrency at a time.
 func (v *verifier) resend(ctx context.Context, types map[string]map[string]bool, hs *HealStats) error {
 	spec := v.cfg.Source
-	spec.Window, spec.Shard, spec.After = v.cfg.Window, source.Shard{}, source.Position{}
+	spec.Window, spec.Shard, spec.After = v.cfg.Window, v.cfg.Shard, source.Position{}
 	r, err := source.Open(ctx, spec)
 	if err != nil {
 		return fmt.Errorf("heal: %w", err)

@@ -2,6 +2,9 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
+	"github.com/billharness/billharness/internal/pgtest"
+	"github.com/jackc/pgx/v5"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,6 +81,36 @@ func writeParquet(t testing.TB, rows []row) source.Spec {
 		t.Fatal(err)
 	}
 	return source.Spec{Kind: source.KindParquet, Path: dir}
+}
+
+// writePostgres loads rows into a table of a new schema of the test
+// server (make test starts one) and returns the source that reads it.
+func writePostgres(t testing.TB, rows []row) source.Spec {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	schema := fmt.Sprintf("reconcile_test_%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+`.usage_events (id text, event_type text, customer_id text,
+		subscription_id text, "timestamp" timestamptz, properties jsonb)`); err != nil {
+		t.Fatal(err)
+	}
+	data := make([][]any, len(rows))
+	for i, r := range rows {
+		data[i] = []any{r.ID, r.EventType, r.CustomerID, r.SubscriptionID, r.Timestamp, r.Properties}
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{schema, "usage_events"},
+		[]string{"id", "event_type", "customer_id", "subscription_id", "timestamp", "properties"}, pgx.CopyFromRows(data)); err != nil {
+		t.Fatal(err)
+	}
+	return source.Spec{Kind: source.KindPostgres, DSN: dsn, Table: schema + ".usage_events"}
 }
 
 // The test catalog: one plan with a meter of each aggregation.

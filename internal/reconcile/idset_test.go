@@ -28,10 +28,30 @@ func TestIDSet(t *testing.T) {
 			if s.len() != 50_000 {
 				t.Errorf("len() = %d, want 50000", s.len())
 			}
-			if presize == 100_000 && s.bytes() != int64(int(float64(presize)/maxLoad)+1)*16 {
+			if presize == 100_000 && s.bytes() != int64(int(float64(presize)/maxLoad)+1)*24 {
 				t.Errorf("bytes() = %d: a set sized for the declared rows grew", s.bytes())
 			}
 		})
+	}
+}
+
+// TestIDSetHalfCollision checks that two ids sharing the first 64 bits of
+// their fingerprint, which a 64-bit set would take for one, are both kept
+// (their second halves differ), and that they land in one probe run.
+func TestIDSetHalfCollision(t *testing.T) {
+	s := newIDSet(0)
+	a, b := slot{hi: 42, lo: 1, pay: 7}, slot{hi: 42, lo: 2, pay: 7}
+	if fresh, _ := s.insert(a); !fresh {
+		t.Fatal("first id: not fresh")
+	}
+	if fresh, _ := s.insert(b); !fresh {
+		t.Fatal("an id sharing only the high 64 bits of the fingerprint was taken for a duplicate")
+	}
+	if fresh, same := s.insert(a); fresh || !same {
+		t.Fatalf("the first id again = fresh %v, same %v, want a duplicate", fresh, same)
+	}
+	if s.len() != 2 {
+		t.Errorf("len() = %d, want 2", s.len())
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -18,15 +17,11 @@ import (
 // and discrepancies. A single result with no shard (or 0/1) merges into a
 // copy of itself.
 //
-// Every shard reads the whole source, so the rows that describe the source
-// (declared, read, events, invalid, outside the window, duplicates,
-// unattributed, foreign) must be equal in every shard and are kept once:
-// shards that disagree read different data (the source changed between
-// their runs), and merging them is an error. What a shard counted for its
-// own subscriptions (counted, unmetered) is summed; other_shards is zero,
-// as the merge covers them all. Pairs, subscriptions and classes are
-// summed and the discrepancies joined, as the shards' subscriptions are
-// disjoint. Settle, heal and billing statistics are summed, durations are
+// Every shard reads its own customers' rows, so the rows accounting is
+// summed and checked to split the declared rows exactly (see mergeRows);
+// other_shards is zero, as the merge covers them all. Pairs,
+// subscriptions and classes are summed and the discrepancies joined, as
+// the shards' subscriptions are disjoint. Settle, heal and billing statistics are summed, durations are
 // the longest shard's (the shards ran side by side).
 func Merge(shards []*Result) (*Result, error) {
 	if len(shards) == 0 {
@@ -132,35 +127,47 @@ func windowName(w source.Window) string {
 	return w.From.UTC().Format(time.RFC3339) + ".." + w.To.UTC().Format(time.RFC3339)
 }
 
-// mergeRows merges the rows accounting (see Merge).
+// mergeRows merges the rows accounting (see Merge). Each shard read its
+// customers' rows and accounted for the rest as other_shards, so what the
+// shards read is summed, and the declared rows (every shard declares the
+// whole source) and pruned row groups (every shard skips them unread) are
+// kept once. The split is then checked: the rows the shards read,
+// together, are exactly the declared rows less the pruned, each row read
+// by one shard. Shards that read different data (the source changed
+// between their runs) fail the check.
 func mergeRows(shards []*Result) (Rows, error) {
 	first := shards[0].Rows
-	whole := func(r Rows) Rows { // the part every shard reads alike
-		return Rows{Declared: r.Declared, Read: r.Read, Events: r.Events, Invalid: r.Invalid, OutsideWindow: r.OutsideWindow,
-			Duplicates: r.Duplicates, Conflicting: r.Conflicting, Unattributed: r.Unattributed, Foreign: r.Foreign}
-	}
-	want := whole(first)
-	out := want
-	out.ConflictSamples = first.ConflictSamples
-	// attributable is what one shard splits into counted, unmetered and
-	// other_shards: the same total in every shard, then shared out.
-	attributable := first.Counted + first.Unmetered + first.OtherShards
+	out := Rows{Declared: first.Declared, Pruned: first.Pruned}
+	var samples []string
 	for _, r := range shards {
-		if !reflect.DeepEqual(whole(r.Rows), want) {
-			return Rows{}, fmt.Errorf("shard %s read other source rows than shard %s (%+v, not %+v): the source changed between their runs; run them again",
-				shardName(r.Shard), shardName(shards[0].Shard), whole(r.Rows), want)
+		x := r.Rows
+		if x.Declared != first.Declared || x.Pruned != first.Pruned {
+			return Rows{}, fmt.Errorf("shard %s declares %d rows (%d pruned), shard %s %d (%d pruned): the source changed between their runs; run them again",
+				shardName(r.Shard), x.Declared, x.Pruned, shardName(shards[0].Shard), first.Declared, first.Pruned)
 		}
-		if a := r.Rows.Counted + r.Rows.Unmetered + r.Rows.OtherShards; a != attributable {
-			return Rows{}, fmt.Errorf("shard %s attributed %d events to subscriptions, shard %s %d: the source changed between their runs",
-				shardName(r.Shard), a, shardName(shards[0].Shard), attributable)
-		}
-		out.Counted += r.Rows.Counted
-		out.Unmetered += r.Rows.Unmetered
-		out.DedupBytes = max(out.DedupBytes, r.Rows.DedupBytes)
+		out.Read += x.Read - x.OtherShards - x.Pruned
+		out.Events += x.Events
+		out.Invalid += x.Invalid
+		out.OutsideWindow += x.OutsideWindow - x.Pruned
+		out.Duplicates += x.Duplicates
+		out.Conflicting += x.Conflicting
+		samples = append(samples, x.ConflictSamples...)
+		out.Unattributed += x.Unattributed
+		out.Foreign += x.Foreign
+		out.Unmetered += x.Unmetered
+		out.Counted += x.Counted
+		out.DedupBytes = max(out.DedupBytes, x.DedupBytes)
 	}
-	if got := out.Counted + out.Unmetered; got != attributable {
-		return Rows{}, fmt.Errorf("the shards counted %d events for their own subscriptions, want the %d each attributed: they do not split the subscriptions alike",
-			got, attributable)
+	out.Read += out.Pruned
+	out.OutsideWindow += out.Pruned
+	slices.Sort(samples)
+	out.ConflictSamples = samples[:min(len(samples), maxSamples)]
+	if out.ConflictSamples == nil {
+		out.ConflictSamples = first.ConflictSamples
+	}
+	if got := out.Events + out.Invalid + out.OutsideWindow; got != out.Declared {
+		return Rows{}, fmt.Errorf("the shards read %d rows between them (events, invalid, outside the window), the source declares %d: "+
+			"they do not split the rows alike (the source changed between their runs, or they were not one split); run them again", got, out.Declared)
 	}
 	return out, nil
 }

@@ -56,7 +56,13 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 	toAPI = append(toAPI, event("extra", "storage", "cus_m", "sub_m", at(8, 1), `{"bytes":3}`)) // unexpected
 	_, c := startSandbox(t, sandbox.Config{Data: catalog(append(subs, "m")...)})
 	send(t, c, toAPI)
-	spec := writeParquet(t, src)
+	specs := map[string]source.Spec{"parquet": writeParquet(t, src), "postgres": writePostgres(t, src)}
+	for _, kind := range []string{"parquet", "postgres"} {
+		t.Run(kind, func(t *testing.T) { mergeEqualsUnsharded(t, c, specs[kind]) })
+	}
+}
+
+func mergeEqualsUnsharded(t *testing.T, c *billing.Client, spec source.Spec) {
 	whole, err := Verify(context.Background(), Config{Client: c, Source: spec, Window: october})
 	if err != nil {
 		t.Fatalf("Verify = %v", err)
@@ -66,7 +72,7 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 			t.Fatalf("the unsharded run found no %s pair: the comparison proves little; counts %v", cl, whole.Counts)
 		}
 	}
-	for _, n := range []int{1, 3, 5} {
+	for _, n := range []int{1, 3, 4, 5} {
 		t.Run(fmt.Sprintf("%d shards", n), func(t *testing.T) {
 			var shards []*Result
 			withDiscrepancies := 0
@@ -111,7 +117,8 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 func shardResult(i, n int) *Result {
 	return &Result{
 		Window: october, Shard: source.Shard{Index: i, Count: n},
-		Rows:   Rows{Declared: 10, Read: 10, Events: 9, Invalid: 1, Counted: 3, OtherShards: int64(3 * (n - 1))},
+		// Each shard reads its own 10 of the 10·n rows declared.
+		Rows:   Rows{Declared: int64(10 * n), Read: int64(10 * n), Events: 9, Invalid: 1, Counted: 3, OtherShards: int64(10 * (n - 1))},
 		Counts: map[Class]int{Match: 2, Under: 1}, Pairs: 3, Subscriptions: 1,
 		Discrepancies: []Pair{{SubscriptionID: fmt.Sprintf("sub_%d", i), Meter: "Requests", Measure: MeasureQuantity, Class: Under}},
 	}
@@ -139,19 +146,19 @@ func TestMergeRefuses(t *testing.T) {
 		}, wantErr: []string{"shard 1/2 compared 2026-10-01T00:00:00Z..2026-11-01T01:00:00Z"}},
 		{name: "source changed", shards: func() []*Result {
 			r := shardResult(1, 2)
-			r.Rows.Declared, r.Rows.Read = 11, 11
+			r.Rows.Declared, r.Rows.Read = 21, 21
 			return []*Result{shardResult(0, 2), r}
-		}, wantErr: []string{"shard 1/2 read other source rows than shard 0/2", "the source changed"}},
-		{name: "attributed differently", shards: func() []*Result {
+		}, wantErr: []string{"shard 1/2 declares 21 rows (0 pruned), shard 0/2 20", "the source changed"}},
+		{name: "a row read twice", shards: func() []*Result {
 			r := shardResult(1, 2)
-			r.Rows.Counted = 4
+			r.Rows.Events, r.Rows.OtherShards = 10, 9
 			return []*Result{shardResult(0, 2), r}
-		}, wantErr: []string{"shard 1/2 attributed 7 events to subscriptions, shard 0/2 6"}},
-		{name: "split differently", shards: func() []*Result {
+		}, wantErr: []string{"the shards read 21 rows between them", "declares 20"}},
+		{name: "a row read by none", shards: func() []*Result {
 			r := shardResult(1, 2)
-			r.Rows.Counted, r.Rows.OtherShards = 0, 6
+			r.Rows.Events, r.Rows.OtherShards = 8, 11
 			return []*Result{shardResult(0, 2), r}
-		}, wantErr: []string{"counted 3 events for their own subscriptions, want the 6"}},
+		}, wantErr: []string{"the shards read 19 rows between them", "declares 20"}},
 		{name: "some billed", shards: func() []*Result {
 			r := shardResult(1, 2)
 			r.Bill = &BillStats{Billed: 1}
@@ -196,7 +203,7 @@ func TestMergeStatistics(t *testing.T) {
 	}
 	want := &Result{
 		Window: october, Counts: map[Class]int{Match: 4, Under: 2}, Pairs: 6, Subscriptions: 2,
-		Rows: Rows{Declared: 10, Read: 10, Events: 9, Invalid: 1, Counted: 6},
+		Rows: Rows{Declared: 20, Read: 20, Events: 18, Invalid: 2, Counted: 6},
 		Discrepancies: []Pair{
 			{SubscriptionID: "sub_0", Meter: "Requests", Measure: MeasureQuantity, Class: Under},
 			{SubscriptionID: "sub_1", Meter: "Requests", Measure: MeasureQuantity, Class: Under},

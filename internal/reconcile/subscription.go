@@ -9,10 +9,12 @@ import (
 type subState struct {
 	id, customerID string
 	known          bool // listed by the API
-	other          bool // in another shard: no totals, not compared
-	group          *meterGroup
-	acc            []acc              // per meter of group
-	expected       []billing.Quantity // per meter, after the scan
+	// counted and unmetered count the events attributed to it, metered
+	// or not, to take them back should it turn out foreign.
+	counted, unmetered int64
+	group              *meterGroup
+	acc                []acc              // per meter of group
+	expected           []billing.Quantity // per meter, after the scan
 
 	polled bool
 	err    error                // the last usage call's error

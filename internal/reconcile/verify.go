@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"net/http"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/source"
@@ -33,10 +35,8 @@ type Config struct {
 	Source source.Spec
 	// Window is the half-open time range compared; both ends are required.
 	Window source.Window
-	// Shard keeps the subscriptions whose id is in the shard (ShardOf).
-	// The whole source is read whatever the shard: an event without
-	// subscription_id belongs to its customer's first subscription, which
-	// can sit in another shard than the customer's events.
+	// Shard keeps the customers whose id is in the shard (source.ShardOf):
+	// only their events are read and only their subscriptions compared.
 	Shard source.Shard
 	// Meters, when set, are the meters compared for every subscription
 	// (API meters they do not name are ignored). When nil, each
@@ -128,18 +128,21 @@ func Verify(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	v := &verifier{cfg: cfg, log: cfg.Logger}
 	v.res = &Result{Window: cfg.Window, Shard: cfg.Shard, Settle: SettleStats{Budget: cfg.Settle}}
-	dir, err := listDirectory(ctx, cfg.Client)
+	dir, err := listDirectory(ctx, cfg.Client, cfg.Shard)
 	if err != nil {
 		return nil, err
 	}
-	v.l = &ledger{dir: dir, shard: cfg.Shard, subs: map[string]*subState{}}
+	v.l = &ledger{dir: dir, shards: cfg.Shard.Count, subs: map[string]*subState{}}
 	if err := v.meters(ctx); err != nil {
 		return nil, err
 	}
-	v.log.Info("subscriptions listed", "subscriptions", len(dir.order), "meters", len(v.res.Meters))
+	v.log.Info("subscriptions listed", "listed", dir.listed, "in_shard", len(dir.order), "meters", len(v.res.Meters))
 
 	start := time.Now()
 	if err := v.scan(ctx); err != nil {
+		return nil, err
+	}
+	if err := v.resolve(ctx); err != nil {
 		return nil, err
 	}
 	v.res.ScanTime = time.Since(start)
@@ -179,20 +182,18 @@ func (v *verifier) meters(ctx context.Context) error {
 	v.l.byPlan = map[string]*meterGroup{}
 	var union []Meter
 	seen := map[string]bool{}
-	for _, id := range v.l.dir.order {
-		s := v.l.dir.subs[id]
-		if _, done := v.l.byPlan[s.PlanID]; done {
-			continue
-		}
+	plans := slices.Sorted(maps.Keys(v.l.dir.plans))
+	for _, plan := range plans {
+		id := v.l.dir.plans[plan]
 		u, err := v.cfg.Client.Usage(ctx, id, v.cfg.Window.From, v.cfg.Window.To)
 		if err != nil {
-			return fmt.Errorf("meters of plan %s: %w", s.PlanID, err)
+			return fmt.Errorf("meters of plan %s: %w", plan, err)
 		}
 		ms, err := metersOf(u)
 		if err != nil {
 			return err
 		}
-		v.l.byPlan[s.PlanID] = newMeterGroup(ms, true)
+		v.l.byPlan[plan] = newMeterGroup(ms, true)
 		v.res.Meters = append(v.res.Meters, ms...)
 		for _, m := range ms {
 			if !seen[m.key()] {
@@ -212,10 +213,11 @@ func (v *verifier) meters(ctx context.Context) error {
 	return nil
 }
 
-// scan reads the whole source once into the expected totals.
+// scan reads the shard's part of the source once into the expected
+// totals.
 func (v *verifier) scan(ctx context.Context) error {
 	spec := v.cfg.Source
-	spec.Window, spec.Shard, spec.After = v.cfg.Window, source.Shard{}, source.Position{}
+	spec.Window, spec.Shard, spec.After = v.cfg.Window, v.cfg.Shard, source.Position{}
 	r, err := source.Open(ctx, spec)
 	if err != nil {
 		return err
@@ -235,9 +237,6 @@ func (v *verifier) scope() []*subState {
 	}
 	subs := make([]*subState, 0, len(v.l.subs))
 	for _, st := range v.l.subs {
-		if st.other {
-			continue
-		}
 		if st.expected == nil {
 			st.finish() // no source events: every total is zero
 		}
@@ -314,5 +313,49 @@ func (v *verifier) settle(ctx context.Context, subs []*subState) error {
 		v.log.Info("settling", "mismatched", len(open), "left", deadline.Sub(v.cfg.Now()).Round(time.Second).String())
 	}
 	v.res.Settle.Elapsed += v.cfg.Now().Sub(start)
+	return nil
+}
+
+// resolve looks up the subscriptions the source names that the shard's
+// directory lacks, Concurrency at a time. One of another shard's customers
+// makes its events foreign (the API refuses them); one the API does not
+// have stays unknown, its usage missing; one created since the listing is
+// known from now on.
+func (v *verifier) resolve(ctx context.Context) error {
+	var unknown []*subState
+	for _, st := range v.l.subs {
+		if !st.known {
+			unknown = append(unknown, st)
+		}
+	}
+	found := make([]*billing.Subscription, len(unknown))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(v.cfg.Concurrency)
+	for i, st := range unknown {
+		g.Go(func() error {
+			s, err := v.cfg.Client.Subscription(gctx, st.id)
+			if ae := (*billing.APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("look up subscription %s, named by source events: %w", st.id, err)
+			}
+			found[i] = s
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, st := range unknown {
+		s := found[i]
+		switch {
+		case s == nil:
+		case !v.cfg.Shard.Contains(s.CustomerID):
+			v.l.foreign(st)
+		default:
+			st.known, st.customerID = true, s.CustomerID
+		}
+	}
 	return nil
 }

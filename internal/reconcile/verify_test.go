@@ -247,7 +247,7 @@ func TestVerifyNoMeters(t *testing.T) {
 	}
 }
 
-// With shards, each subscription is compared by exactly one shard, and an
+// With shards, each customer is compared by exactly one shard, and an
 // event without subscription_id goes with its subscription.
 func TestVerifyShards(t *testing.T) {
 	var src []row
@@ -269,8 +269,8 @@ func TestVerifyShards(t *testing.T) {
 		}
 		for _, st := range res.subs {
 			seen[st.id]++
-			if got := source.ShardOf(st.id, 3); got != i {
-				t.Errorf("shard %d/3 compared %s, which is in shard %d", i, st.id, got)
+			if got := source.ShardOf(st.customerID, 3); got != i {
+				t.Errorf("shard %d/3 compared %s of %s, which is in shard %d", i, st.id, st.customerID, got)
 			}
 		}
 	}

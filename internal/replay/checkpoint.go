@@ -18,8 +18,9 @@ import (
 )
 
 // CheckpointVersion is the version of the checkpoint format written. A
-// checkpoint of an older version (without its coverage) is not resumed.
-const CheckpointVersion = 2
+// checkpoint of an older version is not resumed: version 1 did not record
+// its coverage, and version 2 split shards by subscription, not customer.
+const CheckpointVersion = 3
 
 // Checkpoint is the saved progress of a replay: every record at or before
 // Position, in the reader's order, was delivered, dead-lettered or

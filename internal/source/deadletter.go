@@ -124,12 +124,12 @@ func (r *dlReader) Next(ctx context.Context) (Record, error) {
 			return Record{}, &RecordError{Pos: pos, Reason: fmt.Sprintf("%s: a %s letter without its event", pos, l.Kind)}
 		}
 		ev := *l.Event
-		if !r.spec.Window.Contains(ev.Timestamp) {
-			r.stats.SkippedWindow++
+		if !r.spec.Shard.Contains(ev.CustomerID) {
+			r.stats.SkippedShard++
 			continue
 		}
-		if !r.spec.Shard.Contains(shardKey(ev.SubscriptionID, ev.CustomerID, ev.ID)) {
-			r.stats.SkippedShard++
+		if !r.spec.Window.Contains(ev.Timestamp) {
+			r.stats.SkippedWindow++
 			continue
 		}
 		rw := row{id: ev.ID, eventType: ev.EventType, customerID: ev.CustomerID, subscriptionID: ev.SubscriptionID, ts: ev.Timestamp, props: ev.Properties}

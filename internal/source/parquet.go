@@ -38,10 +38,12 @@ type parquetReader struct {
 	rgRows             int64 // rows in the current row group
 	next               int64 // row of the row group the next batch starts at
 
-	b    *batch
-	bi   int   // next row of the batch to yield
-	base int64 // row of the row group that b's row 0 is
-	a    arena
+	b       *batch
+	keep    []bool          // the batch's keep mask, when sharded
+	inShard map[string]bool // customer id -> in the shard
+	bi      int             // next row of the batch to yield
+	base    int64           // row of the row group that b's row 0 is
+	a       arena
 }
 
 func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
@@ -49,7 +51,7 @@ func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
-	r := &parquetReader{spec: spec, rg: -1, b: newBatch()}
+	r := &parquetReader{spec: spec, rg: -1, b: newBatch(), keep: make([]bool, batchRows)}
 	// Read every footer now: the row count is the completeness guard, and
 	// a corrupt file or a missing column fails before any event is sent.
 	marks := make([]FileMark, len(files))
@@ -197,17 +199,41 @@ func (r *parquetReader) Next(ctx context.Context) (Record, error) {
 	}
 }
 
+// mask sets the batch's keep mask for the customers of n rows and
+// returns it; nil when every row is in the shard. Shards are computed
+// once per distinct customer.
+func (r *parquetReader) mask(n int) []bool {
+	b := r.b
+	if r.spec.Shard.IsZero() {
+		b.keep = nil
+		return nil
+	}
+	if r.inShard == nil || len(r.inShard) >= maxInterned {
+		r.inShard = make(map[string]bool)
+	}
+	b.keep = r.keep[:n]
+	for i, c := range b.customerID[:n] {
+		in, ok := r.inShard[c]
+		if !ok {
+			in = r.spec.Shard.Contains(c)
+			r.inShard[c] = in
+		}
+		b.keep[i] = in
+	}
+	return b.keep
+}
+
 // yield filters and validates row i of the batch; ok is false when the row
-// is skipped by window or shard.
+// is skipped by shard or window.
 func (r *parquetReader) yield(i int) (Record, error, bool) {
 	b := r.b
+	if b.keep != nil && !b.keep[i] {
+		r.stats.SkippedShard++
+		return Record{}, nil, false
+	}
 	ts := b.ts[i]
 	if b.tsErr[i] == "" && !r.spec.Window.Contains(ts) {
 		r.stats.SkippedWindow++
-		return Record{}, nil, false
-	}
-	if !r.spec.Shard.Contains(shardKey(b.subscriptionID[i], b.customerID[i], b.id[i])) {
-		r.stats.SkippedShard++
 		return Record{}, nil, false
 	}
 	rw := row{
@@ -241,17 +267,20 @@ func (r *parquetReader) fill() (err error) {
 		}
 	}()
 	b := r.b
-	if err := r.id.texts(n, b.id); err != nil {
+	// The shard key first: the other columns are converted only for the
+	// rows of this shard.
+	if err := r.cust.internedTexts(n, b.customerID, nil); err != nil {
 		return err
 	}
-	if err := r.et.internedTexts(n, b.eventType); err != nil {
+	keep := r.mask(n)
+	if err := r.id.texts(n, b.id, keep); err != nil {
 		return err
 	}
-	if err := r.cust.internedTexts(n, b.customerID); err != nil {
+	if err := r.et.internedTexts(n, b.eventType, keep); err != nil {
 		return err
 	}
 	if r.sub != nil {
-		if err := r.sub.internedTexts(n, b.subscriptionID); err != nil {
+		if err := r.sub.internedTexts(n, b.subscriptionID, keep); err != nil {
 			return err
 		}
 	} else {
@@ -336,6 +365,7 @@ func (r *parquetReader) nextRowGroup() (err error) {
 		}
 		if r.outsideWindow(g) {
 			r.stats.SkippedWindow += rows - start
+			r.stats.Pruned += rows - start
 			r.stats.RowGroupsSkipped++
 			continue
 		}

@@ -23,6 +23,9 @@ type batch struct {
 	ts                                        []time.Time
 	tsErr, tsRaw                              []string
 	props                                     [][]byte
+	// keep, when not nil, marks the rows of the reader's shard: the other
+	// rows' fields are left unconverted (see parquetReader.fill).
+	keep []bool
 }
 
 func newBatch() *batch {
@@ -110,14 +113,14 @@ func (l *leaf) appendText(b []byte, v *parquet.Value) []byte {
 
 // internedTexts decodes n values into dst, sharing equal strings: used for
 // the low-cardinality columns (event type, customer, subscription).
-func (c *colReader) internedTexts(n int, dst []string) error {
+func (c *colReader) internedTexts(n int, dst []string, keep []bool) error {
 	if c.intern == nil {
 		c.intern = make(map[string]string)
 	}
 	return c.each(n, func(off int, vals []parquet.Value) {
 		for j := range vals {
 			v := &vals[j]
-			if v.IsNull() {
+			if v.IsNull() || (keep != nil && !keep[off+j]) {
 				dst[off+j] = ""
 				continue
 			}
@@ -142,11 +145,11 @@ func (c *colReader) internedTexts(n int, dst []string) error {
 // texts decodes n values into dst as substrings of one string per call, so
 // a batch of unique ids costs one allocation. A kept id keeps its batch's
 // string alive (about 40 KB): bounded, and freed with the events.
-func (c *colReader) texts(n int, dst []string) error {
+func (c *colReader) texts(n int, dst []string, keep []bool) error {
 	c.scratch, c.ends = c.scratch[:0], c.ends[:0]
 	err := c.each(n, func(off int, vals []parquet.Value) {
 		for j := range vals {
-			if !vals[j].IsNull() {
+			if !vals[j].IsNull() && (keep == nil || keep[off+j]) {
 				c.scratch = c.leaf.appendText(c.scratch, &vals[j])
 			}
 			c.ends = append(c.ends, len(c.scratch))
@@ -171,6 +174,9 @@ func (c *colReader) timestamps(n int, b *batch) error {
 			i := off + j
 			v := &vals[j]
 			b.tsErr[i], b.tsRaw[i] = "", ""
+			if b.keep != nil && !b.keep[i] {
+				continue
+			}
 			if v.IsNull() {
 				b.ts[i], b.tsErr[i] = time.Time{}, "missing"
 				continue

@@ -37,7 +37,7 @@ func (a *arena) end(start int) []byte {
 func (c *colReader) jsonProps(n int, b *batch, a *arena) error {
 	return c.each(n, func(off int, vals []parquet.Value) {
 		for j := range vals {
-			if vals[j].IsNull() {
+			if vals[j].IsNull() || (b.keep != nil && !b.keep[off+j]) {
 				b.props[off+j] = nil
 				continue
 			}
@@ -54,6 +54,7 @@ func mapProps(key, val *colReader, n int, b *batch, a *arena) error {
 	for i := range n {
 		s := a.start()
 		entries := 0
+		skip := b.keep != nil && !b.keep[i]
 		for first := true; ; first = false {
 			k, err := key.peek()
 			if err == io.EOF && !first {
@@ -69,7 +70,7 @@ func mapProps(key, val *colReader, n int, b *batch, a *arena) error {
 			if err != nil {
 				return fmt.Errorf("column %q: row %d of %d: %w", val.leaf.name, i, n, err)
 			}
-			if !k.IsNull() {
+			if !k.IsNull() && !skip {
 				if entries == 0 {
 					a.buf = append(a.buf, '{')
 				} else {
@@ -96,9 +97,9 @@ func mapProps(key, val *colReader, n int, b *batch, a *arena) error {
 func typedProps(cols []*colReader, n int, b *batch, a *arena) error {
 	for _, c := range cols {
 		c.scratch, c.ends = c.scratch[:0], c.ends[:0]
-		err := c.each(n, func(_ int, vals []parquet.Value) {
+		err := c.each(n, func(off int, vals []parquet.Value) {
 			for j := range vals {
-				if !vals[j].IsNull() {
+				if !vals[j].IsNull() && (b.keep == nil || b.keep[off+j]) {
 					c.scratch = c.leaf.appendJSONValue(c.scratch, &vals[j])
 				}
 				c.ends = append(c.ends, len(c.scratch))

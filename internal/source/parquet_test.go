@@ -109,7 +109,7 @@ func TestSampleShards(t *testing.T) {
 	const n = 4
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	seen := map[Position]int{}
-	subShard := map[string]int{}
+	custShard := map[string]int{}
 	for i := range n {
 		spec := sampleSpec()
 		spec.Shard = Shard{Index: i, Count: n}
@@ -120,12 +120,12 @@ func TestSampleShards(t *testing.T) {
 		}
 		for _, rec := range recs {
 			seen[rec.Pos]++
-			if s, ok := subShard[rec.Event.SubscriptionID]; ok && s != i {
-				t.Fatalf("subscription %s in shards %d and %d", rec.Event.SubscriptionID, s, i)
+			if s, ok := custShard[rec.Event.CustomerID]; ok && s != i {
+				t.Fatalf("customer %s in shards %d and %d", rec.Event.CustomerID, s, i)
 			}
-			subShard[rec.Event.SubscriptionID] = i
-			if got := ShardOf(rec.Event.SubscriptionID, n); got != i {
-				t.Fatalf("ShardOf(%s, %d) = %d, read by shard %d", rec.Event.SubscriptionID, n, got, i)
+			custShard[rec.Event.CustomerID] = i
+			if got := ShardOf(rec.Event.CustomerID, n); got != i {
+				t.Fatalf("ShardOf(%s, %d) = %d, read by shard %d", rec.Event.CustomerID, n, got, i)
 			}
 		}
 		checkBalance(t, r.Stats())

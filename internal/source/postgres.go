@@ -37,10 +37,12 @@ type pgReader struct {
 	keyedEOF bool
 	nullSkip int64
 	nullEOF  bool
+	nullRows pgx.Rows // the NULL-key statement, read to its end across batches
 	// pending group completion after a resume inside a key's rows.
 	resumeGroup bool
 
 	strings map[string]string // interned event types, customers, subscriptions
+	shardOf map[string]bool   // customer -> in the shard, to check the database's split
 	arena   arena
 }
 
@@ -68,7 +70,7 @@ func openPostgres(ctx context.Context, spec Spec) (_ *pgReader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: postgres %s: %w", RedactDSN(spec.DSN), err)
 	}
-	r := &pgReader{spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}}
+	r := &pgReader{spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}, shardOf: map[string]bool{}}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -89,11 +91,12 @@ func openPostgres(ctx context.Context, spec Spec) (_ *pgReader, err error) {
 		return nil, err
 	}
 	sql, args := r.q.count(spec.After)
-	var total, outside, before int64
-	if err := r.tx.QueryRow(ctx, sql, args...).Scan(&total, &outside, &before); err != nil {
+	var total, inShard, before int64
+	if err := r.tx.QueryRow(ctx, sql, args...).Scan(&total, &inShard, &before); err != nil {
 		return nil, fmt.Errorf("source: postgres %s: count: %w", r.what(), err)
 	}
-	r.stats.Declared, r.stats.SkippedWindow = total, outside
+	// Rows of other shards are accounted for, not read.
+	r.stats.Declared, r.stats.SkippedShard = total, total-inShard
 	if a := spec.After; !a.IsZero() {
 		covered := before + a.Seq + 1
 		if cov := spec.Resume; cov != nil && covered != cov.Rows {
@@ -211,6 +214,7 @@ func (r *pgReader) probe(ctx context.Context) error {
 		return c + "::text"
 	}
 	q.et, q.cust, q.sub = text(q.et), text(q.cust), text(q.sub)
+	q.shard = r.spec.Shard.ShardSQL(q.cust)
 	q.others = strings.Join([]string{q.et, q.cust, q.sub, q.props}, ", ")
 	r.q = q
 	return nil
@@ -218,7 +222,8 @@ func (r *pgReader) probe(ctx context.Context) error {
 
 func (r *pgReader) Stats() Stats {
 	s := r.stats
-	s.Through = s.Emitted + s.Invalid + s.SkippedShard + s.SkippedResume
+	// Rows of other shards are not read, and not counted as passed.
+	s.Through = s.Emitted + s.Invalid + s.SkippedResume
 	return s
 }
 
@@ -232,6 +237,9 @@ func (r *pgReader) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if r.nullRows != nil {
+		r.nullRows.Close()
+	}
 	if r.tx != nil {
 		r.tx.Rollback(ctx) // read-only: nothing to lose
 	}

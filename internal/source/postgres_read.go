@@ -40,10 +40,6 @@ func (r *pgReader) Next(ctx context.Context) (Record, error) {
 }
 
 func (r *pgReader) yield(p *pgRow) (Record, error, bool) {
-	if !r.spec.Shard.Contains(shardKey(p.sub.String, p.cust.String, p.id.String)) {
-		r.stats.SkippedShard++
-		return Record{}, nil, false
-	}
 	rw := row{id: p.id.String, eventType: p.et.String, customerID: p.cust.String, subscriptionID: p.sub.String,
 		ts: p.ts.Time.UTC(), props: p.props}
 	if !p.ts.Valid {
@@ -91,12 +87,21 @@ func (r *pgReader) fetch(ctx context.Context) error {
 		}
 		return nil
 	case !r.nullEOF:
-		sql, args := r.q.nullKeys(r.nullSkip, r.limit)
-		if err := r.query(ctx, sql, args, 0); err != nil {
+		if r.nullRows == nil {
+			sql, args := r.q.nullKeys(r.nullSkip)
+			rows, err := r.tx.Query(ctx, sql, args...)
+			if err != nil {
+				return err
+			}
+			r.nullRows = rows
+		}
+		if err := r.scan(r.nullRows, 0, r.limit); err != nil {
 			return err
 		}
 		if len(r.rows) < r.limit {
 			r.nullEOF = true
+			r.nullRows.Close()
+			r.nullRows = nil
 		}
 		if len(r.rows) == 0 {
 			return io.EOF
@@ -121,9 +126,16 @@ func (r *pgReader) query(ctx context.Context, sql string, args []any, seq0 int64
 		return err
 	}
 	defer rows.Close()
+	return r.scan(rows, seq0, -1)
+}
+
+// scan appends up to limit rows (all when limit < 0) of an open statement
+// to the batch; the statement is fully read and its error returned when
+// it ends first.
+func (r *pgReader) scan(rows pgx.Rows, seq0 int64, limit int) error {
 	binaryTS := rows.FieldDescriptions()[4].Format == pgx.BinaryFormatCode
 	start := len(r.rows)
-	for rows.Next() {
+	for (limit < 0 || len(r.rows)-start < limit) && rows.Next() {
 		var p pgRow
 		if binaryTS {
 			v := rows.RawValues()
@@ -140,10 +152,30 @@ func (r *pgReader) query(ctx context.Context, sql string, args []any, seq0 int64
 		} else if err := rows.Scan(&p.id, &p.et, &p.cust, &p.sub, &p.ts, &p.props); err != nil {
 			return fmt.Errorf("row %d of batch: %w", len(r.rows), err)
 		}
+		if !r.inShard(p.cust.String) {
+			return fmt.Errorf("the database returned a row of customer %q for shard %s, which ShardOf puts in another: the shard expression and ShardOf disagree", p.cust.String, r.spec.Shard)
+		}
 		r.place(&p, start, seq0)
 		r.rows = append(r.rows, p)
 	}
 	return rows.Err()
+}
+
+// inShard checks a row the database selected for the shard against
+// ShardOf, once per distinct (interned) customer.
+func (r *pgReader) inShard(customer string) bool {
+	if r.spec.Shard.IsZero() {
+		return true
+	}
+	in, ok := r.shardOf[customer]
+	if !ok {
+		if len(r.shardOf) >= maxInterned {
+			clear(r.shardOf)
+		}
+		in = r.spec.Shard.Contains(customer)
+		r.shardOf[customer] = in
+	}
+	return in
 }
 
 // pgTime converts a binary timestamptz: microseconds since 2000-01-01 UTC.

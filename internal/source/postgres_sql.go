@@ -23,6 +23,7 @@ type pgSQL struct {
 	et, cust, sub, props string // select expressions
 	others               string // tie-break order after the key
 	from, to             time.Time
+	shard                string // the shard predicate (Shard.ShardSQL), "true" for all rows
 }
 
 func quoteIdent(name string) string { return pgx.Identifier(strings.Split(name, ".")).Sanitize() }
@@ -60,50 +61,55 @@ func (q *pgSQL) window(first int) (string, []any) {
 	return strings.Join(parts, " AND "), args
 }
 
-// inWindow is true for rows read at all: those in the window, and those
-// whose timestamp is NULL (reported as invalid whatever the window).
+// inWindow is true for rows read at all: those of the shard in the
+// window, and those of the shard whose timestamp is NULL (reported as
+// invalid whatever the window).
 func (q *pgSQL) inWindow(first int) (string, []any) {
 	w, args := q.window(first)
-	return fmt.Sprintf("(%s IS NULL OR (%s))", q.ts, w), args
+	return fmt.Sprintf("(%s IS NULL OR (%s)) AND %s", q.ts, w, q.shard), args
 }
 
-// count returns total rows, rows outside the window, and, when after is
-// a keyed position, keyed rows in the window before its key.
+// count returns the rows in the window (of every shard: the declared
+// rows), those of the shard, and, when after is a keyed position, the
+// shard's keyed rows in the window before its key. Only the window is
+// scanned: an index on the timestamp serves it.
 func (q *pgSQL) count(after Position) (string, []any) {
-	in, args := q.inWindow(1)
+	w, args := q.window(1)
 	before := "0"
 	if !after.IsZero() && !after.NullKey {
 		n := len(args) + 1
-		before = fmt.Sprintf("count(*) FILTER (WHERE %s AND %s AND %s < ($%d, $%d))", in, q.keyed(), q.key(), n, n+1)
+		before = fmt.Sprintf("count(*) FILTER (WHERE %s AND %s AND %s < ($%d, $%d))", q.shard, q.keyed(), q.key(), n, n+1)
 		args = append(args, after.Timestamp, after.ID)
 	} else if after.NullKey {
-		before = fmt.Sprintf("count(*) FILTER (WHERE %s AND %s)", in, q.keyed())
+		before = fmt.Sprintf("count(*) FILTER (WHERE %s AND %s)", q.shard, q.keyed())
 	}
-	return fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE NOT %s), %s FROM %s", in, before, q.src), args
+	return fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE %s), %s FROM %s WHERE %s IS NULL OR (%s)", q.shard, before, q.src, q.ts, w), args
 }
 
 // first reads the first keyed batch.
 func (q *pgSQL) first(limit int) (string, []any) {
 	w, args := q.window(2)
-	return fmt.Sprintf("%s WHERE %s AND %s %s LIMIT $1", q.sel(), q.keyed(), w, q.order()), append([]any{limit}, args...)
+	return fmt.Sprintf("%s WHERE %s AND %s AND %s %s LIMIT $1", q.sel(), q.keyed(), w, q.shard, q.order()), append([]any{limit}, args...)
 }
 
 // next reads the keyed batch after a key.
 func (q *pgSQL) next(ts time.Time, id string, limit int) (string, []any) {
 	w, args := q.window(4)
-	return fmt.Sprintf("%s WHERE %s > ($1, $2) AND %s %s LIMIT $3", q.sel(), q.key(), w, q.order()),
+	return fmt.Sprintf("%s WHERE %s > ($1, $2) AND %s AND %s %s LIMIT $3", q.sel(), q.key(), w, q.shard, q.order()),
 		append([]any{ts, id, limit}, args...)
 }
 
-// group reads the rows of one key after the first skip.
+// group reads the shard's rows of one key after the first skip.
 func (q *pgSQL) group(ts time.Time, id string, skip int64) (string, []any) {
-	return fmt.Sprintf("%s WHERE %s = $1 AND %s = $2 ORDER BY %s OFFSET $3", q.sel(), q.ts, q.id, q.others),
+	return fmt.Sprintf("%s WHERE %s = $1 AND %s = $2 AND %s ORDER BY %s OFFSET $3", q.sel(), q.ts, q.id, q.shard, q.others),
 		[]any{ts, id, skip}
 }
 
-// nullKeys reads a batch of the rows whose timestamp or id is NULL.
-func (q *pgSQL) nullKeys(skip int64, limit int) (string, []any) {
-	in, args := q.inWindow(3)
-	return fmt.Sprintf("%s WHERE (%s IS NULL OR %s IS NULL) AND %s ORDER BY %s NULLS FIRST, %s%s NULLS FIRST, %s OFFSET $1 LIMIT $2",
-		q.sel(), q.ts, q.id, in, q.ts, q.id, q.collate, q.others), append([]any{skip, limit}, args...)
+// nullKeys reads the shard's rows whose timestamp or id is NULL, after
+// the first skip (a resumed run's), in one statement: they have no key to
+// page by, so the reader streams them to the end.
+func (q *pgSQL) nullKeys(skip int64) (string, []any) {
+	in, args := q.inWindow(2)
+	return fmt.Sprintf("%s WHERE (%s IS NULL OR %s IS NULL) AND %s ORDER BY %s NULLS FIRST, %s%s NULLS FIRST, %s OFFSET $1",
+		q.sel(), q.ts, q.id, in, q.ts, q.id, q.collate, q.others), append([]any{skip}, args...)
 }

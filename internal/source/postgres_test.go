@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -172,7 +174,7 @@ func TestPostgresResumeShardWindow(t *testing.T) {
 			recs, _ := readAll(t, r)
 			for _, rec := range recs {
 				seen[rec.Pos.String()]++
-				if ShardOf(rec.Event.SubscriptionID, n) != i {
+				if ShardOf(rec.Event.CustomerID, n) != i {
 					t.Fatalf("event %s of subscription %s read by shard %d", rec.Event.ID, rec.Event.SubscriptionID, i)
 				}
 			}
@@ -197,12 +199,67 @@ func TestPostgresResumeShardWindow(t *testing.T) {
 		if want := m.Events - m.OutsideMonth; len(recs) != want {
 			t.Errorf("events in %s = %d, want %d", m.Month, len(recs), want)
 		}
+		// The window is in the SQL, the count included: rows outside it
+		// are neither read nor declared.
 		st := r.Stats()
-		if st.SkippedWindow != int64(m.OutsideMonth) {
-			t.Errorf("SkippedWindow = %d, want %d", st.SkippedWindow, m.OutsideMonth)
+		if st.SkippedWindow != 0 || st.Declared != int64(len(recs))+st.Invalid {
+			t.Errorf("SkippedWindow = %d, Declared = %d, want 0 and the %d rows in the window", st.SkippedWindow, st.Declared, int64(len(recs))+st.Invalid)
 		}
 		checkBalance(t, st)
 	})
+}
+
+// TestShardSQLMatchesShardOf checks that the SQL shard predicate selects
+// exactly the keys ShardOf puts in each shard, on random keys of every
+// kind of text (multi-byte, empty, NULL) at several shard counts.
+func TestShardSQLMatchesShardOf(t *testing.T) {
+	conn, _ := pgSchema(t)
+	ctx := context.Background()
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	alphabet := []rune("abcXYZ019-_é€🙂 ")
+	keys := []string{"", "cus_1", "ключ"}
+	for range 2000 {
+		b := make([]rune, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		keys = append(keys, string(b))
+	}
+	for _, n := range []int{2, 3, 4, 7, 64, 1000} {
+		for i := range n {
+			if n > 7 && i > 2 {
+				break
+			}
+			sh := Shard{Index: i, Count: n}
+			sql := fmt.Sprintf("SELECT k FROM unnest($1::text[]) AS k WHERE %s", sh.ShardSQL("k"))
+			rows, err := conn.Query(ctx, sql, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				got[k] = true
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				if want := sh.Contains(k); got[k] != want {
+					t.Fatalf("shard %s: SQL selects %q = %v, ShardOf says %v", sh, k, got[k], want)
+				}
+			}
+		}
+	}
+	// A NULL key is the empty key, as the readers read it.
+	var inShard bool
+	sh := Shard{Index: ShardOf("", 5), Count: 5}
+	if err := conn.QueryRow(ctx, "SELECT "+sh.ShardSQL("NULL::text")).Scan(&inShard); err != nil || !inShard {
+		t.Fatalf("NULL key in shard %s = %v, %v, want true like the empty key", sh, inShard, err)
+	}
 }
 
 func TestPostgresValidation(t *testing.T) {

@@ -1,13 +1,21 @@
 package source
 
 import (
+	"crypto/md5"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
-// Shard selects shard Index of Count (0 <= Index < Count). The zero Shard
-// (Count == 0) selects everything.
+// Shard selects part Index of Count disjoint parts of the events, written
+// "i/N" with 0 <= i < N, so that N jobs share one replay or one
+// comparison. The zero Shard (Count 0) selects everything and reads as
+// "0/1". Shard implements flag.Value.
+//
+// The shard key of an event is its customer_id: every event of a customer,
+// with a subscription or without, falls in one shard, so a shard holds
+// whole customers and compares them alone. See ShardOf for the hash.
 type Shard struct {
 	Index int
 	Count int
@@ -15,69 +23,75 @@ type Shard struct {
 
 // ShardOf returns the shard, in [0, n), that key belongs to:
 //
-//	FNV-1a 64-bit hash of the key's bytes, modulo n (as unsigned integers)
+//	the first 60 bits of the MD5 of the key's bytes, as an unsigned
+//	integer, modulo n
 //
-// The key of an event is its subscription_id, or its customer_id when the
-// subscription is empty, or its id when both are, so that all events of one
-// subscription go to one shard and every record, valid or not, goes to
-// exactly one. Any tool can compute the same split: for example, in Python
-// int.from_bytes(fnv1a_64(key.encode()), "big") % n. n <= 1 gives 0.
+// MD5 is used for its reach, not its strength: every database and
+// language computes it the same way, so a shard's rows can be selected
+// where they live. PostgreSQL:
+//
+//	('x' || left(md5(customer_id), 15))::bit(60)::bigint % n
+//
+// Python: int(hashlib.md5(key.encode()).hexdigest()[:15], 16) % n.
+// DuckDB: ('0x' || left(md5(customer_id), 15))::UBIGINT % n. n <= 1
+// gives 0.
 func ShardOf(key string, n int) int {
 	if n <= 1 {
 		return 0
 	}
-	// Inline FNV-1a (hash/fnv allocates through its interface).
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	for i := 0; i < len(key); i++ {
-		h ^= uint64(key[i])
-		h *= prime64
-	}
-	return int(h % uint64(n))
+	return int(hash60(key) % uint64(n))
 }
 
-// shardKey is the key ShardOf is applied to for one record.
-func shardKey(subscriptionID, customerID, id string) string {
-	switch {
-	case subscriptionID != "":
-		return subscriptionID
-	case customerID != "":
-		return customerID
-	}
-	return id
+// hash60 is the first 60 bits of the MD5 of key.
+func hash60(key string) uint64 {
+	sum := md5.Sum([]byte(key)) // no allocation: the conversion does not escape
+	return binary.BigEndian.Uint64(sum[:8]) >> 4
 }
 
-// Contains reports whether the record with this shard key belongs to s.
+// ShardSQL returns a PostgreSQL boolean expression that is true for the
+// rows of s, given the SQL expression of the key column's text: the same
+// split as ShardOf. NULL keys are the empty key, as the readers read them.
+func (s Shard) ShardSQL(key string) string {
+	if s.Count <= 1 {
+		return "true"
+	}
+	return fmt.Sprintf("(('x' || left(md5(coalesce(%s, '')), 15))::bit(60)::bigint %% %d) = %d", key, s.Count, s.Index)
+}
+
+// Contains reports whether the event with this shard key (its
+// customer_id) belongs to s.
 func (s Shard) Contains(key string) bool {
 	return s.Count <= 1 || ShardOf(key, s.Count) == s.Index
 }
 
+// IsZero reports whether s selects everything.
+func (s Shard) IsZero() bool { return s.Count <= 1 }
+
 // ParseShard parses "i/N", shard i (0-based) of N.
 func ParseShard(s string) (Shard, error) {
-	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	is, ns, ok := strings.Cut(strings.TrimSpace(s), "/")
 	if !ok {
-		return Shard{}, fmt.Errorf("shard %q: want i/N, e.g. 0/4", s)
+		return Shard{}, fmt.Errorf("invalid shard %q: want i/N, e.g. 0/4", s)
 	}
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	switch {
-	case err1 != nil || err2 != nil:
-		return Shard{}, fmt.Errorf("shard %q: want integers i/N, e.g. 0/4", s)
-	case n < 1:
-		return Shard{}, fmt.Errorf("shard %q: N must be at least 1", s)
-	case i < 0 || i >= n:
-		return Shard{}, fmt.Errorf("shard %q: i must be in [0, %d)", s, n)
+	// ParseUint refuses signs and spaces; bit size 31 keeps both in an int.
+	i, err := strconv.ParseUint(is, 10, 31)
+	if err != nil {
+		return Shard{}, fmt.Errorf("invalid shard %q: index %q is not a whole number", s, is)
 	}
-	return Shard{Index: i, Count: n}, nil
+	n, err := strconv.ParseUint(ns, 10, 31)
+	if err != nil || n == 0 {
+		return Shard{}, fmt.Errorf("invalid shard %q: count %q is not a positive whole number", s, ns)
+	}
+	if i >= n {
+		return Shard{}, fmt.Errorf("invalid shard %q: index must be below the count (0 to %d)", s, n-1)
+	}
+	return Shard{Index: int(i), Count: int(n)}, nil
 }
 
-// String renders s as "i/N", or "" for the zero Shard.
-func (s *Shard) String() string {
-	if s == nil || s.Count == 0 {
-		return ""
+// String renders s as "i/N"; the zero Shard is "0/1".
+func (s Shard) String() string {
+	if s.Count == 0 {
+		return "0/1"
 	}
 	return fmt.Sprintf("%d/%d", s.Index, s.Count)
 }

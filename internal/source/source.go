@@ -70,17 +70,24 @@ type Reader interface {
 type Stats struct {
 	// Declared is the number of rows the source declares, known at Open:
 	// the sum of the Parquet footers' row counts over all files, or
-	// COUNT(*) of the PostgreSQL table or query in the read snapshot.
+	// COUNT(*) of the PostgreSQL table or query's rows in the window (and
+	// those with a NULL timestamp), of every shard, in the read snapshot.
 	Declared int64 `json:"declared"`
 	// Emitted counts records returned as events.
 	Emitted int64 `json:"emitted"`
 	// Invalid counts records returned as *RecordError.
 	Invalid int64 `json:"invalid"`
-	// SkippedWindow counts rows whose timestamp is outside the window,
-	// including whole row groups skipped on their statistics and rows the
-	// database filtered out.
+	// SkippedWindow counts rows of this shard whose timestamp is outside
+	// the window, and the rows of whole row groups skipped on their
+	// statistics (Pruned).
 	SkippedWindow int64 `json:"skipped_window"`
-	// SkippedShard counts rows that belong to another shard.
+	// Pruned counts, of SkippedWindow, the rows of Parquet row groups
+	// skipped whole on their timestamp statistics: never read, so not
+	// split by shard (every shard counts them).
+	Pruned int64 `json:"pruned,omitempty"`
+	// SkippedShard counts rows that belong to another shard: their other
+	// columns are never decoded (Parquet), or never leave the database
+	// (PostgreSQL, which counts them).
 	SkippedShard int64 `json:"skipped_shard"`
 	// SkippedResume counts rows at or before the start position.
 	SkippedResume int64 `json:"skipped_resume"`

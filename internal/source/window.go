@@ -1,18 +1,33 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
 
-// Window is a half-open time range [From, To) on the event timestamp. A
-// zero From or To leaves that side unbounded; the zero Window selects
-// everything.
+// Window is the half-open time range [From, To) on the event timestamp,
+// written "FROM..TO", each end an RFC 3339 timestamp or a date (midnight
+// UTC): "2026-10-01..2026-11-01" is October 2026. It may also be a month
+// ("2026-10"), or named relative to the time it is parsed: "last-month"
+// (the previous calendar month in UTC) or "yesterday" (the previous UTC
+// day). Either end may be left empty for an open side ("2026-10-01..");
+// commands that compare totals need both. Both ends are held in UTC. The
+// zero Window selects everything. Window implements flag.Value.
 type Window struct {
 	From time.Time
 	To   time.Time
 }
+
+// Relative window names, for jobs scheduled to check a period that just
+// closed.
+const (
+	// LastMonth is the previous calendar month in UTC.
+	LastMonth = "last-month"
+	// Yesterday is the previous day in UTC.
+	Yesterday = "yesterday"
+)
 
 // Contains reports whether t lies in w.
 func (w Window) Contains(t time.Time) bool {
@@ -22,68 +37,97 @@ func (w Window) Contains(t time.Time) bool {
 // IsZero reports whether w is unbounded on both sides.
 func (w Window) IsZero() bool { return w.From.IsZero() && w.To.IsZero() }
 
+// Closed reports whether w has both ends.
+func (w Window) Closed() bool { return !w.From.IsZero() && !w.To.IsZero() }
+
 // overlaps reports whether the closed range [lo, hi] meets w.
 func (w Window) overlaps(lo, hi time.Time) bool {
 	return (w.From.IsZero() || !hi.Before(w.From)) && (w.To.IsZero() || lo.Before(w.To))
 }
 
-// ParseWindow parses a window: "FROM..TO" where each side is an RFC 3339
-// timestamp or a date (YYYY-MM-DD, midnight UTC) and may be empty for an
-// open side ("2026-10-01.."), or a month alone ("2026-10") for that
-// calendar month in UTC.
+// ParseWindow parses a Window; a relative name is resolved against the
+// current time.
 func ParseWindow(s string) (Window, error) {
+	return ParseWindowAt(s, time.Now())
+}
+
+// ParseWindowAt parses a Window as ParseWindow does, resolving a relative
+// name against now. Only closed periods have names: a window that ends in
+// the future would compare usage still arriving.
+func ParseWindowAt(s string, now time.Time) (Window, error) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	now = now.UTC()
+	switch s {
+	case "":
 		return Window{}, nil
+	case LastMonth:
+		to := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return Window{From: to.AddDate(0, -1, 0), To: to}, nil
+	case Yesterday:
+		to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		return Window{From: to.AddDate(0, 0, -1), To: to}, nil
 	}
-	a, b, ok := strings.Cut(s, "..")
+	fs, ts, ok := strings.Cut(s, "..")
 	if !ok {
 		m, err := time.Parse("2006-01", s)
 		if err != nil {
-			return Window{}, fmt.Errorf("window %q: want FROM..TO (RFC 3339 or YYYY-MM-DD) or a month YYYY-MM", s)
+			return Window{}, fmt.Errorf("invalid window %q: want FROM..TO (e.g. 2026-10-01..2026-11-01), a month (2026-10), %s or %s", s, LastMonth, Yesterday)
 		}
 		return Window{From: m, To: m.AddDate(0, 1, 0)}, nil
 	}
-	var w Window
-	var err error
-	if w.From, err = parseInstant(a); err != nil {
-		return Window{}, fmt.Errorf("window %q: from: %w", s, err)
+	from, errFrom := parseWindowEnd(fs)
+	to, errTo := parseWindowEnd(ts)
+	if err := errors.Join(errFrom, errTo); err != nil {
+		return Window{}, fmt.Errorf("invalid window %q: %w", s, err)
 	}
-	if w.To, err = parseInstant(b); err != nil {
-		return Window{}, fmt.Errorf("window %q: to: %w", s, err)
+	if from.IsZero() && to.IsZero() {
+		return Window{}, fmt.Errorf("invalid window %q: give at least one end", s)
 	}
-	if !w.From.IsZero() && !w.To.IsZero() && !w.From.Before(w.To) {
-		return Window{}, fmt.Errorf("window %q: from must be before to", s)
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return Window{}, fmt.Errorf("invalid window %q: start must be before end (the end is excluded)", s)
 	}
-	return w, nil
+	return Window{From: from, To: to}, nil
 }
 
-func parseInstant(s string) (time.Time, error) {
+// parseWindowEnd parses a date or an RFC 3339 timestamp, in UTC; "" is an
+// open end.
+func parseWindowEnd(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return time.Time{}, fmt.Errorf("%q is neither a date (2026-10-01) nor an RFC 3339 time (2026-10-01T00:00:00Z)", s)
+		}
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	t = t.UTC()
+	// An offset can move year 0000 or 9999 out of what RFC 3339 can write.
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%q is out of range in UTC", s)
 	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
+	return t, nil
 }
 
-// String renders w as "FROM..TO" in RFC 3339, or "" for the zero Window.
-func (w *Window) String() string {
-	if w == nil || w.IsZero() {
+// String renders w as "FROM..TO", writing midnight ends as dates, or ""
+// for the zero Window.
+func (w Window) String() string {
+	if w.IsZero() {
 		return ""
 	}
-	f := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
+	return formatWindowEnd(w.From) + ".." + formatWindowEnd(w.To)
+}
+
+func formatWindowEnd(t time.Time) string {
+	if t.IsZero() {
+		return ""
 	}
-	return f(w.From) + ".." + f(w.To)
+	t = t.UTC()
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339Nano)
 }
 
 // Set parses v into w, for use as a flag.Value.
