@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -52,6 +54,8 @@ type checkOptions struct {
 	settle      cli.Duration
 	heal        bool
 	concurrency int
+	memoryLimit cli.Bytes
+	workDir     string
 	rate        cli.Rate
 	out         string
 	runID       string
@@ -73,6 +77,8 @@ func (o *checkOptions) register(fs *flag.FlagSet) {
 	cli.Var(fs, &o.settle, "settle", "RECONCILE_SETTLE", "re-poll mismatched subscriptions for up to this `duration` (ingestion lag)")
 	cli.Bool(fs, &o.heal, "heal", "RECONCILE_HEAL", false, "re-send the source events of under subscriptions, then verify them again")
 	cli.Int(fs, &o.concurrency, "concurrency", "RECONCILE_CONCURRENCY", reconcile.DefaultConcurrency, "API `calls` in flight")
+	cli.Var(fs, &o.memoryLimit, "memory-limit", "RECONCILE_MEMORY_LIMIT", "memory `size` the scan stays within, e.g. 512MiB; above it events spill to -work-dir by id (default: GOMEMLIMIT when set, else 512MiB)")
+	cli.String(fs, &o.workDir, "work-dir", "RECONCILE_WORK_DIR", "", "`directory` for spill files, removed at the end (default: the system's temporary directory)")
 	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "API requests per second over all calls: `N/s`, N/m, or 0 for unlimited")
 	cli.String(fs, &o.out, "out", "RECONCILE_OUT", "out/reconcile", "write the reports to this `directory`")
 	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "`name` of the run in the reports (default: rc-<UTC time>-<random>)")
@@ -184,8 +190,28 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	c.cfg = reconcile.Config{
 		Client: client, Source: c.spec, Window: window, Shard: spec.Shard, Meters: meters, Tolerance: o.tolerance,
 		Concurrency: o.concurrency, Settle: time.Duration(o.settle), Heal: o.heal, Logger: c.log,
+		MemoryLimit: memoryLimit(int64(o.memoryLimit)), WorkDir: o.workDir,
 	}
 	return c, nil
+}
+
+// memoryLimit is the scan's budget: the flag's, else the Go runtime's
+// (GOMEMLIMIT), else the default. Without GOMEMLIMIT, the runtime's soft
+// limit is set to the budget too, so that the collector keeps the heap
+// within it rather than letting it double.
+func memoryLimit(flag int64) int64 {
+	gm := debug.SetMemoryLimit(-1)
+	switch {
+	case flag > 0:
+	case gm != math.MaxInt64:
+		return gm
+	default:
+		flag = reconcile.DefaultMemoryLimit
+	}
+	if gm == math.MaxInt64 {
+		debug.SetMemoryLimit(flag)
+	}
+	return flag
 }
 
 // newRunID names a run by its UTC start time and 4 random bytes.

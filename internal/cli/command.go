@@ -175,6 +175,8 @@ func valueName(v flag.Value) string {
 		return "rate"
 	case *Duration:
 		return "duration"
+	case *Bytes:
+		return "size"
 	case *source.Shard:
 		return "i/N"
 	case *source.Window:

@@ -122,3 +122,55 @@ func (d *Duration) Set(s string) error {
 	*d = v
 	return nil
 }
+
+// Bytes is a size in bytes, written as a whole number with an optional
+// unit: "512MiB", "1GiB", "64KiB", "2GB", "1000000". Bytes implements
+// flag.Value.
+type Bytes int64
+
+var byteUnits = []struct {
+	suffix string
+	n      int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// ParseBytes parses a Bytes.
+func ParseBytes(s string) (Bytes, error) {
+	num, mult := s, int64(1)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(s, u.suffix) {
+			num, mult = strings.TrimSuffix(s, u.suffix), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q: want a whole number of bytes with an optional unit, e.g. 512MiB or 2GiB", s)
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
+	return Bytes(n * mult), nil
+}
+
+// String formats b in the largest binary unit that divides it.
+func (b Bytes) String() string {
+	for i := 3; i >= 0; i-- {
+		if b != 0 && int64(b)%byteUnits[i].n == 0 {
+			return strconv.FormatInt(int64(b)/byteUnits[i].n, 10) + byteUnits[i].suffix
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+// Set implements flag.Value.
+func (b *Bytes) Set(s string) error {
+	v, err := ParseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}

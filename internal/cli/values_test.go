@@ -144,3 +144,27 @@ func FuzzParseDuration(f *testing.F) {
 		}
 	})
 }
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Bytes
+		wantErr bool
+	}{
+		{in: "0", want: 0}, {in: "1000000", want: 1000000}, {in: "512MiB", want: 512 << 20}, {in: "1GiB", want: 1 << 30},
+		{in: "2GB", want: 2e9}, {in: "64KiB", want: 64 << 10}, {in: "10B", want: 10},
+		{in: "", wantErr: true}, {in: "-1MiB", wantErr: true}, {in: "1.5GiB", wantErr: true}, {in: "1 GiB", wantErr: true},
+		{in: "9999999999TiB", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseBytes(tt.in)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+		if err == nil {
+			if back, err := ParseBytes(got.String()); err != nil || back != got {
+				t.Errorf("ParseBytes(%q) = %d, %v: %q does not parse back", got.String(), back, err, tt.in)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/billharness/billharness/internal/billing"
@@ -59,8 +60,14 @@ type Rows struct {
 	Unmetered int64 `json:"unmetered"`
 	// Counted counts events that went into at least one meter.
 	Counted int64 `json:"counted"`
-	// DedupBytes is the memory of the id set that deduplicates events.
+	// DedupBytes is the memory of the id set that deduplicates events
+	// (of the largest partition's, when spilled).
 	DedupBytes int64 `json:"dedup_bytes"`
+	// SpillPartitions is how many partitions the scan spilled events to,
+	// by id, to stay within its memory limit (0: none); SpillBytes is
+	// what it wrote to the work directory.
+	SpillPartitions int   `json:"spill_partitions,omitempty"`
+	SpillBytes      int64 `json:"spill_bytes,omitempty"`
 }
 
 // Complete reports whether every declared row was read.
@@ -77,7 +84,7 @@ type acc struct {
 	max     billing.Quantity
 	hasMax  bool
 	uniq    map[string]struct{} // UniqueCount: memory grows with distinct values
-	samples [maxSamples]string
+	samples []string            // the smallest ids counted, at most maxSamples, sorted
 }
 
 // quantity is the pair's total under agg.
@@ -97,14 +104,17 @@ func (a *acc) quantity(agg string) billing.Quantity {
 
 // ledger computes the expected totals of the subscriptions in scope.
 type ledger struct {
-	dir      *directory
-	shards   int                    // how many shards the source is split in
-	byPlan   map[string]*meterGroup // the API's meters, per plan
-	fallback *meterGroup            // a file's meters, or every meter the API has
-	subs     map[string]*subState   // every subscription the shard's events name or the API lists
-	rows     Rows
-	ids      *idSet
-	scratch  []byte
+	dir         *directory
+	shards      int   // how many shards the source is split in
+	memoryLimit int64 // see Config.MemoryLimit
+	workDir     string
+	sourceBytes int64                  // read from the source by the scan
+	byPlan      map[string]*meterGroup // the API's meters, per plan
+	fallback    *meterGroup            // a file's meters, or every meter the API has
+	subs        map[string]*subState   // every subscription the shard's events name or the API lists
+	rows        Rows
+	ids         *idSet
+	scratch     []byte
 }
 
 // group returns the meters of subscription id.
@@ -156,29 +166,23 @@ func (l *ledger) attribute(ev *source.Event) (*subState, int) {
 
 // scan streams r into the totals and checks that it read every row.
 func (l *ledger) scan(ctx context.Context, r source.Reader) error {
-	// Size the id set for the shard's part: PostgreSQL counts it, a
-	// Parquet shard expects about its share (the set grows past it).
+	// Size for the shard's part: PostgreSQL counts it, a Parquet shard
+	// expects about its share, with room for skew (the id set grows past
+	// it; only memory depends on the guess, never the answer).
 	st0 := r.Stats()
 	expected := st0.Declared - st0.SkippedShard
 	if n := int64(l.shards); n > 1 && st0.SkippedShard == 0 {
-		expected = expected/n + expected/(4*n)
+		expected = expected/n + expected/(2*n)
 	}
-	l.ids = newIDSet(expected)
-	l.rows.DedupBytes = l.ids.bytes()
 	var n int64
-	for {
-		rec, err := r.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if re := (*source.RecordError)(nil); errors.As(err, &re) {
-				continue // counted by the reader's Invalid
-			}
-			return fmt.Errorf("read source: %w", err)
-		}
-		n++
-		l.add(&rec.Event)
+	var err error
+	if parts := partitions(expected, l.memoryLimit); parts > 1 {
+		n, err = l.scanSpilled(ctx, r, parts, l.workDir)
+	} else {
+		n, err = l.scanInMemory(ctx, r, expected)
+	}
+	if err != nil {
+		return err
 	}
 	st := r.Stats()
 	l.rows.Declared = st.Declared
@@ -188,8 +192,7 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 	l.rows.Pruned = st.Pruned
 	l.rows.OtherShards = st.SkippedShard
 	l.rows.Read = st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume
-	l.rows.DedupBytes = l.ids.bytes()
-	l.ids = nil // the only per-event memory: release it before fetching
+	l.sourceBytes = st.BytesRead
 	if n != st.Emitted {
 		return fmt.Errorf("%w: the reader yielded %d events but counted %d", ErrIncomplete, n, st.Emitted)
 	}
@@ -200,6 +203,30 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 	return nil
 }
 
+// scanInMemory is ledger.scan's loop with one id set for every event.
+func (l *ledger) scanInMemory(ctx context.Context, r source.Reader, expected int64) (int64, error) {
+	l.ids = newIDSet(expected)
+	defer func() {
+		l.rows.DedupBytes = l.ids.bytes()
+		l.ids = nil // the only per-event memory: release it before fetching
+	}()
+	var n int64
+	for {
+		rec, err := r.Next(ctx)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			if re := (*source.RecordError)(nil); errors.As(err, &re) {
+				continue // counted by the reader's Invalid
+			}
+			return n, fmt.Errorf("read source: %w", err)
+		}
+		n++
+		l.add(&rec.Event)
+	}
+}
+
 // add counts one event.
 func (l *ledger) add(ev *source.Event) {
 	if fresh, same := l.ids.add(ev.ID, l.ids.payloadHash(ev)); !fresh {
@@ -208,9 +235,7 @@ func (l *ledger) add(ev *source.Event) {
 			return
 		}
 		l.rows.Conflicting++
-		if len(l.rows.ConflictSamples) < maxSamples {
-			l.rows.ConflictSamples = append(l.rows.ConflictSamples, strings.Clone(ev.ID))
-		}
+		l.rows.ConflictSamples = keepSmallest(l.rows.ConflictSamples, ev.ID)
 		return
 	}
 	st, why := l.attribute(ev)
@@ -230,16 +255,10 @@ func (l *ledger) add(ev *source.Event) {
 	}
 	l.rows.Counted++
 	st.counted++
-	sample := ""
 	for _, i := range idx {
 		m, a := &st.group.meters[i], &st.acc[i]
 		a.events++
-		if a.events <= maxSamples {
-			if sample == "" {
-				sample = strings.Clone(ev.ID) // the reader's id shares a whole batch's memory
-			}
-			a.samples[a.events-1] = sample
-		}
+		a.samples = keepSmallest(a.samples, ev.ID)
 		if m.Aggregation == billing.AggCount {
 			continue
 		}
@@ -295,4 +314,22 @@ func (l *ledger) foreign(st *subState) {
 	l.rows.Unmetered -= st.unmetered
 	l.rows.Foreign += st.counted + st.unmetered
 	delete(l.subs, st.id)
+}
+
+// keepSmallest adds id to the sorted samples if it is among the
+// maxSamples smallest: which ids are kept does not depend on the order
+// events are read in (shards, spilled partitions). The id is copied: the
+// reader's shares a whole batch's memory.
+func keepSmallest(samples []string, id string) []string {
+	if len(samples) == maxSamples && id >= samples[maxSamples-1] {
+		return samples
+	}
+	i, found := slices.BinarySearch(samples, id)
+	if found {
+		return samples
+	}
+	if len(samples) == maxSamples {
+		samples = samples[:maxSamples-1]
+	}
+	return slices.Insert(samples, i, strings.Clone(id))
 }

@@ -66,6 +66,7 @@ func Merge(shards []*Result) (*Result, error) {
 		out.Settle.Settled += r.Settle.Settled
 		out.Settle.Elapsed = max(out.Settle.Elapsed, r.Settle.Elapsed)
 		out.ScanTime = max(out.ScanTime, r.ScanTime)
+		out.SourceBytes += r.SourceBytes
 		out.FetchTime = max(out.FetchTime, r.FetchTime)
 		out.Heal = mergeHeal(out.Heal, r.Heal)
 		out.Invoices = append(out.Invoices, r.Invoices...)
@@ -160,10 +161,8 @@ func mergeRows(shards []*Result) (Rows, error) {
 	}
 	out.Read += out.Pruned
 	out.OutsideWindow += out.Pruned
-	slices.Sort(samples)
-	out.ConflictSamples = samples[:min(len(samples), maxSamples)]
-	if out.ConflictSamples == nil {
-		out.ConflictSamples = first.ConflictSamples
+	for _, id := range samples {
+		out.ConflictSamples = keepSmallest(out.ConflictSamples, id)
 	}
 	if got := out.Events + out.Invalid + out.OutsideWindow; got != out.Declared {
 		return Rows{}, fmt.Errorf("the shards read %d rows between them (events, invalid, outside the window), the source declares %d: "+

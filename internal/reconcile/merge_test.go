@@ -20,9 +20,11 @@ var quantities = cmp.Options{
 	cmp.Comparer(func(a, b billing.Money) bool { return a.Cmp(b) == 0 }),
 }
 
-// The merged shards of a comparison find what one unsharded comparison
-// finds: rows, pairs, classes and every discrepancy.
-func TestMergeEqualsUnsharded(t *testing.T) {
+// mixedSource returns events of every kind a comparison tells apart
+// (matches, under, over, missing, unexpected, duplicates, conflicting
+// duplicates, unattributed, foreign, outside the window) and a sandbox
+// that holds what the API counted of them.
+func mixedSource(t *testing.T) ([]row, *billing.Client) {
 	subs := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"}
 	var src, toAPI []row
 	for i, s := range subs {
@@ -54,8 +56,20 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 		event("ghost2", "llm.completion", "cus_ghost", "sub_ghost", at(7, 4), `{"tokens":1,"model":"x"}`), // missing
 	)
 	toAPI = append(toAPI, event("extra", "storage", "cus_m", "sub_m", at(8, 1), `{"bytes":3}`)) // unexpected
+	src = append(src,
+		event("a3", "llm.completion", "cus_a", "sub_a", at(4, 0), `{"tokens":999,"model":"zz"}`), // conflicting duplicate
+		event("c4", "storage", "cus_c", "sub_c", at(5, 2), `{"bytes":1}`),                        // conflicting duplicate
+		src[2], src[3], // duplicates of a UniqueCount and a Max event
+	)
 	_, c := startSandbox(t, sandbox.Config{Data: catalog(append(subs, "m")...)})
 	send(t, c, toAPI)
+	return src, c
+}
+
+// The merged shards of a comparison find what one unsharded comparison
+// finds: rows, pairs, classes and every discrepancy.
+func TestMergeEqualsUnsharded(t *testing.T) {
+	src, c := mixedSource(t)
 	specs := map[string]source.Spec{"parquet": writeParquet(t, src), "postgres": writePostgres(t, src)}
 	for _, kind := range []string{"parquet", "postgres"} {
 		t.Run(kind, func(t *testing.T) { mergeEqualsUnsharded(t, c, specs[kind]) })

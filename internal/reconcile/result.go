@@ -131,8 +131,11 @@ type Result struct {
 	// Invoices are the invoices billed, sorted by subscription.
 	Invoices []Invoice `json:"invoices,omitempty"`
 	// Durations of the steps.
-	ScanTime  time.Duration `json:"scan_ns"`
-	FetchTime time.Duration `json:"fetch_ns"`
+	ScanTime time.Duration `json:"scan_ns"`
+	// SourceBytes is what the scan read from the source: Parquet bytes
+	// or bytes received from PostgreSQL.
+	SourceBytes int64         `json:"source_bytes"`
+	FetchTime   time.Duration `json:"fetch_ns"`
 
 	subs []*subState // in scope, sorted by id; Bill reads them
 }

@@ -185,11 +185,7 @@ func (st *subState) pairs(emit func(Pair)) {
 		if c != Error { // an API that did not answer has no delta
 			p.Delta = p.Observed.Sub(p.Expected)
 		}
-		for _, id := range st.acc[i].samples {
-			if id != "" {
-				p.SampleEventIDs = append(p.SampleEventIDs, id)
-			}
-		}
+		p.SampleEventIDs = append(p.SampleEventIDs, st.acc[i].samples...)
 		switch c {
 		case Missing:
 			p.Detail = "meter not in the API's usage"

@@ -45,6 +45,15 @@ type Config struct {
 	Meters []Meter
 	// Tolerance is how far apart the two sides may be; zero is exact.
 	Tolerance Tolerance
+	// MemoryLimit is the memory budget of the scan, in bytes; default
+	// DefaultMemoryLimit. When the id set of the events the source may
+	// hold would take more than half of it, the scan partitions the
+	// events by id into files under WorkDir and counts one partition at
+	// a time (same answer, bounded memory, a second pass on local disk).
+	MemoryLimit int64
+	// WorkDir holds the spill files; default os.TempDir(). They are
+	// removed when the scan ends.
+	WorkDir string
 	// Concurrency bounds API calls in flight. Default DefaultConcurrency.
 	Concurrency int
 	// Settle is how long mismatched subscriptions are re-polled before
@@ -78,6 +87,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.MemoryLimit <= 0 {
+		c.MemoryLimit = DefaultMemoryLimit
 	}
 	if c.SettleEvery == 0 {
 		c.SettleEvery = min(max(c.Settle/12, time.Second), 15*time.Second)
@@ -132,7 +144,7 @@ func Verify(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.l = &ledger{dir: dir, shards: cfg.Shard.Count, subs: map[string]*subState{}}
+	v.l = &ledger{dir: dir, shards: cfg.Shard.Count, memoryLimit: cfg.MemoryLimit, workDir: cfg.WorkDir, subs: map[string]*subState{}}
 	if err := v.meters(ctx); err != nil {
 		return nil, err
 	}
@@ -145,7 +157,7 @@ func Verify(ctx context.Context, cfg Config) (*Result, error) {
 	if err := v.resolve(ctx); err != nil {
 		return nil, err
 	}
-	v.res.ScanTime = time.Since(start)
+	v.res.ScanTime, v.res.SourceBytes = time.Since(start), v.l.sourceBytes
 	v.res.Rows = v.l.rows
 	v.log.Info("source read", "rows", v.l.rows.Read, "declared", v.l.rows.Declared, "counted", v.l.rows.Counted,
 		"duplicates", v.l.rows.Duplicates, "seconds", v.res.ScanTime.Seconds())

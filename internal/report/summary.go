@@ -47,6 +47,7 @@ type Summary struct {
 	Replay   any                  `json:"replay,omitempty"`
 
 	ScanSeconds  float64 `json:"scan_seconds"`
+	SourceBytes  int64   `json:"source_bytes"`
 	FetchSeconds float64 `json:"fetch_seconds"`
 }
 
@@ -126,6 +127,7 @@ func (r *Report) Summary() Summary {
 		}
 	}
 	s.ScanSeconds, s.FetchSeconds = res.ScanTime.Seconds(), res.FetchTime.Seconds()
+	s.SourceBytes = res.SourceBytes
 	return s
 }
 

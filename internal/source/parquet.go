@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -23,7 +24,8 @@ type parquetReader struct {
 	orderIdx map[string]int
 	done     []FileMark
 	stats    Stats
-	err      error // sticky fatal error
+	read     atomic.Int64 // bytes read from the files
+	err      error        // sticky fatal error
 
 	fi   int          // index of the current file in marks
 	file *parquetFile // nil between files
@@ -56,7 +58,7 @@ func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
 	// a corrupt file or a missing column fails before any event is sent.
 	marks := make([]FileMark, len(files))
 	for i, path := range files {
-		f, err := openParquetFile(path)
+		f, err := openParquetFile(path, &r.read)
 		if err != nil {
 			return nil, fmt.Errorf("source: %w", err)
 		}
@@ -155,6 +157,7 @@ func (r *parquetReader) Cover(pos Position) Coverage {
 func (r *parquetReader) Stats() Stats {
 	s := r.stats
 	s.Through = s.Emitted + s.Invalid + s.SkippedWindow + s.SkippedShard + s.SkippedResume
+	s.BytesRead = r.read.Load()
 	return s
 }
 
@@ -329,7 +332,7 @@ func (r *parquetReader) nextRowGroup() (err error) {
 				r.rg = 0 // marks the file as passed
 				continue
 			}
-			if r.file, err = openParquetFile(path); err != nil {
+			if r.file, err = openParquetFile(path, &r.read); err != nil {
 				return err
 			}
 			if r.lay, err = resolveLayout(r.file.pq.Root(), r.spec); err != nil {

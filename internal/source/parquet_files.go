@@ -2,11 +2,13 @@ package source
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -80,7 +82,7 @@ type parquetFile struct {
 // openParquetFile opens a file and reads its footer. A truncated or
 // corrupt file is an error naming it; parquet-go panics on some corrupt
 // footers, and the panic becomes that error too.
-func openParquetFile(path string) (_ *parquetFile, err error) {
+func openParquetFile(path string, read *atomic.Int64) (_ *parquetFile, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("parquet %w", err)
@@ -99,7 +101,7 @@ func openParquetFile(path string) (_ *parquetFile, err error) {
 			err = fmt.Errorf("parquet %s: corrupt file: %v", path, p)
 		}
 	}()
-	pf, err := parquet.OpenFile(f, st.Size(),
+	pf, err := parquet.OpenFile(countingReaderAt{f, read}, st.Size(),
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
 		parquet.ReadBufferSize(256<<10),
@@ -111,3 +113,15 @@ func openParquetFile(path string) (_ *parquetFile, err error) {
 }
 
 func (f *parquetFile) close() error { return f.os.Close() }
+
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}

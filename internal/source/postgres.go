@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,9 +43,10 @@ type pgReader struct {
 	// pending group completion after a resume inside a key's rows.
 	resumeGroup bool
 
-	strings map[string]string // interned event types, customers, subscriptions
-	shardOf map[string]bool   // customer -> in the shard, to check the database's split
-	arena   arena
+	strings  map[string]string // interned event types, customers, subscriptions
+	shardOf  map[string]bool   // customer -> in the shard, to check the database's split
+	received *atomic.Int64     // bytes received from the server
+	arena    arena
 }
 
 // pgRow is one row as scanned, with its position.
@@ -66,11 +69,24 @@ const (
 )
 
 func openPostgres(ctx context.Context, spec Spec) (_ *pgReader, err error) {
-	conn, err := pgx.Connect(ctx, spec.DSN)
+	cfg, err := pgx.ParseConfig(spec.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("source: postgres %s: %w", RedactDSN(spec.DSN), err)
 	}
-	r := &pgReader{spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}, shardOf: map[string]bool{}}
+	received := new(atomic.Int64)
+	dial := cfg.DialFunc
+	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c, received}, nil
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("source: postgres %s: %w", RedactDSN(spec.DSN), err)
+	}
+	r := &pgReader{received: received, spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}, shardOf: map[string]bool{}}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -224,12 +240,25 @@ func (r *pgReader) Stats() Stats {
 	s := r.stats
 	// Rows of other shards are not read, and not counted as passed.
 	s.Through = s.Emitted + s.Invalid + s.SkippedResume
+	s.BytesRead = r.received.Load()
 	return s
 }
 
 // Cover implements Reader: a keyset position needs nothing besides its
 // row count.
 func (r *pgReader) Cover(Position) Coverage { return Coverage{} }
+
+// countingConn counts the bytes received on a connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
 
 func (r *pgReader) Close() error {
 	if r.conn == nil {

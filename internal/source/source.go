@@ -103,6 +103,9 @@ type Stats struct {
 	// re-sent (see RetryableLetter).
 	Kept   int64 `json:"kept,omitempty"`
 	Reread bool  `json:"reread,omitempty"`
+	// BytesRead counts the bytes read from the Parquet files (footers,
+	// pages) or received from PostgreSQL.
+	BytesRead int64 `json:"bytes_read,omitempty"`
 	// Through counts the source rows at or before the last record
 	// returned, in read order: what a checkpoint at its position covers
 	// ([Coverage.Rows]).
