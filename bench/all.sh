@@ -4,8 +4,9 @@
 # BILLHARNESS_TEST_PG_DSN for the PostgreSQL figures (make bench runs this
 # under scripts/with-postgres.sh).
 #
-# Sizes: BENCH_SIZE=full (default, about 13 minutes on 2 cores) or small
-# (about 6 minutes, for trying it out). Each script's own variables (see its
+# Sizes: BENCH_SIZE=full (default, about 20 minutes on 2 cores, 7 of them
+# generating and verifying the 5M- and 20M-event months of "Scaling out") or
+# small (about 7 minutes, for trying it out). Each script's own variables (see its
 # header) override the preset, e.g. BENCH_RUNS=5 or SIZES="1000000"; verify's
 # BENCH_EVENTS and BENCH_CUSTOMERS are VERIFY_EVENTS and VERIFY_CUSTOMERS
 # here, since BENCH_EVENTS sizes the replay.
@@ -22,6 +23,7 @@ case "$size" in
     export BENCH_EVENTS=${BENCH_EVENTS:-100000} BENCH_EVENTS_LARGE=${BENCH_EVENTS_LARGE:-400000}
     export SIZES=${SIZES:-"200000 1000000"} PG_SIZE=${PG_SIZE:-1000000}
     export VERIFY_EVENTS=${VERIFY_EVENTS:-1000000} VERIFY_CUSTOMERS=${VERIFY_CUSTOMERS:-7700}
+    export SCALE_EVENTS=${SCALE_EVENTS:-1000000} SCALE_CUSTOMERS=${SCALE_CUSTOMERS:-7700}
     ;;
   *) echo "bench: BENCH_SIZE=$size: want full or small" >&2; exit 2 ;;
 esac
@@ -35,7 +37,8 @@ section() { # NAME SCRIPT [ARGS…]: runs one benchmark, timing it.
 }
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+shared=$(mktemp -d) # data generated once for verify and scale
+trap 'rm -rf "$tmp" "$shared"' EXIT
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$SECONDS
 {
@@ -55,7 +58,11 @@ start=$SECONDS
   echo
   echo "Reproduce: \`BILLHARNESS_TEST_PG_DSN=… scripts/bench-source.sh\` (\`SIZES\`, \`PG_SIZE\`)."
   echo
-  BENCH_EVENTS=${VERIFY_EVENTS:-5000000} BENCH_CUSTOMERS=${VERIFY_CUSTOMERS:-38500} section verify bash "$BENCH_DIR/verify.sh"
+  BENCH_EVENTS=${VERIFY_EVENTS:-5000000} BENCH_CUSTOMERS=${VERIFY_CUSTOMERS:-38500} BENCH_DATA=$shared/scale/small \
+    section verify bash "$BENCH_DIR/verify.sh"
+  echo
+  SCALE_DATA=$shared/scale SCALE_EVENTS=${SCALE_EVENTS:-${VERIFY_EVENTS:-5000000}} SCALE_CUSTOMERS=${SCALE_CUSTOMERS:-${VERIFY_CUSTOMERS:-38500}} \
+    section scale bash "$BENCH_DIR/scale.sh"
   echo
   section loadgen bash "$BENCH_DIR/loadgen.sh"
 } >"$tmp"

@@ -30,7 +30,7 @@ manifest_field() { sed -n "s/^  \"$1\": \([0-9]*\),*$/\1/p" "$data/manifest.json
 if [ ! -f "$data/manifest.json" ] || [ "$(manifest_field events)" != "$events" ] || [ "$(manifest_field customers)" != "$customers" ]; then
   echo "bench: generating $events events for $customers customers in $data" >&2
   (cd "$ROOT" && go run ./testdata/gen -seed 7 -events "$events" -customers "$customers" -files 5 \
-    -row-group 100000 -formats parquet,seed -out "$data" >&2)
+    -row-group 100000 -formats parquet,seed,copy -out "$data" >&2)
 fi
 subs=$(manifest_field subscriptions)
 mib=$(du -sm "$data/parquet" | cut -f1)

@@ -44,11 +44,10 @@ glob ('/reports/2026-10/shard-*'), for containers without a shell.
 
 The shards must be i/N for every i from 0 to N-1, each exactly once, and
 agree on the command, window, source, target and tolerance; a missing or
-repeated shard is named. Every shard reads the whole source, so the rows
-that describe it (declared, read, events, duplicates, outside the window,
-invalid, unattributed, foreign) must be equal in every shard and are kept
-once: shards that read different data (the source changed between their
-runs) are refused. Counted and unmetered rows are summed; other_shards is 0.
+repeated shard is named. Each shard reads its own customers' rows, so what
+they read is summed and the declared rows kept once; together the shards
+must have read every declared row exactly once, or they are refused (the
+source changed between their runs). other_shards is 0.
 Settle, heal and billing counts are summed; times are the longest shard's.
 
 Exit codes: 0 every pair of every shard matches, 3 discrepancies found,

@@ -39,7 +39,7 @@ func (s *sourceFlags) register(fs *flag.FlagSet) {
 	cli.Var(fs, &s.window, "window", "RECONCILE_WINDOW",
 		"only events with timestamps in `FROM..TO` (dates or RFC 3339; TO excluded), or last-month or yesterday (UTC)")
 	cli.Var(fs, &s.shard, "shard", "RECONCILE_SHARD",
-		"only shard `i/N`: subscriptions (customers without one) whose FNV-1a hash mod N is i (default in a\n"+
+		"only shard `i/N`: the events of customers whose customer_id hashes to i (first 60 bits of MD5, mod N; default in a\n"+
 			"Kubernetes Indexed Job: JOB_COMPLETION_INDEX/RECONCILE_SHARDS, RECONCILE_SHARDS set to the Job's completions)")
 }
 

@@ -24,10 +24,11 @@ import (
 	"github.com/billharness/billharness/internal/source"
 )
 
-const checkHelp = `Expected totals: the source is read once, whole (with -shard too: an
-event without subscription_id counts toward its customer's first
-subscription, which may sit in another shard), and every row the source
-declares must be read, or the run fails. An event id counts once. Meters are
+const checkHelp = `Expected totals: the source is read once (with -shard, only the shard's
+customers' events are decoded, and only their subscriptions compared), and
+every row the source declares must be accounted for, or the run fails. Past
+half of -memory-limit the scan spills its events to -work-dir by id and
+counts one partition at a time: the same answer in bounded memory. An event id counts once. Meters are
 each plan's, as GET /v1/subscriptions/{id}/usage reports them, or those of
 -meters FILE, a JSON array of {"name","event_type","property","aggregation"}.
 

@@ -35,13 +35,11 @@
 // grow with the data itself, and cannot be avoided by an exact answer:
 //
 //   - Deduplicating ids needs to remember every id seen. The scan keeps a
-//     64-bit hash of each (not the id) in a table sized from the rows the
-//     source declares, up to 8 million: about 11.4 bytes per declared row,
-//     57 MB for 5 million, freed as soon as the scan ends. Past 8 million
-//     it doubles as ids arrive. Point the source at the window's
-//     partitions to keep it proportional to the window. Two ids colliding
-//     on 64 bits (odds about n²/2^65 per run) would make the second look
-//     like a duplicate.
+//     128-bit fingerprint of each (not the id): about 34 bytes an id,
+//     freed as soon as the scan ends (see idSet). Past half of
+//     Config.MemoryLimit the scan spills (spill.go): events go to
+//     partition files by id and each partition is counted with its own id
+//     set, the same answer in bounded memory.
 //   - UniqueCount keeps the distinct values of each pair until the scan
 //     ends.
 //
@@ -51,8 +49,9 @@
 //
 // # Sharding
 //
-// With a Shard, only subscriptions whose id falls in it (source.ShardOf)
-// are compared, but the whole source is read: an event without
-// subscription_id is keyed by its customer in the source's own sharding,
-// which need not be its subscription's shard.
+// With a Shard, only the events of customers whose id falls in it
+// (source.ShardOf) are read and only their subscriptions listed and
+// compared; a subscription the shard's events name that belongs to
+// another shard's customer makes those events foreign. Merge joins the
+// shards into the unsharded result.
 package reconcile
