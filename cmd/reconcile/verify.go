@@ -57,6 +57,7 @@ type checkOptions struct {
 	concurrency int
 	memoryLimit cli.Bytes
 	workDir     string
+	pushdown    string
 	rate        cli.Rate
 	out         string
 	runID       string
@@ -79,6 +80,7 @@ func (o *checkOptions) register(fs *flag.FlagSet) {
 	cli.Bool(fs, &o.heal, "heal", "RECONCILE_HEAL", false, "re-send the source events of under subscriptions, then verify them again")
 	cli.Int(fs, &o.concurrency, "concurrency", "RECONCILE_CONCURRENCY", reconcile.DefaultConcurrency, "API `calls` in flight")
 	cli.Var(fs, &o.memoryLimit, "memory-limit", "RECONCILE_MEMORY_LIMIT", "memory `size` the scan stays within, e.g. 512MiB; above it events spill to -work-dir by id (default: GOMEMLIMIT when set, else 512MiB)")
+	cli.String(fs, &o.pushdown, "pushdown", "RECONCILE_PUSHDOWN", reconcile.PushdownAuto, "compute the totals in PostgreSQL, one row per (subscription, customer, event type) on the wire: `mode` auto (when the properties are jsonb in a UTF-8 database), on or off")
 	cli.String(fs, &o.workDir, "work-dir", "RECONCILE_WORK_DIR", "", "`directory` for spill files, removed at the end (default: the system's temporary directory)")
 	cli.Var(fs, &o.rate, "rate", "RECONCILE_RATE", "API requests per second over all calls: `N/s`, N/m, or 0 for unlimited")
 	cli.String(fs, &o.out, "out", "RECONCILE_OUT", "out/reconcile", "write the reports to this `directory`")
@@ -117,6 +119,15 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 			"re-drive it with reconcile replay, and verify against the source itself"))
 	}
 	errs = append(errs, o.api.Validate())
+	switch o.pushdown {
+	case reconcile.PushdownAuto, reconcile.PushdownOff:
+	case reconcile.PushdownOn:
+		if spec.Kind != source.KindPostgres {
+			errs = append(errs, cli.Usagef("-pushdown on needs a postgres:// source"))
+		}
+	default:
+		errs = append(errs, cli.Usagef("-pushdown %q: want auto, on or off", o.pushdown))
+	}
 	window := o.src.window
 	switch {
 	case o.from != "" || o.to != "":
@@ -191,7 +202,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	c.cfg = reconcile.Config{
 		Client: client, Source: c.spec, Window: window, Shard: spec.Shard, Meters: meters, Tolerance: o.tolerance,
 		Concurrency: o.concurrency, Settle: time.Duration(o.settle), Heal: o.heal, Logger: c.log,
-		MemoryLimit: memoryLimit(int64(o.memoryLimit)), WorkDir: o.workDir,
+		MemoryLimit: memoryLimit(int64(o.memoryLimit)), WorkDir: o.workDir, Pushdown: o.pushdown,
 	}
 	return c, nil
 }

@@ -113,6 +113,17 @@ func writePostgres(t testing.TB, rows []row) source.Spec {
 	return source.Spec{Kind: source.KindPostgres, DSN: dsn, Table: schema + ".usage_events"}
 }
 
+// pgConn connects to the test server, closing the connection with the test.
+func pgConn(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // The test catalog: one plan with a meter of each aggregation.
 const (
 	planID = "plan_usage"

@@ -134,8 +134,10 @@ type Result struct {
 	ScanTime time.Duration `json:"scan_ns"`
 	// SourceBytes is what the scan read from the source: Parquet bytes
 	// or bytes received from PostgreSQL.
-	SourceBytes int64         `json:"source_bytes"`
-	FetchTime   time.Duration `json:"fetch_ns"`
+	SourceBytes int64 `json:"source_bytes"`
+	// Pushdown says the totals were computed in PostgreSQL.
+	Pushdown  bool          `json:"pushdown,omitempty"`
+	FetchTime time.Duration `json:"fetch_ns"`
 
 	subs []*subState // in scope, sorted by id; Bill reads them
 }

@@ -24,7 +24,7 @@ func TestSpilledEqualsInMemory(t *testing.T) {
 	for _, kind := range []string{"parquet", "postgres"} {
 		for _, shard := range []source.Shard{{}, {Index: 1, Count: 3}} {
 			t.Run(fmt.Sprintf("%s/%s", kind, shard), func(t *testing.T) {
-				cfg := Config{Client: c, Source: specs[kind], Window: october, Shard: shard}
+				cfg := Config{Client: c, Source: specs[kind], Window: october, Shard: shard, Pushdown: PushdownOff}
 				mem, err := Verify(context.Background(), cfg)
 				if err != nil {
 					t.Fatalf("Verify in memory = %v", err)

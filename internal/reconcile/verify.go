@@ -54,6 +54,9 @@ type Config struct {
 	// WorkDir holds the spill files; default os.TempDir(). They are
 	// removed when the scan ends.
 	WorkDir string
+	// Pushdown is PushdownAuto (the default), PushdownOn or PushdownOff:
+	// whether a PostgreSQL source computes the totals in the database.
+	Pushdown string
 	// Concurrency bounds API calls in flight. Default DefaultConcurrency.
 	Concurrency int
 	// Settle is how long mismatched subscriptions are re-polled before
@@ -90,6 +93,13 @@ func (c *Config) defaults() error {
 	}
 	if c.MemoryLimit <= 0 {
 		c.MemoryLimit = DefaultMemoryLimit
+	}
+	switch c.Pushdown {
+	case "":
+		c.Pushdown = PushdownAuto
+	case PushdownAuto, PushdownOn, PushdownOff:
+	default:
+		errs = append(errs, fmt.Errorf("push-down %q: want auto, on or off", c.Pushdown))
 	}
 	if c.SettleEvery == 0 {
 		c.SettleEvery = min(max(c.Settle/12, time.Second), 15*time.Second)
@@ -230,6 +240,17 @@ func (v *verifier) meters(ctx context.Context) error {
 func (v *verifier) scan(ctx context.Context) error {
 	spec := v.cfg.Source
 	spec.Window, spec.Shard, spec.After = v.cfg.Window, v.cfg.Shard, source.Position{}
+	if spec.Kind == source.KindPostgres && v.cfg.Pushdown != PushdownOff {
+		err := v.l.pushdown(ctx, spec)
+		switch {
+		case err == nil:
+			v.res.Pushdown = true
+			return nil
+		case !errors.Is(err, source.ErrNoPushdown) || v.cfg.Pushdown == PushdownOn:
+			return err
+		}
+		v.log.Info("streaming the source", "why", err.Error())
+	}
 	r, err := source.Open(ctx, spec)
 	if err != nil {
 		return err

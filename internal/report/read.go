@@ -60,7 +60,7 @@ func result(s *Summary) (*reconcile.Result, error) {
 		Window: source.Window{From: s.Window.From, To: s.Window.To},
 		Rows:   s.Rows, Subscriptions: s.Subscriptions, Pairs: s.Pairs, NotYetReflected: s.NotYetReflected,
 		Counts: map[reconcile.Class]int{}, Heal: s.Heal,
-		ScanTime: seconds(s.ScanSeconds), FetchTime: seconds(s.FetchSeconds), SourceBytes: s.SourceBytes,
+		ScanTime: seconds(s.ScanSeconds), FetchTime: seconds(s.FetchSeconds), SourceBytes: s.SourceBytes, Pushdown: s.Pushdown,
 	}
 	var errs []error
 	if s.Shard != "0/1" {

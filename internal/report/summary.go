@@ -48,6 +48,7 @@ type Summary struct {
 
 	ScanSeconds  float64 `json:"scan_seconds"`
 	SourceBytes  int64   `json:"source_bytes"`
+	Pushdown     bool    `json:"pushdown,omitempty"`
 	FetchSeconds float64 `json:"fetch_seconds"`
 }
 
@@ -127,7 +128,7 @@ func (r *Report) Summary() Summary {
 		}
 	}
 	s.ScanSeconds, s.FetchSeconds = res.ScanTime.Seconds(), res.FetchTime.Seconds()
-	s.SourceBytes = res.SourceBytes
+	s.SourceBytes, s.Pushdown = res.SourceBytes, res.Pushdown
 	return s
 }
 

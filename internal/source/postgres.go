@@ -60,6 +60,7 @@ type pgRow struct {
 // Type OIDs accepted for the key columns.
 const (
 	oidText        = 25
+	oidJSONB       = 3802
 	oidVarchar     = 1043
 	oidBpchar      = 1042
 	oidName        = 19
@@ -213,11 +214,15 @@ func (r *pgReader) probe(ctx context.Context) error {
 			}
 			pairs = append(pairs, fmt.Sprintf("'%s', %s", strings.ReplaceAll(p, "'", "''"), quoteIdent(p)))
 		}
-		q.props = fmt.Sprintf("jsonb_strip_nulls(jsonb_build_object(%s))::text", strings.Join(pairs, ", "))
-	} else if c, _ := col(FieldProperties, false); c != "" {
+		q.propsJSONB = fmt.Sprintf("jsonb_strip_nulls(jsonb_build_object(%s))", strings.Join(pairs, ", "))
+		q.props = q.propsJSONB + "::text"
+	} else if c, oid := col(FieldProperties, false); c != "" {
 		q.props = c + "::text"
+		if oid == oidJSONB {
+			q.propsJSONB = c
+		}
 	} else {
-		q.props = "NULL::text"
+		q.props, q.propsJSONB = "NULL::text", "NULL::jsonb"
 	}
 	if err := errors.Join(errs...); err != nil {
 		slices.Sort(names)

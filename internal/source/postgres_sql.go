@@ -24,6 +24,10 @@ type pgSQL struct {
 	others               string // tie-break order after the key
 	from, to             time.Time
 	shard                string // the shard predicate (Shard.ShardSQL), "true" for all rows
+	// propsJSONB is the properties as jsonb, for aggregates in the
+	// database; "" when the column is not jsonb (text or json keep the
+	// original text, whose rules SQL does not follow exactly).
+	propsJSONB string
 }
 
 func quoteIdent(name string) string { return pgx.Identifier(strings.Split(name, ".")).Sanitize() }

@@ -1,0 +1,138 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/source"
+)
+
+// Pushdown modes (Config.Pushdown).
+const (
+	// PushdownAuto computes the totals in PostgreSQL when the source can
+	// follow the streaming rules exactly (see source.Aggregate), else
+	// streams.
+	PushdownAuto = "auto"
+	// PushdownOn requires it: a source that cannot is an error.
+	PushdownOn = "on"
+	// PushdownOff always streams every event.
+	PushdownOff = "off"
+)
+
+// pushdown computes the expected totals from the aggregates PostgreSQL
+// computes per (subscription, customer, event type): one row per group
+// crosses the wire, and the ledger attributes each group as it would
+// each of its events.
+func (l *ledger) pushdown(ctx context.Context, spec source.Spec) error {
+	var props []source.PropertyAggregate
+	index := map[string]int{}
+	groups := []*meterGroup{l.fallback}
+	for _, g := range l.byPlan {
+		groups = append(groups, g)
+	}
+	for _, g := range groups {
+		for _, m := range g.meters {
+			if m.Aggregation == billing.AggCount || m.Property == "" {
+				continue
+			}
+			i, ok := index[m.Property]
+			if !ok {
+				i = len(props)
+				index[m.Property] = i
+				props = append(props, source.PropertyAggregate{Name: m.Property})
+			}
+			if m.Aggregation == billing.AggUniqueCount {
+				props[i].Distinct = true
+			} else {
+				props[i].Numeric = true
+			}
+		}
+	}
+	a, err := source.Aggregate(ctx, spec, props)
+	if err != nil {
+		return err
+	}
+	st := a.Stats
+	l.rows.Declared, l.rows.Events, l.rows.Invalid, l.rows.OtherShards = st.Declared, st.Emitted, st.Invalid, st.SkippedShard
+	l.rows.Read = st.Emitted + st.Invalid + st.SkippedShard
+	l.rows.Duplicates, l.rows.Conflicting, l.rows.ConflictSamples = a.Duplicates, a.Conflicting, a.ConflictSamples
+	l.sourceBytes = st.BytesRead
+	if !l.rows.Complete() {
+		return fmt.Errorf("%w: the source declares %d rows, the aggregates account for %d", ErrIncomplete, l.rows.Declared, l.rows.Read)
+	}
+	var firsts int64
+	for i := range a.Groups {
+		g := &a.Groups[i]
+		firsts += g.Events
+		if err := l.addGroup(g, index); err != nil {
+			return err
+		}
+	}
+	if want := st.Emitted - a.Duplicates - a.Conflicting; firsts != want {
+		return fmt.Errorf("%w: the aggregates count %d first copies of ids, the rows %d", ErrIncomplete, firsts, want)
+	}
+	l.finish()
+	return nil
+}
+
+// addGroup counts one group's events as add counts each of them.
+func (l *ledger) addGroup(g *source.Group, index map[string]int) error {
+	ev := source.Event{SubscriptionID: g.SubscriptionID, CustomerID: g.CustomerID}
+	st, why := l.attribute(&ev)
+	switch why {
+	case unattributed:
+		l.rows.Unattributed += g.Events
+		return nil
+	case foreign:
+		l.rows.Foreign += g.Events
+		return nil
+	}
+	idx := st.group.of(g.EventType)
+	if len(idx) == 0 {
+		l.rows.Unmetered += g.Events
+		st.unmetered += g.Events
+		return nil
+	}
+	l.rows.Counted += g.Events
+	st.counted += g.Events
+	for _, i := range idx {
+		m, a := &st.group.meters[i], &st.acc[i]
+		a.events += g.Events
+		for _, id := range g.Samples {
+			a.samples = keepSmallest(a.samples, id)
+		}
+		if m.Aggregation == billing.AggCount {
+			continue
+		}
+		pv := g.Props[index[m.Property]]
+		switch m.Aggregation {
+		case billing.AggUniqueCount:
+			if a.uniq == nil && len(pv.Distinct) > 0 {
+				a.uniq = map[string]struct{}{}
+			}
+			for _, k := range pv.Distinct {
+				a.uniq[k] = struct{}{}
+			}
+		case billing.AggSum:
+			if pv.Sum != "" {
+				q, err := billing.ParseQuantity(pv.Sum)
+				if err != nil {
+					return fmt.Errorf("push-down sum of %s: %w", m.Property, err)
+				}
+				a.sum = a.sum.Add(q)
+			}
+		case billing.AggMax:
+			if pv.Max != "" {
+				q, err := billing.ParseQuantity(pv.Max)
+				if err != nil {
+					return fmt.Errorf("push-down max of %s: %w", m.Property, err)
+				}
+				if !a.hasMax || q.Cmp(a.max) > 0 {
+					a.max, a.hasMax = q, true
+				}
+			}
+		}
+	}
+	return nil
+}
