@@ -66,6 +66,9 @@ measure() {
   rss=$(awk '/Maximum resident set size/ {printf "%d", $NF / 1024}' "$BENCH_TMP/time.txt")
   read=$(field events)
   bytes=$(awk -v b="$(field source_bytes)" 'BEGIN {printf "%.0f", b / 1048576}')
+  bytes_kib=$(awk -v b="$(field source_bytes)" 'BEGIN {printf "%.0f", b / 1024}')
+  scan=$(awk -v s="$(field scan_seconds)" 'BEGIN {printf "%.1f", s}')
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$BENCH_TMP/time.txt")
   spill=$(field spill_partitions || true); spill=${spill:-0}
 }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
@@ -91,11 +94,14 @@ if [ -n "${BILLHARNESS_TEST_PG_DSN:-}" ]; then
   shares=$(PGOPTIONS="-c search_path=$schema" "$psql" -qtA "$BILLHARNESS_TEST_PG_DSN" -c \
     "SELECT string_agg(round(100.0 * n / t, 1) || '%', ' / ' ORDER BY s) FROM (SELECT s, n, sum(n) OVER () AS t FROM (SELECT ('x' || left(md5(customer_id), 15))::bit(60)::bigint % $shards AS s, count(*) AS n FROM usage_events GROUP BY 1) x) y" 2>/dev/null || true)
   pg="$BILLHARNESS_TEST_PG_DSN"
-  measure "$pg" -table "$schema.usage_events"
-  g_cpu=$cpu g_read=$read g_bytes=$bytes
-  rows+=("| PostgreSQL $events, unsharded (reference) | $g_read | $g_cpu | 100% | $g_bytes | $rss | $spill |")
-  measure "$pg" -table "$schema.usage_events" -shard "0/$shards"
-  rows+=("| PostgreSQL $events, \`-shard 0/$shards\` | $read ($(pct "$read" "$g_read")) | $cpu | $(pct "$cpu" "$g_cpu") | $bytes ($(pct "$bytes" "$g_bytes")) | $rss | $spill |")
+  measure "$pg" -table "$schema.usage_events" -pushdown off
+  g_cpu=$cpu g_read=$read g_bytes=$bytes g_wall=$wall g_scan=$scan
+  rows+=("| PostgreSQL $events, unsharded, streaming (reference) | $g_read | $g_cpu | 100% | $g_bytes | $rss | $spill |")
+  measure "$pg" -table "$schema.usage_events" -pushdown off -shard "0/$shards"
+  rows+=("| PostgreSQL $events, streaming, \`-shard 0/$shards\` | $read ($(pct "$read" "$g_read")) | $cpu | $(pct "$cpu" "$g_cpu") | $bytes ($(pct "$bytes" "$g_bytes")) | $rss | $spill |")
+  measure "$pg" -table "$schema.usage_events" -pushdown on
+  rows+=("| PostgreSQL $events, unsharded, \`-pushdown on\` | $read | $cpu | $(pct "$cpu" "$g_cpu") | $bytes_kib KiB ($(pct "$bytes" "$g_bytes")) | $rss | $spill |")
+  pushline="Push-down against streaming on the same table, unsharded: scan $scan s against $g_scan s (wall $wall s against $g_wall s, the fetch of usage included); the database does the work the verify process did."
 fi
 
 cat <<MD
@@ -112,6 +118,8 @@ share follows how the events fall across customers, not 1/$shards exactly${share
 | run | events read | CPU s | CPU vs reference | source MiB | peak RSS MiB | spill partitions |
 |---|---:|---:|---:|---:|---:|---:|
 $(printf '%s\n' "${rows[@]}")
+
+${pushline:-}
 
 Reproduce: \`BILLHARNESS_TEST_PG_DSN=… bash bench/scale.sh\` (\`SCALE_EVENTS\`, \`SCALE_FACTOR\`).
 MD

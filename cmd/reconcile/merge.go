@@ -141,10 +141,11 @@ func expandDirs(args []string, out string) ([]string, error) {
 // the merged one).
 func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, err error) {
 	var parts []*report.Report
+	dirOf := map[*report.Report]string{}
 	var results []*reconcile.Result
 	var errs []error
 	for _, d := range dirs {
-		r, err := report.Read(d)
+		r, err := report.ReadSummary(d) // the rows are streamed at write time
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -155,6 +156,7 @@ func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, 
 		}
 		log.Info("shard report", "dir", d, "shard", shardOf(r), "run_id", r.RunID, "status", report.Status(r.ExitStatus))
 		parts = append(parts, r)
+		dirOf[r] = d
 		results = append(results, r.Result)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -178,9 +180,13 @@ func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, 
 	if err != nil {
 		return nil, nil, err
 	}
+	var partDirs []string
+	for _, r := range parts {
+		partDirs = append(partDirs, dirOf[r])
+	}
 	rep = &report.Report{
 		RunID: first.RunID, Command: first.Command, Source: first.Source, Target: first.Target,
-		Tolerance: first.Tolerance, Result: res,
+		Tolerance: first.Tolerance, Result: res, Pairs: report.MergedPairs(partDirs),
 	}
 	replays := map[string]json.RawMessage{}
 	var failures []error

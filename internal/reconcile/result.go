@@ -91,6 +91,10 @@ func (p Pair) RelDelta() (float64, bool) {
 }
 
 // comparePairs orders pairs by subscription, measure, then meter.
+// ComparePairs orders pairs as reports list them: by subscription,
+// measure, meter, SKU and invoice.
+func ComparePairs(a, b Pair) int { return comparePairs(a, b) }
+
 func comparePairs(a, b Pair) int {
 	return cmp.Or(
 		cmp.Compare(a.SubscriptionID, b.SubscriptionID),

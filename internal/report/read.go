@@ -21,6 +21,19 @@ import (
 // zero in the Result: the meters and the invoices' list (their counts and
 // total are kept). The Result is nil when the run failed before comparing.
 func Read(dir string) (*Report, error) {
+	r, err := ReadSummary(dir)
+	if err != nil || r.Result == nil {
+		return r, err
+	}
+	if r.Result.Discrepancies, err = readRows(filepath.Join(dir, JSONLFile)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ReadSummary reads a report as Read does, without its discrepancy rows
+// (see MergedPairs).
+func ReadSummary(dir string) (*Report, error) {
 	var s struct {
 		Summary
 		// Replay is kept as written: its type is the replay step's.
@@ -46,9 +59,6 @@ func Read(dir string) (*Report, error) {
 	res, err := result(&s.Summary)
 	if err != nil {
 		return nil, fmt.Errorf("read report %s: %w", filepath.Join(dir, SummaryFile), err)
-	}
-	if res.Discrepancies, err = readRows(filepath.Join(dir, JSONLFile)); err != nil {
-		return nil, err
 	}
 	r.Result = res
 	return r, nil

@@ -58,6 +58,10 @@ type Report struct {
 	ExitStatus int
 	// Error is the run's failure, if any.
 	Error string
+	// Pairs, when set, yields the discrepancies in report order instead
+	// of Result.Discrepancies, once for each file written: a merge
+	// streams the shards' rows through it rather than hold them.
+	Pairs func(yield func(*reconcile.Pair) error) error
 
 	digest *digest
 }
@@ -72,14 +76,22 @@ type digest struct {
 }
 
 func (r *Report) digested() *digest {
-	if r.digest != nil {
-		return r.digest
+	if r.digest == nil {
+		r.digest, _ = r.digest1() // a slice of pairs yields no error; Write digests Pairs first
 	}
+	return r.digest
+}
+
+// digest1 computes the digest in one pass over the discrepancies, which
+// are sorted by subscription first.
+func (r *Report) digest1() (*digest, error) {
 	d := &digest{}
-	subs := map[string]struct{}{}
-	for i := range r.discrepancies() {
-		p := &r.Result.Discrepancies[i]
-		subs[p.SubscriptionID] = struct{}{}
+	last := ""
+	err := r.each(func(p *reconcile.Pair) error {
+		if d.subscriptions == 0 || p.SubscriptionID != last {
+			d.subscriptions++
+			last = p.SubscriptionID
+		}
 		switch {
 		case p.Class == reconcile.Error:
 			if len(d.errors) < TopN {
@@ -94,10 +106,22 @@ func (r *Report) digested() *digest {
 		if p.Class != reconcile.Misbilled && p.Measure == reconcile.MeasureQuantity {
 			d.usage++
 		}
+		return nil
+	})
+	return d, err
+}
+
+// each calls fn with every discrepancy, in report order.
+func (r *Report) each(fn func(*reconcile.Pair) error) error {
+	if r.Pairs != nil {
+		return r.Pairs(fn)
 	}
-	d.subscriptions = len(subs)
-	r.digest = d
-	return d
+	for i := range r.discrepancies() {
+		if err := fn(&r.Result.Discrepancies[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keepTop inserts p into top, kept sorted by decreasing absolute delta
@@ -138,6 +162,13 @@ func Status(exit int) string {
 func Write(dir string, r *Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
+	}
+	if r.Pairs != nil && r.digest == nil {
+		d, err := r.digest1()
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		r.digest = d
 	}
 	writers := []struct {
 		name  string

@@ -80,8 +80,8 @@ func WriteCSV(w io.Writer, r *Report) error {
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	for _, p := range r.discrepancies() {
-		row := rowOf(p)
+	err := r.each(func(p *reconcile.Pair) error {
+		row := rowOf(*p)
 		rel := ""
 		if row.RelDelta != nil {
 			rel = strconv.FormatFloat(*row.RelDelta, 'g', 8, 64)
@@ -91,9 +91,10 @@ func WriteCSV(w io.Writer, r *Report) error {
 			t(row.Aggregation), t(row.Measure), t(string(row.Class)), row.Expected.String(), row.Observed.String(),
 			row.Delta.String(), rel, strconv.FormatBool(row.NotYetReflected), strconv.FormatInt(row.Events, 10),
 			t(strings.Join(row.SampleEventIDs, " ")), t(row.InvoiceID), t(row.Detail)}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
@@ -103,10 +104,8 @@ func WriteCSV(w io.Writer, r *Report) error {
 func WriteJSONL(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	for _, p := range r.discrepancies() {
-		if err := enc.Encode(rowOf(p)); err != nil {
-			return err
-		}
+	if err := r.each(func(p *reconcile.Pair) error { return enc.Encode(rowOf(*p)) }); err != nil {
+		return err
 	}
 	return bw.Flush()
 }
