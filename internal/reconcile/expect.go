@@ -84,7 +84,8 @@ type acc struct {
 	max     billing.Quantity
 	hasMax  bool
 	uniq    map[string]struct{} // UniqueCount: memory grows with distinct values
-	samples []string            // the smallest ids counted, at most maxSamples, sorted
+	samples [maxSamples]string  // the smallest ids counted, sorted; "" past nsample
+	nsample int8
 }
 
 // quantity is the pair's total under agg.
@@ -255,10 +256,11 @@ func (l *ledger) add(ev *source.Event) {
 	}
 	l.rows.Counted++
 	st.counted++
+	cloned := ""
 	for _, i := range idx {
 		m, a := &st.group.meters[i], &st.acc[i]
 		a.events++
-		a.samples = keepSmallest(a.samples, ev.ID)
+		a.sample(ev.ID, &cloned)
 		if m.Aggregation == billing.AggCount {
 			continue
 		}
@@ -314,6 +316,31 @@ func (l *ledger) foreign(st *subState) {
 	l.rows.Unmetered -= st.unmetered
 	l.rows.Foreign += st.counted + st.unmetered
 	delete(l.subs, st.id)
+}
+
+// sample keeps id if it is among the maxSamples smallest ids counted:
+// which ids are kept does not depend on the order events are read in
+// (shards, spilled partitions). *cloned is the id's copy, made once per
+// event however many meters keep it (the reader's id shares a whole
+// batch's memory).
+func (a *acc) sample(id string, cloned *string) {
+	n := int(a.nsample)
+	if n == maxSamples && id >= a.samples[n-1] {
+		return
+	}
+	i, found := slices.BinarySearch(a.samples[:n], id)
+	if found {
+		return
+	}
+	if *cloned == "" {
+		*cloned = strings.Clone(id)
+	}
+	if n < maxSamples {
+		n++
+		a.nsample++
+	}
+	copy(a.samples[i+1:n], a.samples[i:n-1])
+	a.samples[i] = *cloned
 }
 
 // keepSmallest adds id to the sorted samples if it is among the

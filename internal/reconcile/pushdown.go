@@ -100,7 +100,8 @@ func (l *ledger) addGroup(g *source.Group, index map[string]int) error {
 		m, a := &st.group.meters[i], &st.acc[i]
 		a.events += g.Events
 		for _, id := range g.Samples {
-			a.samples = keepSmallest(a.samples, id)
+			cloned := id
+			a.sample(id, &cloned)
 		}
 		if m.Aggregation == billing.AggCount {
 			continue

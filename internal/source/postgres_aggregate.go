@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -88,39 +89,40 @@ func Aggregate(ctx context.Context, spec Spec, props []PropertyAggregate) (*Aggr
 	q := &r.q
 	base, args := q.aggregateBase()
 
-	// The rows of the shard, valid and not.
-	var rows, valid int64
-	if err := r.tx.QueryRow(ctx, base+"SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM v)", args...).Scan(&rows, &valid); err != nil {
+	// Sorting for the first copy of each id spills to disk past work_mem:
+	// give this read-only transaction room (bounded, and local to it).
+	if _, err := r.tx.Exec(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
+		return nil, fmt.Errorf("source: postgres: %w", err)
+	}
+	// The invalid rows of the shard.
+	if err := r.tx.QueryRow(ctx, base+"SELECT (SELECT count(*) FROM r) - (SELECT count(*) FROM v)", args...).Scan(&a.Stats.Invalid); err != nil {
 		return nil, fmt.Errorf("source: postgres %s: count: %w", r.what(), err)
 	}
-	a.Stats.Emitted, a.Stats.Invalid = valid, rows-valid
 
-	// Later copies of an id, by whether they repeat the first one.
+	// One pass, one sort: each valid row numbered among the copies of its
+	// id in the reader's order, and compared with the first; the groups
+	// aggregate the first copies and count the later ones.
 	const payload = "(et, cust, coalesce(sub, ''), ts, coalesce(pt, ''))"
-	dups := base + fmt.Sprintf(`, c AS (SELECT id, row_number() OVER w > 1 AS later, %[1]s IS NOT DISTINCT FROM first_value(%[1]s) OVER w AS same
-	FROM v WINDOW w AS (PARTITION BY id ORDER BY ts, %[2]s))
-SELECT (SELECT count(*) FROM c WHERE later AND same), (SELECT count(*) FROM c WHERE later AND NOT same),
-	ARRAY(SELECT DISTINCT id COLLATE "C" FROM c WHERE later AND NOT same ORDER BY 1 LIMIT 3)`, payload, aggOthers)
-	if err := r.tx.QueryRow(ctx, dups, args...).Scan(&a.Duplicates, &a.Conflicting, &a.ConflictSamples); err != nil {
-		return nil, fmt.Errorf("source: postgres %s: duplicates: %w", r.what(), err)
-	}
-
-	// The groups, over the first copy of each id.
-	cols := []string{`coalesce(sub, '')`, `cust`, `et`, `count(*)`, `(array_agg(id ORDER BY id COLLATE "C"))[1:3]`}
+	first := "rn = 1"
+	cols := []string{`coalesce(sub, '')`, `cust`, `et`, `count(*) FILTER (WHERE rn = 1)`,
+		`coalesce((array_agg(id ORDER BY id COLLATE "C") FILTER (WHERE rn = 1))[1:3], '{}')`,
+		`count(*) FILTER (WHERE rn > 1 AND same)`, `count(*) FILTER (WHERE rn > 1 AND NOT same)`,
+		`coalesce((array_agg(DISTINCT id COLLATE "C") FILTER (WHERE rn > 1 AND NOT same))[1:3], '{}')`}
 	for _, p := range props {
 		args = append(args, p.Name)
 		v := fmt.Sprintf("(pj -> $%d::text)", len(args))
 		if p.Numeric {
 			n := numericSQL(v)
-			cols = append(cols, fmt.Sprintf("sum(%s)::text", n), fmt.Sprintf("max(%s)::text", n))
+			cols = append(cols, fmt.Sprintf("sum(%s) FILTER (WHERE %s)::text", n, first), fmt.Sprintf("max(%s) FILTER (WHERE %s)::text", n, first))
 		}
 		if p.Distinct {
 			k := fmt.Sprintf(`CASE jsonb_typeof(%[1]s) WHEN 'string' THEN 's' || (%[1]s #>> '{}') WHEN 'number' THEN 'n' || %[1]s::text WHEN 'boolean' THEN 'n' || %[1]s::text END`, v)
-			cols = append(cols, fmt.Sprintf("coalesce(array_agg(DISTINCT %[1]s) FILTER (WHERE %[1]s IS NOT NULL), '{}')", k))
+			cols = append(cols, fmt.Sprintf("coalesce(array_agg(DISTINCT %[1]s) FILTER (WHERE %[2]s AND %[1]s IS NOT NULL), '{}')", k, first))
 		}
 	}
-	sql := base + fmt.Sprintf(`, f AS (SELECT DISTINCT ON (id) * FROM v ORDER BY id, ts, %s)
-SELECT %s FROM f GROUP BY 1, 2, 3`, aggOthers, strings.Join(cols, ", "))
+	sql := base + fmt.Sprintf(`, c AS (SELECT *, row_number() OVER w AS rn, %[1]s IS NOT DISTINCT FROM first_value(%[1]s) OVER w AS same
+	FROM v WINDOW w AS (PARTITION BY id ORDER BY ts, %[2]s))
+SELECT %[3]s FROM c GROUP BY 1, 2, 3`, payload, aggOthers, strings.Join(cols, ", "))
 	res, err := r.tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("source: postgres %s: aggregates: %w", r.what(), err)
@@ -128,10 +130,11 @@ SELECT %s FROM f GROUP BY 1, 2, 3`, aggOthers, strings.Join(cols, ", "))
 	defer res.Close()
 	for res.Next() {
 		var g Group
-		var sums, maxes []*string
-		dest := []any{&g.SubscriptionID, &g.CustomerID, &g.EventType, &g.Events, &g.Samples}
+		var dups, conflicts int64
+		var conflictIDs []string
+		sums, maxes := make([]*string, len(props)), make([]*string, len(props))
 		g.Props = make([]PropertyValues, len(props))
-		sums, maxes = make([]*string, len(props)), make([]*string, len(props))
+		dest := []any{&g.SubscriptionID, &g.CustomerID, &g.EventType, &g.Events, &g.Samples, &dups, &conflicts, &conflictIDs}
 		for i, p := range props {
 			if p.Numeric {
 				dest = append(dest, &sums[i], &maxes[i])
@@ -143,6 +146,16 @@ SELECT %s FROM f GROUP BY 1, 2, 3`, aggOthers, strings.Join(cols, ", "))
 		if err := res.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("source: postgres %s: aggregates: %w", r.what(), err)
 		}
+		if !r.inShard(g.CustomerID) {
+			return nil, fmt.Errorf("source: postgres %s: the database returned customer %q for shard %s, which ShardOf puts in another", r.what(), g.CustomerID, spec.Shard)
+		}
+		a.Duplicates += dups
+		a.Conflicting += conflicts
+		a.ConflictSamples = append(a.ConflictSamples, conflictIDs...)
+		a.Stats.Emitted += g.Events + dups + conflicts
+		if g.Events == 0 {
+			continue // later copies only: their first copies count elsewhere
+		}
 		for i := range props {
 			if sums[i] != nil {
 				g.Props[i].Sum = *sums[i]
@@ -151,14 +164,14 @@ SELECT %s FROM f GROUP BY 1, 2, 3`, aggOthers, strings.Join(cols, ", "))
 				g.Props[i].Max = *maxes[i]
 			}
 		}
-		if !r.inShard(g.CustomerID) {
-			return nil, fmt.Errorf("source: postgres %s: the database returned customer %q for shard %s, which ShardOf puts in another", r.what(), g.CustomerID, spec.Shard)
-		}
 		a.Groups = append(a.Groups, g)
 	}
 	if err := res.Err(); err != nil {
 		return nil, fmt.Errorf("source: postgres %s: aggregates: %w", r.what(), err)
 	}
+	slices.Sort(a.ConflictSamples)
+	a.ConflictSamples = slices.Compact(a.ConflictSamples)
+	a.ConflictSamples = a.ConflictSamples[:min(len(a.ConflictSamples), 3)]
 	a.Stats.BytesRead = r.received.Load()
 	return a, nil
 }
