@@ -129,3 +129,23 @@ func TestPushdownNeedsJSONB(t *testing.T) {
 		t.Fatalf("Verify auto = %v, pushdown %v; want a streamed result", err, res != nil && res.Pushdown)
 	}
 }
+
+// jsonb accepts properties nested deeper than the reader does: push-down
+// cannot tell them apart, so auto streams (the row is invalid, as in a
+// Parquet source) and on refuses.
+func TestPushdownDeepProperties(t *testing.T) {
+	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
+	deep := `{"x":` + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + `}`
+	spec := writePostgres(t, []row{
+		event("e1", "api.request", "cus_a", "sub_a", at(2, 0), `{"bytes":1}`),
+		event("e2", "api.request", "cus_a", "sub_a", at(2, 1), deep),
+	})
+	_, err := Verify(context.Background(), Config{Client: c, Source: spec, Window: october, Pushdown: PushdownOn})
+	if err == nil || !strings.Contains(err.Error(), "brackets") {
+		t.Fatalf("Verify -pushdown on with deep properties = %v, want a refusal", err)
+	}
+	res, err := Verify(context.Background(), Config{Client: c, Source: spec, Window: october})
+	if err != nil || res.Pushdown || res.Rows.Invalid != 1 || res.Rows.Counted != 1 {
+		t.Fatalf("Verify auto = %v; want a streamed result with the deep row invalid (rows %+v)", err, res.Rows)
+	}
+}

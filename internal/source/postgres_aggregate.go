@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/billharness/billharness/internal/jsonscan"
 )
 
 // ErrNoPushdown means a source cannot compute aggregates in the database
@@ -94,9 +96,17 @@ func Aggregate(ctx context.Context, spec Spec, props []PropertyAggregate) (*Aggr
 	if _, err := r.tx.Exec(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
 		return nil, fmt.Errorf("source: postgres: %w", err)
 	}
-	// The invalid rows of the shard.
-	if err := r.tx.QueryRow(ctx, base+"SELECT (SELECT count(*) FROM r) - (SELECT count(*) FROM v)", args...).Scan(&a.Stats.Invalid); err != nil {
+	// The invalid rows of the shard; and the properties with more than
+	// maxDepth brackets, which jsonb accepts however deep they nest but
+	// the reader refuses past maxDepth levels: only streaming can tell.
+	var deep int64
+	count := fmt.Sprintf(`SELECT (SELECT count(*) FROM r) - (SELECT count(*) FROM v),
+	(SELECT count(*) FROM v WHERE length(pt) - length(translate(pt, '{[', '')) > %d)`, maxDepth)
+	if err := r.tx.QueryRow(ctx, base+count, args...).Scan(&a.Stats.Invalid, &deep); err != nil {
 		return nil, fmt.Errorf("source: postgres %s: count: %w", r.what(), err)
+	}
+	if deep > 0 {
+		return nil, fmt.Errorf("%w: %d events have properties with more than %d brackets, perhaps nested deeper than the reader accepts", ErrNoPushdown, deep, maxDepth)
 	}
 
 	// One pass, one sort: each valid row numbered among the copies of its
@@ -175,6 +185,10 @@ SELECT %[3]s FROM c GROUP BY 1, 2, 3`, payload, aggOthers, strings.Join(cols, ",
 	a.Stats.BytesRead = r.received.Load()
 	return a, nil
 }
+
+// maxDepth is the nesting the reader accepts in properties
+// (jsonscan.MaxDepth).
+const maxDepth = jsonscan.MaxDepth
 
 // aggOthers is the reader's tie-break order after (timestamp, id), over
 // the columns of aggregateBase.
