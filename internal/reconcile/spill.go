@@ -28,15 +28,16 @@ const idBytes = 24 / maxLoad
 const maxPartitions = 256
 
 // partitions returns how many partitions a scan of up to expected events
-// needs for its id set to take at most half the memory limit: 1 means no
-// spill.
+// needs: 1 (no spill) while its id set takes at most half the memory
+// limit; past that, enough for each partition's to take at most a
+// quarter, so that a spilled scan peaks below the largest in-memory one
+// (memory stays flat as the events grow).
 func partitions(expected, limit int64) int {
-	budget := float64(limit) / 2
 	need := float64(expected) * idBytes
-	if need <= budget {
+	if need <= float64(limit)/2 {
 		return 1
 	}
-	return min(maxPartitions, int(math.Ceil(need/budget)))
+	return min(maxPartitions, int(math.Ceil(need/(float64(limit)/4))))
 }
 
 // spill is a scan partitioned by id: every event goes to the partition

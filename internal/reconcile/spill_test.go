@@ -78,8 +78,8 @@ func TestPartitions(t *testing.T) {
 		{0, DefaultMemoryLimit, 1},
 		{1_000_000, DefaultMemoryLimit, 1},
 		{7_000_000, DefaultMemoryLimit, 1},    // 240 MB of ids in a 256 MB half
-		{8_000_000, DefaultMemoryLimit, 2},    // 274 MB
-		{100_000_000, DefaultMemoryLimit, 13}, // 3.4 GB
+		{8_000_000, DefaultMemoryLimit, 3},    // 274 MB, in quarters of 128 MB
+		{100_000_000, DefaultMemoryLimit, 26}, // 3.4 GB
 		{1 << 40, DefaultMemoryLimit, maxPartitions},
 		{10, 1, maxPartitions},
 	}
