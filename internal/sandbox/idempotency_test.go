@@ -111,3 +111,44 @@ func TestIdempotencyInProgress(t *testing.T) {
 	}
 	t.Fatal("the two requests never overlapped in 5 attempts")
 }
+
+// The same JSON re-serialized under one key is the same request: members
+// in another order, other whitespace and escapes of the same characters
+// replay the first answer; another value is a 409. A replayed error names
+// one request in its body and its X-Request-Id header.
+func TestIdempotencyComparesMeaning(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	first := e.admin("POST", "/admin/v1/customers", `{"display_name":"Acme","email":"a@acme.test"}`, "Idempotency-Key", "c1")
+	if first.status != 201 {
+		t.Fatalf("first POST = %s, want 201", first)
+	}
+	for _, body := range []string{
+		"{ \"email\" : \"a@acme.test\",\n  \"display_name\": \"Acme\" }",
+		`{"display_name":"\u0041cme","email":"a@acme.test"}`,
+	} {
+		r := e.admin("POST", "/admin/v1/customers", body, "Idempotency-Key", "c1")
+		if r.status != 201 || r.header.Get("X-Idempotency-Replayed") != "true" || string(r.body) != string(first.body) {
+			t.Errorf("POST %s under the same key = %s (replayed %q), want the first answer replayed", body, r, r.header.Get("X-Idempotency-Replayed"))
+		}
+	}
+	for _, body := range []string{
+		`{"display_name":"Acme","email":"b@acme.test"}`,
+		`{"display_name":"Acme","email":"a@acme.test","currency":"USD"}`,
+		`[{"display_name":"Acme","email":"a@acme.test"}]`,
+	} {
+		if r := e.admin("POST", "/admin/v1/customers", body, "Idempotency-Key", "c1"); r.status != 409 {
+			t.Errorf("POST %s under the same key = %s, want 409", body, r)
+		}
+	}
+
+	bad := e.admin("POST", "/admin/v1/customers", `{"email":"x@y"}`, "Idempotency-Key", "c2")
+	again := e.admin("POST", "/admin/v1/customers", `{ "email": "x@y" }`, "Idempotency-Key", "c2")
+	_, _, id := bad.err()
+	_, _, againID := again.err()
+	if bad.status != 422 || again.status != 422 || again.header.Get("X-Idempotency-Replayed") != "true" {
+		t.Fatalf("invalid POST then its replay = %s, %s; want 422 twice, the second replayed", bad, again)
+	}
+	if againID != id || again.header.Get("X-Request-Id") != againID {
+		t.Errorf("replayed error: body request_id %q (first %q), X-Request-Id %q; want all three equal", againID, id, again.header.Get("X-Request-Id"))
+	}
+}

@@ -51,7 +51,9 @@ func openAPIDocument(rts []route, version string) ([]byte, error) {
 				"IdempotencyKey": obj{
 					"name": "Idempotency-Key", "in": "header", "required": false,
 					"description": "The first response (2xx, or 4xx other than 401/403/429) is kept 24 h per method + path + key and " +
-						"replayed with X-Idempotency-Replayed: true; the same key with another body is 409 idempotency_key_reused.",
+						"replayed with X-Idempotency-Replayed: true (a replayed error keeps its request_id, in the body and X-Request-Id); " +
+						"the same key with another body is 409 idempotency_key_reused. Bodies compare as JSON values: member order, " +
+						"whitespace and escapes do not matter; numbers compare by their text.",
 					"schema": obj{"type": "string"},
 				},
 			},

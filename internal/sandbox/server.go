@@ -223,12 +223,15 @@ func (s *Server) serveMutation(c *call) {
 		return
 	}
 	ikey := c.r.Method + " " + c.r.URL.Path + "\n" + key
-	sum := maphash.Bytes(s.bodyHash, c.body)
+	sum := canonicalHash(s.bodyHash, c.body)
 	c.now = s.now()
 	state, stored := s.idem.begin(ikey, sum, c.now)
 	switch state {
 	case idemReplay:
 		c.w.Header()["X-Idempotency-Replayed"] = []string{"true"}
+		if id := storedRequestID(stored.body); id != "" {
+			c.w.Header()["X-Request-Id"] = []string{id} // the answer's own, as its body says
+		}
 		s.finish(c, response{status: int(stored.status), body: []byte(stored.body)})
 		return
 	case idemReused:
@@ -255,6 +258,23 @@ func (s *Server) serveMutation(c *call) {
 	}
 	done = true
 	s.finish(c, resp)
+}
+
+// storedRequestID returns the request_id of a stored error body, "" when
+// it has none: a replayed error names the request that produced it, in
+// the body and the X-Request-Id header alike.
+func storedRequestID(body string) string {
+	const field = `"request_id":"`
+	i := strings.Index(body, field)
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+len(field):]
+	j := strings.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return rest[:j]
 }
 
 // recordable reports whether a response is kept for idempotent replay:

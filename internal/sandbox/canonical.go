@@ -1,0 +1,112 @@
+package sandbox
+
+import (
+	"hash/maphash"
+)
+
+// canonicalHash hashes a request body by its meaning, not its bytes
+// [chosen]: the same JSON re-serialized (members in another order, other
+// whitespace, escapes for the same characters) hashes alike, so that a
+// client that re-encodes a retried request under its Idempotency-Key gets
+// the first answer replayed rather than a 409. Numbers are compared by
+// their text ("1.0" and "1" differ), as JSON does not say they are equal.
+// A body that is not JSON is hashed as bytes.
+func canonicalHash(seed maphash.Seed, body []byte) uint64 {
+	s := scanner{b: body}
+	h, err := s.canonical(seed)
+	if err == nil {
+		err = s.end()
+	}
+	if err != nil {
+		return mix(maphash.Bytes(seed, body), 'r')
+	}
+	return h
+}
+
+// canonical hashes the next value: objects as an order-free sum of their
+// members' hashes, arrays in order, strings by their decoded text.
+func (s *scanner) canonical(seed maphash.Seed) (uint64, error) {
+	switch c := s.peek(); {
+	case c == '{':
+		if err := s.enter(); err != nil {
+			return 0, err
+		}
+		s.i++
+		var sum uint64
+		n := 0
+		for ; ; n++ {
+			key, ok, err := s.member(n)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				break
+			}
+			k := maphash.Bytes(seed, s.text(key))
+			v, err := s.canonical(seed)
+			if err != nil {
+				return 0, err
+			}
+			sum += mix(k, v)
+		}
+		return mix(mix(sum, uint64(n)), '{'), nil
+	case c == '[':
+		if err := s.enter(); err != nil {
+			return 0, err
+		}
+		s.i++
+		h := uint64('[')
+		if s.peek() == ']' {
+			s.i++
+			s.depth--
+			return mix(h, 0), nil
+		}
+		for n := uint64(1); ; n++ {
+			v, err := s.canonical(seed)
+			if err != nil {
+				return 0, err
+			}
+			h = mix(h, v)
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				s.depth--
+				return mix(h, n), nil
+			default:
+				return 0, s.fail("expected ',' or ']'")
+			}
+		}
+	case c == '"':
+		sp, err := s.str()
+		if err != nil {
+			return 0, err
+		}
+		return mix(maphash.Bytes(seed, s.text(sp)), '"'), nil
+	default:
+		start := s.peekStart()
+		if _, err := s.value(); err != nil {
+			return 0, err
+		}
+		return mix(maphash.Bytes(seed, s.b[start:s.i]), '0'), nil
+	}
+}
+
+// peekStart returns the offset of the next value, after whitespace.
+func (s *scanner) peekStart() int {
+	s.ws()
+	return s.i
+}
+
+// mix combines two 64-bit values (the splitmix64 finalizer over their
+// combination), so that members and elements do not cancel out.
+func mix(a, b uint64) uint64 {
+	x := a ^ (b + 0x9e3779b97f4a7c15 + (a << 6) + (a >> 2))
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
