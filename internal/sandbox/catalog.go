@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -266,6 +267,9 @@ func (c *catalog) addSKU(in billing.SKU, now time.Time) (billing.SKU, *fieldErro
 	if p == nil {
 		return in, &fieldError{"plan_id", "no plan " + in.PlanID}
 	}
+	if fe := sameCurrency(&in.Currency, p); fe != nil {
+		return in, fe
+	}
 	id, fe := newID(c, in.ID, c.skus, now)
 	if fe != nil {
 		return in, fe
@@ -275,6 +279,21 @@ func (c *catalog) addSKU(in billing.SKU, now time.Time) (billing.SKU, *fieldErro
 	c.skus[id] = &sku
 	p.skus = append(p.skus, &sku)
 	return in, nil
+}
+
+// sameCurrency checks a SKU's or subscription's currency against its
+// plan's [chosen]: a plan prices in one currency, so a SKU or subscription
+// in another is refused (422), never summed into one total; an empty one
+// takes the plan's.
+func sameCurrency(cur *string, p *plan) *fieldError {
+	switch {
+	case p.Currency == "":
+	case *cur == "":
+		*cur = p.Currency
+	case *cur != p.Currency:
+		return &fieldError{"currency", fmt.Sprintf("currency %s differs from plan %s's %s: a plan prices in one currency", *cur, p.ID, p.Currency)}
+	}
+	return nil
 }
 
 func (c *catalog) addSubscription(in billing.Subscription, now time.Time) (billing.Subscription, *fieldError) {
@@ -299,6 +318,9 @@ func (c *catalog) addSubscription(in billing.Subscription, now time.Time) (billi
 	p := c.plans[in.PlanID]
 	if p == nil {
 		return in, &fieldError{"plan_id", "no plan " + in.PlanID}
+	}
+	if fe := sameCurrency(&in.Currency, p); fe != nil {
+		return in, fe
 	}
 	id, fe := newID(c, in.ID, c.subs, now)
 	if fe != nil {

@@ -121,7 +121,7 @@ func TestSubscriptionStatus(t *testing.T) {
 		{"no trial", map[string]any{"customer_id": cust, "plan_id": plain}, "Active", 0, "USD"},
 		{"trial_days given", map[string]any{"customer_id": cust, "plan_id": plain, "trial_days": 7}, "Trialing", 7, "USD"},
 		{"plan's trial", map[string]any{"customer_id": cust, "plan_id": trialPlan.ID}, "Trialing", 14, "EUR"},
-		{"trial 0 overrides the plan", map[string]any{"customer_id": cust, "plan_id": trialPlan.ID, "trial_days": 0, "currency": "gbp"}, "Active", 0, "GBP"},
+		{"trial 0 overrides the plan", map[string]any{"customer_id": cust, "plan_id": trialPlan.ID, "trial_days": 0, "currency": "eur"}, "Active", 0, "EUR"},
 	}
 	ids := map[string]string{}
 	for _, tt := range tests {
@@ -145,6 +145,36 @@ func TestSubscriptionStatus(t *testing.T) {
 	}
 	if r := e.admin("GET", "/v1/subscriptions/nope", nil); r.status != 404 {
 		t.Errorf("GET unknown subscription = %s, want 404", r)
+	}
+}
+
+// A plan prices in one currency: a SKU or subscription in another is
+// refused, naming both, never summed into one total; an empty one takes
+// the plan's.
+func TestCurrencyMismatchRefused(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	cust := e.customer("Acme")
+	var usd idOnly
+	e.must(201, &usd, "POST", "/admin/v1/catalog/plans", map[string]any{"name": "USD plan", "currency": "USD"})
+	for _, tt := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/admin/v1/catalog/skus", map[string]any{"plan_id": usd.ID, "name": "Tokens", "unit_amount_nanos": "5", "currency": "GBP"}},
+		{"/v1/subscriptions", map[string]any{"customer_id": cust, "plan_id": usd.ID, "currency": "JPY"}},
+	} {
+		r := e.admin("POST", tt.path, tt.body)
+		code, field, _ := r.err()
+		if r.status != 422 || code != "validation_failed" || field != "currency" || !strings.Contains(string(r.body), "USD") {
+			t.Errorf("POST %s %v = %s, want 422 on currency naming the plan's USD", tt.path, tt.body, r)
+		}
+	}
+	var sku struct {
+		Currency string `json:"currency"`
+	}
+	e.must(201, &sku, "POST", "/admin/v1/catalog/skus", map[string]any{"plan_id": usd.ID, "name": "Requests", "unit_amount_nanos": "5"})
+	if sku.Currency != "USD" {
+		t.Errorf("SKU without a currency on a USD plan: currency %q, want USD", sku.Currency)
 	}
 }
 

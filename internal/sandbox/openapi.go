@@ -228,10 +228,10 @@ func schemas() obj {
 			"pricing_model":     enum("", "PerUnit"),
 			"unit_amount_nanos": ref("Money"),
 			"meter_event_type":  str(""), "meter_property": str(""),
-			"aggregation": aggregation, "currency": str(""),
+			"aggregation": aggregation, "currency": str("Default: the plan's; another than the plan's is 422"),
 		}),
 		"SubscriptionCreate": object([]string{"customer_id", "plan_id"}, obj{
-			"customer_id": str(""), "plan_id": str(""), "currency": str("Default: the plan's, then the customer's"),
+			"customer_id": str(""), "plan_id": str(""), "currency": str("Default: the plan's, then the customer's; another than the plan's is 422"),
 			"trial_days": obj{"type": "integer", "minimum": 0, "maximum": maxTrialDays, "description": "Default: the plan's"},
 		}),
 		"Subscription": object([]string{"id", "customer_id", "plan_id", "status"}, obj{
