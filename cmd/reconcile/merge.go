@@ -141,7 +141,7 @@ func expandDirs(args []string, out string) ([]string, error) {
 // the merged one).
 func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, err error) {
 	var parts []*report.Report
-	dirOf := map[*report.Report]string{}
+	var partDirs []string
 	var results []*reconcile.Result
 	var errs []error
 	for _, d := range dirs {
@@ -156,7 +156,7 @@ func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, 
 		}
 		log.Info("shard report", "dir", d, "shard", shardOf(r), "run_id", r.RunID, "status", report.Status(r.ExitStatus))
 		parts = append(parts, r)
-		dirOf[r] = d
+		partDirs = append(partDirs, d)
 		results = append(results, r.Result)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -179,10 +179,6 @@ func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, 
 	res, err := reconcile.Merge(results)
 	if err != nil {
 		return nil, nil, err
-	}
-	var partDirs []string
-	for _, r := range parts {
-		partDirs = append(partDirs, dirOf[r])
 	}
 	rep = &report.Report{
 		RunID: first.RunID, Command: first.Command, Source: first.Source, Target: first.Target,

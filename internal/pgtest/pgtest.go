@@ -2,8 +2,11 @@
 package pgtest
 
 import (
+	"context"
 	"os"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // EnvDSN names the variable holding the test server's URL.
@@ -22,4 +25,16 @@ func DSN(t testing.TB) string {
 		t.Skip(EnvDSN + " not set: start a server (make test does) to run PostgreSQL tests")
 	}
 	return dsn
+}
+
+// Connect connects to the test server (see DSN), closing the connection
+// when the test ends.
+func Connect(t testing.TB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), DSN(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

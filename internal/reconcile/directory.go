@@ -68,14 +68,11 @@ func listDirectory(ctx context.Context, c *billing.Client, shard source.Shard) (
 // lists created_at, which can tie (subscriptions created in the same
 // second); ties are broken by id, the order UUIDv7 ids are minted in.
 func newDirectory(subs []billing.Subscription) *directory {
-	d := &directory{subs: make(map[string]*billing.Subscription, len(subs)), first: map[string]string{}, plans: map[string]string{}}
+	d := &directory{subs: make(map[string]*billing.Subscription, len(subs)), first: map[string]string{}}
 	for i := range subs {
 		s := &subs[i]
 		if _, dup := d.subs[s.ID]; dup {
 			continue
-		}
-		if f, ok := d.plans[s.PlanID]; !ok || s.ID < f {
-			d.plans[s.PlanID] = s.ID
 		}
 		d.subs[s.ID] = s
 		d.order = append(d.order, s.ID)

@@ -84,8 +84,7 @@ type acc struct {
 	max     billing.Quantity
 	hasMax  bool
 	uniq    map[string]struct{} // UniqueCount: memory grows with distinct values
-	samples [maxSamples]string  // the smallest ids counted, sorted; "" past nsample
-	nsample int8
+	samples samples             // the smallest ids counted
 }
 
 // quantity is the pair's total under agg.
@@ -114,6 +113,7 @@ type ledger struct {
 	fallback    *meterGroup            // a file's meters, or every meter the API has
 	subs        map[string]*subState   // every subscription the shard's events name or the API lists
 	rows        Rows
+	conflicts   samples // of Rows.ConflictSamples
 	ids         *idSet
 	scratch     []byte
 }
@@ -186,6 +186,19 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 		return err
 	}
 	st := r.Stats()
+	if n != st.Emitted {
+		return fmt.Errorf("%w: the reader yielded %d events but counted %d", ErrIncomplete, n, st.Emitted)
+	}
+	if err := l.account(st); err != nil {
+		return err
+	}
+	l.finish()
+	return nil
+}
+
+// account sets the rows from what the reader (or the database) saw, and
+// checks that every declared row was accounted for.
+func (l *ledger) account(st source.Stats) error {
 	l.rows.Declared = st.Declared
 	l.rows.Events = st.Emitted
 	l.rows.Invalid = st.Invalid
@@ -194,13 +207,9 @@ func (l *ledger) scan(ctx context.Context, r source.Reader) error {
 	l.rows.OtherShards = st.SkippedShard
 	l.rows.Read = st.Emitted + st.Invalid + st.SkippedWindow + st.SkippedShard + st.SkippedResume
 	l.sourceBytes = st.BytesRead
-	if n != st.Emitted {
-		return fmt.Errorf("%w: the reader yielded %d events but counted %d", ErrIncomplete, n, st.Emitted)
-	}
 	if !l.rows.Complete() {
 		return fmt.Errorf("%w: the source declares %d rows, %d were read", ErrIncomplete, l.rows.Declared, l.rows.Read)
 	}
-	l.finish()
 	return nil
 }
 
@@ -236,7 +245,8 @@ func (l *ledger) add(ev *source.Event) {
 			return
 		}
 		l.rows.Conflicting++
-		l.rows.ConflictSamples = keepSmallest(l.rows.ConflictSamples, ev.ID)
+		cloned := ""
+		l.conflicts.add(ev.ID, &cloned)
 		return
 	}
 	st, why := l.attribute(ev)
@@ -260,7 +270,7 @@ func (l *ledger) add(ev *source.Event) {
 	for _, i := range idx {
 		m, a := &st.group.meters[i], &st.acc[i]
 		a.events++
-		a.sample(ev.ID, &cloned)
+		a.samples.add(ev.ID, &cloned)
 		if m.Aggregation == billing.AggCount {
 			continue
 		}
@@ -307,6 +317,7 @@ func (l *ledger) finish() {
 	for _, st := range l.subs {
 		st.finish()
 	}
+	l.rows.ConflictSamples = l.conflicts.list()
 }
 
 // foreign takes back what st's events counted: its subscription turned
@@ -318,17 +329,23 @@ func (l *ledger) foreign(st *subState) {
 	delete(l.subs, st.id)
 }
 
-// sample keeps id if it is among the maxSamples smallest ids counted:
-// which ids are kept does not depend on the order events are read in
-// (shards, spilled partitions). *cloned is the id's copy, made once per
-// event however many meters keep it (the reader's id shares a whole
-// batch's memory).
-func (a *acc) sample(id string, cloned *string) {
-	n := int(a.nsample)
-	if n == maxSamples && id >= a.samples[n-1] {
+// samples keeps the maxSamples smallest ids it is given, sorted: which
+// ids are kept does not depend on the order events are read in (shards,
+// spilled partitions, push-down groups).
+type samples struct {
+	ids [maxSamples]string
+	n   int8
+}
+
+// add keeps id if it is among the smallest. *cloned is the id's copy,
+// made on first need and shared by every set that keeps it: a reader's id
+// shares a whole batch's memory. An id the caller owns is its own copy.
+func (s *samples) add(id string, cloned *string) {
+	n := int(s.n)
+	if n == maxSamples && id >= s.ids[n-1] {
 		return
 	}
-	i, found := slices.BinarySearch(a.samples[:n], id)
+	i, found := slices.BinarySearch(s.ids[:n], id)
 	if found {
 		return
 	}
@@ -337,26 +354,16 @@ func (a *acc) sample(id string, cloned *string) {
 	}
 	if n < maxSamples {
 		n++
-		a.nsample++
+		s.n++
 	}
-	copy(a.samples[i+1:n], a.samples[i:n-1])
-	a.samples[i] = *cloned
+	copy(s.ids[i+1:n], s.ids[i:n-1])
+	s.ids[i] = *cloned
 }
 
-// keepSmallest adds id to the sorted samples if it is among the
-// maxSamples smallest: which ids are kept does not depend on the order
-// events are read in (shards, spilled partitions). The id is copied: the
-// reader's shares a whole batch's memory.
-func keepSmallest(samples []string, id string) []string {
-	if len(samples) == maxSamples && id >= samples[maxSamples-1] {
-		return samples
+// list returns the ids kept, nil for none.
+func (s *samples) list() []string {
+	if s.n == 0 {
+		return nil
 	}
-	i, found := slices.BinarySearch(samples, id)
-	if found {
-		return samples
-	}
-	if len(samples) == maxSamples {
-		samples = samples[:maxSamples-1]
-	}
-	return slices.Insert(samples, i, strings.Clone(id))
+	return slices.Clone(s.ids[:s.n])
 }

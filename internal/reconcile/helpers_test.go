@@ -87,17 +87,10 @@ func writeParquet(t testing.TB, rows []row) source.Spec {
 // server (make test starts one) and returns the source that reads it.
 func writePostgres(t testing.TB, rows []row) source.Spec {
 	t.Helper()
-	dsn := pgtest.DSN(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := pgtest.Connect(t)
 	schema := fmt.Sprintf("reconcile_test_%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+`.usage_events (id text, event_type text, customer_id text,
 		subscription_id text, "timestamp" timestamptz, properties jsonb)`); err != nil {
 		t.Fatal(err)
@@ -110,18 +103,7 @@ func writePostgres(t testing.TB, rows []row) source.Spec {
 		[]string{"id", "event_type", "customer_id", "subscription_id", "timestamp", "properties"}, pgx.CopyFromRows(data)); err != nil {
 		t.Fatal(err)
 	}
-	return source.Spec{Kind: source.KindPostgres, DSN: dsn, Table: schema + ".usage_events"}
-}
-
-// pgConn connects to the test server, closing the connection with the test.
-func pgConn(t testing.TB, dsn string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
+	return source.Spec{Kind: source.KindPostgres, DSN: pgtest.DSN(t), Table: schema + ".usage_events"}
 }
 
 // The test catalog: one plan with a meter of each aggregation.

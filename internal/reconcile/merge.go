@@ -139,7 +139,7 @@ func windowName(w source.Window) string {
 func mergeRows(shards []*Result) (Rows, error) {
 	first := shards[0].Rows
 	out := Rows{Declared: first.Declared, Pruned: first.Pruned}
-	var samples []string
+	var conflicts samples
 	for _, r := range shards {
 		x := r.Rows
 		if x.Declared != first.Declared || x.Pruned != first.Pruned {
@@ -152,7 +152,9 @@ func mergeRows(shards []*Result) (Rows, error) {
 		out.OutsideWindow += x.OutsideWindow - x.Pruned
 		out.Duplicates += x.Duplicates
 		out.Conflicting += x.Conflicting
-		samples = append(samples, x.ConflictSamples...)
+		for _, id := range x.ConflictSamples {
+			conflicts.add(id, &id)
+		}
 		out.Unattributed += x.Unattributed
 		out.Foreign += x.Foreign
 		out.Unmetered += x.Unmetered
@@ -161,9 +163,7 @@ func mergeRows(shards []*Result) (Rows, error) {
 	}
 	out.Read += out.Pruned
 	out.OutsideWindow += out.Pruned
-	for _, id := range samples {
-		out.ConflictSamples = keepSmallest(out.ConflictSamples, id)
-	}
+	out.ConflictSamples = conflicts.list()
 	if got := out.Events + out.Invalid + out.OutsideWindow; got != out.Declared {
 		return Rows{}, fmt.Errorf("the shards read %d rows between them (events, invalid, outside the window), the source declares %d: "+
 			"they do not split the rows alike (the source changed between their runs, or they were not one split); run them again", got, out.Declared)

@@ -53,24 +53,17 @@ func (l *ledger) pushdown(ctx context.Context, spec source.Spec) error {
 	if err != nil {
 		return err
 	}
-	st := a.Stats
-	l.rows.Declared, l.rows.Events, l.rows.Invalid, l.rows.OtherShards = st.Declared, st.Emitted, st.Invalid, st.SkippedShard
-	l.rows.Read = st.Emitted + st.Invalid + st.SkippedShard
-	l.rows.Duplicates, l.rows.Conflicting, l.rows.ConflictSamples = a.Duplicates, a.Conflicting, a.ConflictSamples
-	l.sourceBytes = st.BytesRead
-	if !l.rows.Complete() {
-		return fmt.Errorf("%w: the source declares %d rows, the aggregates account for %d", ErrIncomplete, l.rows.Declared, l.rows.Read)
+	if err := l.account(a.Stats); err != nil {
+		return err
 	}
-	var firsts int64
+	l.rows.Duplicates, l.rows.Conflicting = a.Duplicates, a.Conflicting
+	for _, id := range a.ConflictSamples {
+		l.conflicts.add(id, &id)
+	}
 	for i := range a.Groups {
-		g := &a.Groups[i]
-		firsts += g.Events
-		if err := l.addGroup(g, index); err != nil {
+		if err := l.addGroup(&a.Groups[i], index); err != nil {
 			return err
 		}
-	}
-	if want := st.Emitted - a.Duplicates - a.Conflicting; firsts != want {
-		return fmt.Errorf("%w: the aggregates count %d first copies of ids, the rows %d", ErrIncomplete, firsts, want)
 	}
 	l.finish()
 	return nil
@@ -100,8 +93,7 @@ func (l *ledger) addGroup(g *source.Group, index map[string]int) error {
 		m, a := &st.group.meters[i], &st.acc[i]
 		a.events += g.Events
 		for _, id := range g.Samples {
-			cloned := id
-			a.sample(id, &cloned)
+			a.samples.add(id, &id)
 		}
 		if m.Aggregation == billing.AggCount {
 			continue

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/billharness/billharness/internal/pgtest"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -116,7 +117,7 @@ func TestPushdownEqualsStreaming(t *testing.T) {
 func TestPushdownNeedsJSONB(t *testing.T) {
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
 	spec := writePostgres(t, []row{event("e1", "api.request", "cus_a", "sub_a", at(2, 0), `{"bytes":1e3}`)})
-	conn := pgConn(t, spec.DSN)
+	conn := pgtest.Connect(t)
 	if _, err := conn.Exec(context.Background(), "ALTER TABLE "+spec.Table+" ALTER COLUMN properties TYPE text"); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/billharness/billharness/internal/source"
@@ -125,14 +126,15 @@ func (s *spill) finish() error {
 func (s *spill) each(p int, fn func(ev *source.Event)) error {
 	r := bufio.NewReaderSize(s.files[p], 64<<10)
 	var ev source.Event
+	var buf []byte
 	for k := int64(0); k < s.n[p]; k++ {
 		var f [4]string
 		for i := range f {
-			b, err := readBytes(r)
-			if err != nil {
+			var err error
+			if buf, err = readBytes(r, buf); err != nil {
 				return s.corrupt(p, k, err)
 			}
-			f[i] = string(b)
+			f[i] = string(buf)
 		}
 		sec, err := binary.ReadVarint(r)
 		if err != nil {
@@ -142,13 +144,14 @@ func (s *spill) each(p int, fn func(ev *source.Event)) error {
 		if err != nil {
 			return s.corrupt(p, k, err)
 		}
-		props, err := readBytes(r)
-		if err != nil {
+		if buf, err = readBytes(r, buf); err != nil {
 			return s.corrupt(p, k, err)
 		}
+		// The properties are read only during fn (the ledger copies what
+		// it keeps), so they may share the buffer.
 		ev = source.Event{ID: f[0], EventType: f[1], CustomerID: f[2], SubscriptionID: f[3],
-			Timestamp: time.Unix(sec, int64(nsec)).UTC(), Properties: props}
-		if len(props) == 0 {
+			Timestamp: time.Unix(sec, int64(nsec)).UTC(), Properties: buf}
+		if len(buf) == 0 {
 			ev.Properties = nil
 		}
 		fn(&ev)
@@ -166,17 +169,18 @@ func (s *spill) corrupt(p int, k int64, err error) error {
 	return fmt.Errorf("work directory %s: partition %d, event %d of %d: %w", s.dir, p, k, s.n[p], err)
 }
 
-func readBytes(r *bufio.Reader) ([]byte, error) {
+// readBytes reads a length-prefixed field into buf, reusing it.
+func readBytes(r *bufio.Reader, buf []byte) ([]byte, error) {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
-		return nil, err
+		return buf, err
 	}
 	if n > 1<<30 {
-		return nil, fmt.Errorf("a field of %d bytes", n)
+		return buf, fmt.Errorf("a field of %d bytes", n)
 	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(r, b)
-	return b, err
+	buf = slices.Grow(buf[:0], int(n))[:n]
+	_, err = io.ReadFull(r, buf)
+	return buf, err
 }
 
 // scanSpilled is ledger.scan's loop for a source too large for one id

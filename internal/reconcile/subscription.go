@@ -185,7 +185,7 @@ func (st *subState) pairs(emit func(Pair)) {
 		if c != Error { // an API that did not answer has no delta
 			p.Delta = p.Observed.Sub(p.Expected)
 		}
-		p.SampleEventIDs = append(p.SampleEventIDs, st.acc[i].samples[:st.acc[i].nsample]...)
+		p.SampleEventIDs = st.acc[i].samples.list()
 		switch c {
 		case Missing:
 			p.Detail = "meter not in the API's usage"

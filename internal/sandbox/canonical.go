@@ -99,14 +99,8 @@ func (s *scanner) peekStart() int {
 	return s.i
 }
 
-// mix combines two 64-bit values (the splitmix64 finalizer over their
-// combination), so that members and elements do not cancel out.
+// mix combines two 64-bit values through mix64, so that members and
+// elements do not cancel out.
 func mix(a, b uint64) uint64 {
-	x := a ^ (b + 0x9e3779b97f4a7c15 + (a << 6) + (a >> 2))
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	return mix64(a ^ (b + 0x9e3779b97f4a7c15 + (a << 6) + (a >> 2)))
 }

@@ -41,10 +41,9 @@ type parquetReader struct {
 	next               int64 // row of the row group the next batch starts at
 
 	b       *batch
-	keep    []bool          // the batch's keep mask, when sharded
-	inShard map[string]bool // customer id -> in the shard
-	bi      int             // next row of the batch to yield
-	base    int64           // row of the row group that b's row 0 is
+	inShard shardMemo
+	bi      int   // next row of the batch to yield
+	base    int64 // row of the row group that b's row 0 is
 	a       arena
 }
 
@@ -53,7 +52,7 @@ func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
-	r := &parquetReader{spec: spec, rg: -1, b: newBatch(), keep: make([]bool, batchRows)}
+	r := &parquetReader{spec: spec, rg: -1, b: newBatch(), inShard: shardMemo{shard: spec.Shard}}
 	// Read every footer now: the row count is the completeness guard, and
 	// a corrupt file or a missing column fails before any event is sent.
 	marks := make([]FileMark, len(files))
@@ -202,26 +201,17 @@ func (r *parquetReader) Next(ctx context.Context) (Record, error) {
 	}
 }
 
-// mask sets the batch's keep mask for the customers of n rows and
-// returns it; nil when every row is in the shard. Shards are computed
-// once per distinct customer.
+// mask sets the batch's keep mask for the customers of its n rows; nil
+// when every row is in the shard.
 func (r *parquetReader) mask(n int) []bool {
 	b := r.b
 	if r.spec.Shard.IsZero() {
 		b.keep = nil
 		return nil
 	}
-	if r.inShard == nil || len(r.inShard) >= maxInterned {
-		r.inShard = make(map[string]bool)
-	}
-	b.keep = r.keep[:n]
+	b.keep = b.keepBuf[:n]
 	for i, c := range b.customerID[:n] {
-		in, ok := r.inShard[c]
-		if !ok {
-			in = r.spec.Shard.Contains(c)
-			r.inShard[c] = in
-		}
-		b.keep[i] = in
+		b.keep[i] = r.inShard.contains(c)
 	}
 	return b.keep
 }

@@ -24,8 +24,9 @@ type batch struct {
 	tsErr, tsRaw                              []string
 	props                                     [][]byte
 	// keep, when not nil, marks the rows of the reader's shard: the other
-	// rows' fields are left unconverted (see parquetReader.fill).
-	keep []bool
+	// rows' fields are left unconverted (see parquetReader.fill). It is
+	// keepBuf or nil.
+	keep, keepBuf []bool
 }
 
 func newBatch() *batch {
@@ -33,7 +34,7 @@ func newBatch() *batch {
 		id: make([]string, batchRows), eventType: make([]string, batchRows),
 		customerID: make([]string, batchRows), subscriptionID: make([]string, batchRows),
 		ts: make([]time.Time, batchRows), tsErr: make([]string, batchRows), tsRaw: make([]string, batchRows),
-		props: make([][]byte, batchRows),
+		props: make([][]byte, batchRows), keepBuf: make([]bool, batchRows),
 	}
 }
 

@@ -44,7 +44,7 @@ type pgReader struct {
 	resumeGroup bool
 
 	strings  map[string]string // interned event types, customers, subscriptions
-	shardOf  map[string]bool   // customer -> in the shard, to check the database's split
+	shardOf  shardMemo         // to check the database's split
 	received *atomic.Int64     // bytes received from the server
 	arena    arena
 }
@@ -87,7 +87,7 @@ func openPostgres(ctx context.Context, spec Spec) (_ *pgReader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: postgres %s: %w", RedactDSN(spec.DSN), err)
 	}
-	r := &pgReader{received: received, spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}, shardOf: map[string]bool{}}
+	r := &pgReader{received: received, spec: spec, conn: conn, limit: spec.BatchSize, strings: map[string]string{}, shardOf: shardMemo{shard: spec.Shard}}
 	defer func() {
 		if err != nil {
 			r.Close()

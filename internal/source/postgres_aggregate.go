@@ -156,7 +156,7 @@ SELECT %[3]s FROM c GROUP BY 1, 2, 3`, payload, aggOthers, strings.Join(cols, ",
 		if err := res.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("source: postgres %s: aggregates: %w", r.what(), err)
 		}
-		if !r.inShard(g.CustomerID) {
+		if !r.shardOf.contains(g.CustomerID) {
 			return nil, fmt.Errorf("source: postgres %s: the database returned customer %q for shard %s, which ShardOf puts in another", r.what(), g.CustomerID, spec.Shard)
 		}
 		a.Duplicates += dups

@@ -152,30 +152,13 @@ func (r *pgReader) scan(rows pgx.Rows, seq0 int64, limit int) error {
 		} else if err := rows.Scan(&p.id, &p.et, &p.cust, &p.sub, &p.ts, &p.props); err != nil {
 			return fmt.Errorf("row %d of batch: %w", len(r.rows), err)
 		}
-		if !r.inShard(p.cust.String) {
+		if !r.shardOf.contains(p.cust.String) {
 			return fmt.Errorf("the database returned a row of customer %q for shard %s, which ShardOf puts in another: the shard expression and ShardOf disagree", p.cust.String, r.spec.Shard)
 		}
 		r.place(&p, start, seq0)
 		r.rows = append(r.rows, p)
 	}
 	return rows.Err()
-}
-
-// inShard checks a row the database selected for the shard against
-// ShardOf, once per distinct (interned) customer.
-func (r *pgReader) inShard(customer string) bool {
-	if r.spec.Shard.IsZero() {
-		return true
-	}
-	in, ok := r.shardOf[customer]
-	if !ok {
-		if len(r.shardOf) >= maxInterned {
-			clear(r.shardOf)
-		}
-		in = r.spec.Shard.Contains(customer)
-		r.shardOf[customer] = in
-	}
-	return in
 }
 
 // pgTime converts a binary timestamptz: microseconds since 2000-01-01 UTC.

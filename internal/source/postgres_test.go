@@ -22,22 +22,15 @@ import (
 // a connection whose search_path is it, and the schema name.
 func pgSchema(t *testing.T) (*pgx.Conn, string) {
 	t.Helper()
-	dsn := pgtest.DSN(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := pgtest.Connect(t)
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "source_test_" + hex.EncodeToString(b)
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema+"; SET search_path = "+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
 	return conn, schema
 }
 

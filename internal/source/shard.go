@@ -105,3 +105,25 @@ func (s *Shard) Set(v string) error {
 	*s = p
 	return nil
 }
+
+// shardMemo answers Contains once per distinct customer: the readers see
+// many rows and few customers, and the hash costs more than a map lookup.
+type shardMemo struct {
+	shard Shard
+	m     map[string]bool
+}
+
+func (c *shardMemo) contains(customer string) bool {
+	if c.shard.IsZero() {
+		return true
+	}
+	in, ok := c.m[customer]
+	if !ok {
+		if c.m == nil || len(c.m) >= maxInterned {
+			c.m = make(map[string]bool)
+		}
+		in = c.shard.Contains(customer)
+		c.m[customer] = in
+	}
+	return in
+}
