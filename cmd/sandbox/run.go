@@ -46,7 +46,7 @@ func exitCode(err error, stderr io.Writer) int {
 type options struct {
 	addr, adminToken, customerToken, seed, seedFile                               string
 	failRate, throttleRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
-	latency, usageLag, faultLog, idemKeys                                         string
+	latency, usageLag, faultLog, idemKeys, laxBilling                             string
 	version                                                                       bool
 	from                                                                          map[string]string // flag name -> env var it came from
 }
@@ -77,6 +77,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.latency, "latency", "0s", "`range` of added delay per authenticated request: 10ms, or a uniform range 5ms..50ms")
 	fs.StringVar(&o.faultLog, "fault-log", "", "at shutdown, write the ids of the events the sandbox dropped or doubled, per subscription, to this JSON `file`")
 	fs.StringVar(&o.usageLag, "usage-lag", "0s", "`duration` before an accepted event shows in usage and billing")
+	fs.StringVar(&o.laxBilling, "lax-billing", "false", "`bool`: bill like a careless platform (any period, full flat fees in trials and before the start), to test what reconcile bill catches")
 	fs.StringVar(&o.idemKeys, "idempotency-keys", strconv.Itoa(sandbox.DefaultIdempotencyKeys),
 		"at most `n` Idempotency-Keys kept (they expire after 24 h; past n, arbitrary completed ones are dropped first)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -107,6 +108,7 @@ Examples:
   sandbox -fail-rate 0.01 -drop-rate 0.001 -double-rate 0.001 -seed 42
   sandbox -rate-limit 500/s -latency 5ms..50ms
   SANDBOX_ADMIN_TOKEN=bsk_test_secret sandbox -usage-lag 2s
+  sandbox -lax-billing true   # invoices overlap, trials are charged: for reconcile bill's checks
 
 Exit status: 0 after a clean shutdown (SIGINT/SIGTERM: stop accepting,
 drain in-flight requests), 1 on a runtime failure, 2 on bad flags or
@@ -248,6 +250,9 @@ func (o *options) config() (sandbox.Config, error) {
 	}
 	if cfg.UsageLag, err = time.ParseDuration(o.usageLag); err != nil || cfg.UsageLag < 0 {
 		errs = append(errs, fmt.Errorf("%s %q: must be a duration >= 0, e.g. 2s", o.label("usage-lag"), o.usageLag))
+	}
+	if cfg.LaxBilling, err = strconv.ParseBool(o.laxBilling); err != nil {
+		errs = append(errs, fmt.Errorf("%s %q: must be true or false", o.label("lax-billing"), o.laxBilling))
 	}
 	return cfg, errors.Join(errs...)
 }

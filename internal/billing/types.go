@@ -101,6 +101,14 @@ type SKU struct {
 	MeterProperty   string `json:"meter_property,omitempty"`
 	Aggregation     string `json:"aggregation,omitempty"`
 	Currency        string `json:"currency,omitempty"`
+	// Tiers price Graduated and Volume SKUs; PackageSize, Package SKUs.
+	Tiers       []Tier `json:"tiers,omitempty"`
+	PackageSize int64  `json:"package_size,omitempty"`
+}
+
+// Price is the SKU's price.
+func (s *SKU) Price() Price {
+	return Price{Model: s.PricingModel, UnitAmount: s.UnitAmountNanos, Tiers: s.Tiers, PackageSize: s.PackageSize}
 }
 
 // Subscription ties a customer to a plan.
@@ -139,16 +147,28 @@ type Invoice struct {
 	FinalizedAt    *time.Time `json:"finalized_at,omitempty"`
 }
 
-// LineItem is one line of an invoice. PerUnit usage lines carry the SKU,
-// the quantity and the unit price; AmountNanos = Quantity × UnitAmountNanos.
+// LineItem is one line of an invoice. A usage line carries the SKU, its
+// price and the quantity: AmountNanos = the price of Quantity (for
+// PerUnit, Quantity × UnitAmountNanos). A flat-fee line (no meter) has
+// Quantity 1 and, in PeriodStart..PeriodEnd, the part of the invoice's
+// period it charges: its amount is the fee prorated by the second.
 type LineItem struct {
-	ID              string   `json:"id,omitempty"`
-	Description     string   `json:"description"`
-	SKUID           string   `json:"sku_id,omitempty"`
-	PricingModel    string   `json:"pricing_model,omitempty"`
-	Quantity        Quantity `json:"quantity"`
-	UnitAmountNanos Money    `json:"unit_amount_nanos"`
-	AmountNanos     Money    `json:"amount_nanos"`
+	ID              string     `json:"id,omitempty"`
+	Description     string     `json:"description"`
+	SKUID           string     `json:"sku_id,omitempty"`
+	PricingModel    string     `json:"pricing_model,omitempty"`
+	Quantity        Quantity   `json:"quantity"`
+	UnitAmountNanos Money      `json:"unit_amount_nanos"`
+	Tiers           []Tier     `json:"tiers,omitempty"`
+	PackageSize     int64      `json:"package_size,omitempty"`
+	AmountNanos     Money      `json:"amount_nanos"`
+	PeriodStart     *time.Time `json:"period_start,omitempty"`
+	PeriodEnd       *time.Time `json:"period_end,omitempty"`
+}
+
+// Price is the price the line states.
+func (l *LineItem) Price() Price {
+	return Price{Model: l.PricingModel, UnitAmount: l.UnitAmountNanos, Tiers: l.Tiers, PackageSize: l.PackageSize}
 }
 
 // Invoice statuses [doc].

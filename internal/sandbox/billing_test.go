@@ -12,12 +12,13 @@ import (
 )
 
 type lineItem struct {
-	Description     string `json:"description"`
-	SKUID           string `json:"sku_id"`
-	PricingModel    string `json:"pricing_model"`
-	Quantity        string `json:"quantity"`
-	UnitAmountNanos string `json:"unit_amount_nanos"`
-	AmountNanos     string `json:"amount_nanos"`
+	Description     string     `json:"description"`
+	SKUID           string     `json:"sku_id"`
+	PricingModel    string     `json:"pricing_model"`
+	Quantity        string     `json:"quantity"`
+	UnitAmountNanos string     `json:"unit_amount_nanos"`
+	AmountNanos     string     `json:"amount_nanos"`
+	PeriodStart     *time.Time `json:"period_start"`
 }
 
 type invoice struct {
@@ -70,7 +71,7 @@ func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
 		f.calls:  {Description: "API calls", SKUID: f.calls, PricingModel: "PerUnit", Quantity: "1", UnitAmountNanos: "1000", AmountNanos: "1000"},
 		f.tokens: {Description: "Input tokens", SKUID: f.tokens, PricingModel: "PerUnit", Quantity: "1000", UnitAmountNanos: "20", AmountNanos: "20000"},
 	} {
-		if got := inv.line(sku); got != want {
+		if got := inv.line(sku); got.PeriodStart != nil || *got.withoutPeriod() != want {
 			t.Errorf("line %s = %+v, want %+v", sku, got, want)
 		}
 	}
@@ -253,4 +254,9 @@ func TestFinalizeNumbersSequentially(t *testing.T) {
 	if r := e.do("POST", "/admin/v1/invoices/"+ids[1]+"/finalize", e.sb.CustomerToken, nil); r.status != 403 {
 		t.Errorf("customer key on the admin finalize route = %s, want 403", r)
 	}
+}
+
+func (l lineItem) withoutPeriod() *lineItem {
+	l.PeriodStart = nil
+	return &l
 }

@@ -212,8 +212,9 @@ func (c *catalog) addPlan(in billing.Plan, now time.Time) (billing.Plan, *fieldE
 	return in, nil
 }
 
-// checkSKU applies the SKU rules and fills the defaults: PerUnit pricing,
-// and for a meter the aggregation Sum (with a property) or Count.
+// checkSKU applies the SKU rules and fills the defaults: PerUnit pricing
+// (Graduated, Volume and Package for meters, see billing.Price), and for a
+// meter the aggregation Sum (with a property) or Count.
 func checkSKU(in *billing.SKU) *fieldError {
 	if fe := required("plan_id", in.PlanID); fe != nil {
 		return fe
@@ -221,15 +222,14 @@ func checkSKU(in *billing.SKU) *fieldError {
 	if fe := required("name", in.Name); fe != nil {
 		return fe
 	}
-	switch in.PricingModel {
-	case "":
+	if in.PricingModel == "" {
 		in.PricingModel = pricingPerUnit
-	case pricingPerUnit:
-	default:
-		return &fieldError{"pricing_model", "pricing_model must be PerUnit"}
 	}
-	if in.UnitAmountNanos.Cmp(billing.Money{}) < 0 {
-		return &fieldError{"unit_amount_nanos", "unit_amount_nanos must not be negative"}
+	if pe := in.Price().Check(); pe != nil {
+		return &fieldError{pe.Field, pe.Msg}
+	}
+	if in.MeterEventType == "" && in.PricingModel != pricingPerUnit {
+		return &fieldError{"pricing_model", "a SKU without meter_event_type is a flat fee: its pricing_model is PerUnit"}
 	}
 	if in.MeterEventType == "" {
 		switch {

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/billharness/billharness/internal/billing"
 )
@@ -38,12 +40,15 @@ type (
 		MeterProperty   string          `json:"meter_property"`
 		Aggregation     string          `json:"aggregation"`
 		Currency        string          `json:"currency"`
+		Tiers           []billing.Tier  `json:"tiers"`
+		PackageSize     int64           `json:"package_size"`
 	}
 	subscriptionIn struct {
-		CustomerID string `json:"customer_id"`
-		PlanID     string `json:"plan_id"`
-		Currency   string `json:"currency"`
-		TrialDays  *int   `json:"trial_days"`
+		CustomerID string     `json:"customer_id"`
+		PlanID     string     `json:"plan_id"`
+		Currency   string     `json:"currency"`
+		TrialDays  *int       `json:"trial_days"`
+		StartDate  *time.Time `json:"start_date"`
 	}
 )
 
@@ -100,16 +105,18 @@ func (s *Server) createSKU(c *call) response {
 		return resp
 	}
 	var price billing.Money
-	if len(in.UnitAmountNanos) == 0 || string(in.UnitAmountNanos) == "null" {
+	switch {
+	case len(in.UnitAmountNanos) != 0 && string(in.UnitAmountNanos) != "null":
+		if err := price.UnmarshalJSON(in.UnitAmountNanos); err != nil {
+			return s.invalid(c, "unit_amount_nanos", "unit_amount_nanos must be a base-10 integer string of pico-units: "+err.Error())
+		}
+	case in.PricingModel != billing.PricingGraduated && in.PricingModel != billing.PricingVolume:
 		return s.invalid(c, "unit_amount_nanos", "unit_amount_nanos is required (a string of pico-units)")
-	}
-	if err := price.UnmarshalJSON(in.UnitAmountNanos); err != nil {
-		return s.invalid(c, "unit_amount_nanos", "unit_amount_nanos must be a base-10 integer string of pico-units: "+err.Error())
 	}
 	out, fe := s.cat.addSKU(billing.SKU{
 		PlanID: in.PlanID, Name: in.Name, PricingModel: in.PricingModel, UnitAmountNanos: price,
 		MeterEventType: in.MeterEventType, MeterProperty: in.MeterProperty,
-		Aggregation: in.Aggregation, Currency: in.Currency,
+		Aggregation: in.Aggregation, Currency: in.Currency, Tiers: in.Tiers, PackageSize: in.PackageSize,
 	}, c.now)
 	if fe != nil {
 		return s.fieldErr(c, fe)
@@ -122,9 +129,14 @@ func (s *Server) createSubscription(c *call) response {
 	if resp, ok := s.decode(c, &in, false); !ok {
 		return resp
 	}
-	out, fe := s.cat.addSubscription(billing.Subscription{
-		CustomerID: in.CustomerID, PlanID: in.PlanID, Currency: in.Currency, TrialDays: in.TrialDays,
-	}, c.now)
+	sub := billing.Subscription{CustomerID: in.CustomerID, PlanID: in.PlanID, Currency: in.Currency, TrialDays: in.TrialDays}
+	if in.StartDate != nil {
+		if in.StartDate.After(c.now) || in.StartDate.Year() < minEventYear {
+			return s.invalid(c, "start_date", fmt.Sprintf("start_date must be between %d and now: it backdates the subscription's start", minEventYear))
+		}
+		sub.CreatedAt = in.StartDate.UTC()
+	}
+	out, fe := s.cat.addSubscription(sub, c.now)
 	if fe != nil {
 		return s.fieldErr(c, fe)
 	}

@@ -59,6 +59,11 @@ type Config struct {
 	RateBurst int
 	// Latency is added to every authenticated request.
 	Latency Latency
+	// LaxBilling bills like a careless platform, to test what reconcile
+	// catches: any period is billed (overlapping months, days, years
+	// before the subscription), and flat fees are charged in full, trials
+	// and start dates ignored.
+	LaxBilling bool
 	// UsageLag delays when an accepted event shows in usage and billing.
 	UsageLag time.Duration
 	// IdempotencyKeys caps the idempotency table (keys of the last 24 h).

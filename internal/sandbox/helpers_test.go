@@ -176,10 +176,14 @@ func (e *env) sku(plan, name, price string, fields map[string]any) string {
 	return s.ID
 }
 
+// subStart is when the subscriptions of subscribe start: before every
+// period the tests bill.
+const subStart = "2025-01-01T00:00:00Z"
+
 func (e *env) subscribe(customer, plan string) string {
 	e.t.Helper()
 	var s idOnly
-	e.must(201, &s, "POST", "/v1/subscriptions", map[string]any{"customer_id": customer, "plan_id": plan})
+	e.must(201, &s, "POST", "/v1/subscriptions", map[string]any{"customer_id": customer, "plan_id": plan, "start_date": subStart})
 	return s.ID
 }
 

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,12 +25,14 @@ type invoiceStore struct {
 	mu       sync.Mutex
 	byID     map[string]*billing.Invoice
 	byPeriod map[periodKey]string
-	seq      int // last invoice number given
+	bySub    map[string][]*billing.Invoice // creation order
+	seq      int                           // last invoice number given
 }
 
 func (st *invoiceStore) init() {
 	st.byID = map[string]*billing.Invoice{}
 	st.byPeriod = map[periodKey]string{}
+	st.bySub = map[string][]*billing.Invoice{}
 }
 
 type billIn struct {
@@ -42,6 +45,24 @@ type billIn struct {
 func previousMonth(now time.Time) (time.Time, time.Time) {
 	start, _ := monthOf(now)
 	return start.AddDate(0, -1, 0), start
+}
+
+// billingPeriod checks that [start, end) is one billing cycle of sub
+// [chosen]: a calendar month in UTC that does not end before the
+// subscription starts. It returns the error to answer, or nil.
+func billingPeriod(sub *subscription, start, end time.Time) *fieldError {
+	if !start.Before(end) {
+		return &fieldError{"period_end", "period_end must be after period_start"}
+	}
+	ms, me := monthOf(start)
+	if !start.Equal(ms) || !end.Equal(me) {
+		return &fieldError{"period_start", fmt.Sprintf("a billing period is one calendar month in UTC (Monthly cadence): the cycle containing period_start is %s..%s",
+			ms.Format(time.RFC3339), me.Format(time.RFC3339))}
+	}
+	if !end.After(sub.CreatedAt) {
+		return &fieldError{"period_end", fmt.Sprintf("the subscription starts at %s: a period ending before it has nothing to bill", sub.CreatedAt.UTC().Format(time.RFC3339))}
+	}
+	return nil
 }
 
 // bill serves POST /admin/v1/subscriptions/{id}/bill.
@@ -71,8 +92,12 @@ func (s *Server) bill(c *call) response {
 			*p.dst = t.UTC()
 		}
 	}
-	if !start.Before(end) {
-		return s.invalid(c, "period_end", "period_end must be after period_start")
+	if s.cfg.LaxBilling {
+		if !start.Before(end) {
+			return s.invalid(c, "period_end", "period_end must be after period_start")
+		}
+	} else if fe := billingPeriod(sub, start, end); fe != nil {
+		return s.invalid(c, fe.field, fe.msg)
 	}
 
 	st := &s.invoices
@@ -80,28 +105,16 @@ func (s *Server) bill(c *call) response {
 	defer st.mu.Unlock()
 	key := periodKey{sub: sub.ID, start: clampNanos(start), end: clampNanos(end)}
 	if id, ok := st.byPeriod[key]; ok {
-		return s.json(c, http.StatusOK, st.byID[id])
-	}
-	inv, fe := s.buildInvoice(sub, skus, start, end, c.now)
-	if fe != nil {
-		return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
-	}
-	st.byID[inv.ID] = inv
-	st.byPeriod[key] = inv.ID
-	return s.json(c, http.StatusCreated, inv)
-}
-
-// buildInvoice prices usage over [start, end): one PerUnit line per SKU of
-// the plan, metered SKUs at their usage, flat SKUs at quantity 1. Amounts
-// are exact 128-bit products and sums.
-func (s *Server) buildInvoice(sub *subscription, skus []*billing.SKU, start, end, now time.Time) (*billing.Invoice, *fieldError) {
-	meters := usage(sub, skus, start, end, now)
-	qty := make(map[string]billing.Quantity, len(meters))
-	for i := range meters {
-		qty[meters[i].sku.ID] = meters[i].quantity()
+		inv := st.byID[id]
+		if inv.Status == billing.InvoiceDraft {
+			if fe := s.price(inv, sub, skus, c.now); fe != nil {
+				return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+			}
+		}
+		return s.json(c, http.StatusOK, inv)
 	}
 	inv := &billing.Invoice{
-		ID:             s.ids.next(now),
+		ID:             s.ids.next(c.now),
 		Status:         billing.InvoiceDraft,
 		InvoiceType:    invoiceTypeSub,
 		CustomerID:     sub.CustomerID,
@@ -109,37 +122,92 @@ func (s *Server) buildInvoice(sub *subscription, skus []*billing.SKU, start, end
 		Currency:       sub.Currency,
 		PeriodStart:    start,
 		PeriodEnd:      end,
-		LineItems:      make([]billing.LineItem, 0, len(skus)),
 	}
+	if fe := s.price(inv, sub, skus, c.now); fe != nil {
+		return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+	}
+	st.byID[inv.ID] = inv
+	st.byPeriod[key] = inv.ID
+	st.bySub[sub.ID] = append(st.bySub[sub.ID], inv)
+	return s.json(c, http.StatusCreated, inv)
+}
+
+// chargedPart is the part of [start, end) a flat fee is charged for
+// [chosen]: from the later of the period start, the subscription's start
+// and the end of its trial, to the period end. Empty: end, end.
+func chargedPart(sub *subscription, start, end time.Time) (time.Time, time.Time) {
+	from := start
+	for _, t := range []time.Time{sub.CreatedAt, sub.CreatedAt.AddDate(0, 0, sub.trialDays)} {
+		if t.After(from) {
+			from = t
+		}
+	}
+	if !from.Before(end) {
+		return end, end
+	}
+	return from.UTC(), end
+}
+
+// price (re)computes inv's lines and total from the usage visible at now:
+// one line per SKU of the plan. A metered SKU's line prices its usage over
+// the period with the SKU's model; a flat SKU's line charges its fee for
+// the chargedPart of the period, prorated by the second. Amounts are exact
+// and fit 128 bits. A Draft is priced again each time it is billed and
+// when it is finalized; an Open invoice never changes.
+func (s *Server) price(inv *billing.Invoice, sub *subscription, skus []*billing.SKU, now time.Time) *fieldError {
+	start, end := inv.PeriodStart, inv.PeriodEnd
+	meters := usage(sub, skus, start, end, now)
+	qty := make(map[string]billing.Quantity, len(meters))
+	for i := range meters {
+		qty[meters[i].sku.ID] = meters[i].quantity()
+	}
+	lines := make([]billing.LineItem, 0, len(skus))
 	total := billing.Money{}
-	for _, sku := range skus {
-		q := billing.QuantityFromInt64(1)
-		if sku.MeterEventType != "" {
-			q = qty[sku.ID]
-		}
-		amount, err := sku.UnitAmountNanos.MulQuantity(q)
-		if err != nil {
-			return nil, &fieldError{"total_nanos", fmt.Sprintf("line %q: %v", sku.Name, err)}
-		}
-		if total, err = total.Add(amount); err != nil {
-			return nil, &fieldError{"total_nanos", "the invoice total overflows 128 bits"}
-		}
-		inv.LineItems = append(inv.LineItems, billing.LineItem{
-			ID:              s.ids.next(now),
+	for i, sku := range skus {
+		line := billing.LineItem{
 			Description:     sku.Name,
 			SKUID:           sku.ID,
-			PricingModel:    pricingPerUnit,
-			Quantity:        q,
+			PricingModel:    sku.PricingModel,
 			UnitAmountNanos: sku.UnitAmountNanos,
-			AmountNanos:     amount,
-		})
+			Tiers:           sku.Tiers,
+			PackageSize:     sku.PackageSize,
+		}
+		if i < len(inv.LineItems) && inv.LineItems[i].SKUID == sku.ID {
+			line.ID = inv.LineItems[i].ID
+		} else {
+			line.ID = s.ids.next(now)
+		}
+		if sku.MeterEventType != "" {
+			line.Quantity = qty[sku.ID]
+			amount, err := sku.Price().Amount(line.Quantity)
+			if err != nil {
+				return &fieldError{"total_nanos", fmt.Sprintf("line %q: %v", sku.Name, err)}
+			}
+			line.AmountNanos = amount
+		} else {
+			from, to := start, end
+			if !s.cfg.LaxBilling {
+				from, to = chargedPart(sub, start, end)
+			}
+			line.Quantity = billing.QuantityFromInt64(0)
+			if from.Before(to) {
+				line.Quantity = billing.QuantityFromInt64(1)
+				line.PeriodStart, line.PeriodEnd = &from, &to
+			}
+			line.AmountNanos = billing.Prorate(sku.UnitAmountNanos, to.Sub(from), end.Sub(start))
+		}
+		var err error
+		if total, err = total.Add(line.AmountNanos); err != nil {
+			return &fieldError{"total_nanos", "the invoice total overflows 128 bits"}
+		}
+		lines = append(lines, line)
 	}
-	inv.TotalNanos = total
-	return inv, nil
+	inv.LineItems, inv.TotalNanos = lines, total
+	return nil
 }
 
 // finalize serves POST /admin/v1/invoices/{id}/finalize and its /v1 twin:
-// Draft -> Open with the next invoice number.
+// Draft -> Open with the next invoice number, priced one last time.
 func (s *Server) finalize(c *call) response {
 	var in struct{}
 	if resp, ok := s.decode(c, &in, true); !ok {
@@ -154,6 +222,11 @@ func (s *Server) finalize(c *call) response {
 	}
 	if inv.Status != billing.InvoiceDraft {
 		return s.errorResp(c, http.StatusConflict, "invoice_not_draft", "", "invoice "+inv.ID+" is "+inv.Status+", not Draft")
+	}
+	if sub, skus := s.cat.subscription(inv.SubscriptionID); sub != nil {
+		if fe := s.price(inv, sub, skus, c.now); fe != nil {
+			return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+		}
 	}
 	st.seq++
 	at := c.now.UTC()
@@ -175,4 +248,26 @@ func (s *Server) getInvoice(c *call) response {
 		return s.notFound(c, "invoice")
 	}
 	return s.json(c, http.StatusOK, inv)
+}
+
+// listInvoices serves GET /v1/subscriptions/{id}/invoices: every invoice
+// of the subscription, by period start, then creation.
+func (s *Server) listInvoices(c *call) response {
+	if sub, _ := s.cat.subscription(c.param); sub == nil {
+		return s.notFound(c, "subscription")
+	}
+	st := &s.invoices
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	list := slices.Clone(st.bySub[c.param])
+	slices.SortStableFunc(list, func(a, b *billing.Invoice) int { return a.PeriodStart.Compare(b.PeriodStart) })
+	if list == nil {
+		list = []*billing.Invoice{}
+	}
+	return s.json(c, http.StatusOK, invoiceList{Data: list})
+}
+
+type invoiceList struct {
+	Data    []*billing.Invoice `json:"data"`
+	HasMore bool               `json:"has_more"`
 }

@@ -155,6 +155,11 @@ func enum(desc string, values ...string) obj {
 // schemas are the components/schemas: the wire types of internal/billing.
 func schemas() obj {
 	aggregation := enum("Meter aggregation", "Sum", "Count", "Max", "UniqueCount")
+	pricingModel := enum("Default PerUnit. PerUnit: quantity × unit_amount_nanos. Graduated: each unit at the price of the tier it falls in, "+
+		"plus each entered tier's flat amount. Volume: every unit at the price of the tier the whole quantity falls in, plus its flat amount. "+
+		"Package: unit_amount_nanos per started package of package_size units. Amounts are exact, rounded once half away from zero; "+
+		"Graduated, Volume and Package price a quantity of 0 or less at 0",
+		"PerUnit", "Graduated", "Volume", "Package")
 	return obj{
 		"Money": obj{"type": "string", "pattern": "^-?[0-9]+$",
 			"description": "Integer pico-units (scale 12: 1 currency unit = 1000000000000), as a string"},
@@ -214,25 +219,35 @@ func schemas() obj {
 			"id": str("UUIDv7"), "product_id": str(""), "name": str(""), "description": str(""),
 			"billing_cadence": enum("", "Monthly"), "trial_days": obj{"type": "integer"}, "currency": str(""),
 		}),
-		"SKUCreate": object([]string{"plan_id", "name", "unit_amount_nanos"}, obj{
-			"plan_id": str(""), "name": str(""),
-			"pricing_model":     enum("Default PerUnit", "PerUnit"),
+		"Tier": object([]string{"up_to", "unit_amount_nanos"}, obj{
+			"up_to":             obj{"type": "string", "nullable": true, "pattern": `^-?[0-9]+(\.[0-9]+)?$`, "description": "Inclusive upper bound of the tier; null on the last tier only"},
 			"unit_amount_nanos": ref("Money"),
+			"flat_amount_nanos": ref("Money"),
+		}),
+		"SKUCreate": object([]string{"plan_id", "name"}, obj{
+			"plan_id": str(""), "name": str(""),
+			"pricing_model":     pricingModel,
+			"unit_amount_nanos": obj{"allOf": []any{ref("Money")}, "description": "PerUnit: the price of one unit; Package: of one package; the fee of a flat SKU; 0 for Graduated and Volume"},
+			"tiers":             obj{"type": "array", "items": ref("Tier"), "description": "Graduated and Volume: bounds increasing, the last one null"},
+			"package_size":      obj{"type": "integer", "minimum": 1, "description": "Package: units per package; a started package is charged in full"},
 			"meter_event_type":  str("Makes the SKU a meter counting events of this type"),
 			"meter_property":    str("Property aggregated by Sum, Max and UniqueCount"),
 			"aggregation":       aggregation,
-			"currency":          str(""),
+			"currency":          str("Default: the plan's; another than the plan's is 422"),
 		}),
 		"SKU": object([]string{"id", "plan_id", "name", "pricing_model", "unit_amount_nanos"}, obj{
-			"id": str("UUIDv7"), "plan_id": str(""), "name": str(""),
-			"pricing_model":     enum("", "PerUnit"),
+			"id": str("UUIDv7"), "plan_id": str("The plan the SKU prices"), "name": str("Shown on invoice lines"),
+			"pricing_model":     pricingModel,
 			"unit_amount_nanos": ref("Money"),
-			"meter_event_type":  str(""), "meter_property": str(""),
+			"tiers":             obj{"type": "array", "items": ref("Tier")},
+			"package_size":      obj{"type": "integer"},
+			"meter_event_type":  str("Event type counted; empty for a flat fee"), "meter_property": str("Property aggregated"),
 			"aggregation": aggregation, "currency": str("Default: the plan's; another than the plan's is 422"),
 		}),
 		"SubscriptionCreate": object([]string{"customer_id", "plan_id"}, obj{
 			"customer_id": str(""), "plan_id": str(""), "currency": str("Default: the plan's, then the customer's; another than the plan's is 422"),
 			"trial_days": obj{"type": "integer", "minimum": 0, "maximum": maxTrialDays, "description": "Default: the plan's"},
+			"start_date": dateTime("Backdates the subscription's start (its created_at), not in the future; default now. Nothing is billed before it"),
 		}),
 		"Subscription": object([]string{"id", "customer_id", "plan_id", "status"}, obj{
 			"id": str("UUIDv7"), "customer_id": str(""), "plan_id": str(""), "currency": str(""),
@@ -247,15 +262,19 @@ func schemas() obj {
 			"has_more": obj{"type": "boolean"},
 		}),
 		"BillRequest": object(nil, obj{
-			"period_start": dateTime("Default: start of the month that ended last"),
-			"period_end":   dateTime("Exclusive; required with period_start"),
+			"period_start": dateTime("The first instant of a calendar month (UTC); default: start of the month that ended last"),
+			"period_end":   dateTime("Exclusive: the first instant of the next month; required with period_start"),
 		}),
 		"LineItem": object([]string{"description", "quantity", "unit_amount_nanos", "amount_nanos"}, obj{
-			"id": str(""), "description": str(""), "sku_id": str(""),
-			"pricing_model":     enum("", "PerUnit"),
-			"quantity":          ref("Quantity"),
+			"id": str(""), "description": str("The SKU's name"), "sku_id": str(""),
+			"pricing_model":     pricingModel,
+			"quantity":          obj{"allOf": []any{ref("Quantity")}, "description": "Metered: the usage of the period; flat fee: 1, or 0 when no part of the period is charged"},
 			"unit_amount_nanos": ref("Money"),
-			"amount_nanos":      ref("Money"),
+			"tiers":             obj{"type": "array", "items": ref("Tier")},
+			"package_size":      obj{"type": "integer"},
+			"amount_nanos":      obj{"allOf": []any{ref("Money")}, "description": "Metered: the price of quantity; flat fee: the fee × seconds charged / seconds of the period, rounded half away from zero"},
+			"period_start":      dateTime("Flat fee: start of the part charged, the latest of the period start, the subscription's start and its trial's end"),
+			"period_end":        dateTime("Flat fee: end of the part charged"),
 		}),
 		"Invoice": object([]string{"id", "status", "invoice_type", "customer_id", "subscription_id", "total_nanos", "currency", "period_start", "period_end", "line_items"}, obj{
 			"id":              str("UUIDv7"),
@@ -271,6 +290,10 @@ func schemas() obj {
 			"period_end":      dateTime(""),
 			"line_items":      obj{"type": "array", "items": ref("LineItem")},
 			"finalized_at":    dateTime(""),
+		}),
+		"InvoiceList": object([]string{"data", "has_more"}, obj{
+			"data":     obj{"type": "array", "items": ref("Invoice")},
+			"has_more": obj{"type": "boolean", "description": "Always false: every invoice is listed"},
 		}),
 		"Health": object([]string{"status"}, obj{"status": str("ok"), "version": str("")}),
 		"FaultLog": object([]string{"dropped", "doubled"}, obj{

@@ -89,6 +89,11 @@ func routes() []route {
 			responses: []docResponse{{200, "Usage per metered SKU of the plan", "Usage"}},
 			errors:    withAuth(404, 422),
 		}},
+		{method: http.MethodGet, pattern: "/v1/subscriptions/{id}/invoices", scope: scopeCustomer, handle: (*Server).listInvoices, doc: opDoc{
+			id: "listSubscriptionInvoices", tag: "invoices", summary: "Every invoice of a subscription, by period start (at most one per billing period)",
+			responses: []docResponse{{200, "The subscription's invoices", "InvoiceList"}},
+			errors:    withAuth(404),
+		}},
 		{method: http.MethodGet, pattern: "/v1/invoices/{id}", scope: scopeCustomer, handle: (*Server).getInvoice, doc: opDoc{
 			id: "getInvoice", tag: "invoices", summary: "Get an invoice",
 			responses: []docResponse{{200, "The invoice", "Invoice"}},
@@ -118,13 +123,13 @@ func routes() []route {
 			errors:    withAuth(400, 409, 413, 422),
 		}},
 		{method: http.MethodPost, pattern: "/admin/v1/catalog/skus", scope: scopeAdmin, handle: (*Server).createSKU, doc: opDoc{
-			id: "createSKU", tag: "admin", summary: "Create a PerUnit SKU; with meter_event_type it is a meter",
+			id: "createSKU", tag: "admin", summary: "Create a SKU: a flat fee, or with meter_event_type a meter priced PerUnit, Graduated, Volume or Package",
 			request:   "SKUCreate",
 			responses: []docResponse{{201, "Created", "SKU"}},
 			errors:    withAuth(400, 409, 413, 422),
 		}},
 		{method: http.MethodPost, pattern: "/admin/v1/subscriptions/{id}/bill", scope: scopeAdmin, handle: (*Server).bill, doc: opDoc{
-			id: "billSubscription", tag: "admin", summary: "Bill a subscription for a period (default: the month that ended last); one invoice per period",
+			id: "billSubscription", tag: "admin", summary: "Bill a subscription for one billing cycle (default: the month that ended last); one invoice per cycle",
 			request: "BillRequest", requestOptional: true,
 			responses: []docResponse{
 				{201, "A new Draft invoice", "Invoice"},
