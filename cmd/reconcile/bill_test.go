@@ -11,13 +11,13 @@ import (
 // doubled event inflated; a second run gets the same invoices.
 func TestBillCommand(t *testing.T) {
 	sb, c := checkSandbox(t, sandbox.Config{DoubleRate: 0.05, Seed: 9})
-	checkLoad(t, c, checkDay("2026-10-05"), checkDay("2026-10-06"))
+	checkLoad(t, c, checkDay("2026-10-01"), checkDay("2026-11-01"))
 	if len(sb.Server.Faults().Doubled) == 0 {
 		t.Fatal("the sandbox doubled nothing; pick another seed")
 	}
 	env := map[string]string{"BILLING_TOKEN": sb.AdminToken, "RECONCILE_LOG_LEVEL": "warn"}
 	out := t.TempDir()
-	args := []string{"bill", "-api-url", sb.URL, "-source", checkSource, "-period", checkDay1, "-out", out, "-rate", "0", "-finalize"}
+	args := []string{"bill", "-api-url", sb.URL, "-source", checkSource, "-period", checkMonth, "-out", out, "-rate", "0", "-finalize"}
 	code, stdout, stderr := runReconcile(t, env, args...)
 	if code != 3 {
 		t.Fatalf("bill against a sandbox that doubles events: exit %d, want 3\n%s\n%s", code, stdout, stderr)

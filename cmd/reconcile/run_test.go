@@ -9,10 +9,10 @@ import (
 // run without -replay verifies and bills a sandbox loaded beforehand.
 func TestRunCommand(t *testing.T) {
 	sb, c := checkSandbox(t, sandbox.Config{})
-	checkLoad(t, c, checkDay("2026-10-05"), checkDay("2026-10-06"))
+	checkLoad(t, c, checkDay("2026-10-01"), checkDay("2026-11-01"))
 	env := map[string]string{"BILLING_TOKEN": sb.AdminToken, "RECONCILE_LOG_LEVEL": "warn", "RECONCILE_RATE": "0"}
 	out := t.TempDir()
-	code, stdout, stderr := runReconcile(t, env, "run", "-api-url", sb.URL, "-source", checkSource, "-window", checkDay1,
+	code, stdout, stderr := runReconcile(t, env, "run", "-api-url", sb.URL, "-source", checkSource, "-window", checkMonth,
 		"-out", out, "-settle", "5s", "-heal", "-bill", "-finalize")
 	if code != 0 {
 		t.Fatalf("run against a clean sandbox: exit %d, want 0\n%s\n%s", code, stdout, stderr)

@@ -163,6 +163,9 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 		errs = append(errs, cli.Usagef("-window %s: a comparison needs both ends", window))
 	}
 	period = billing.Period{Start: window.From, End: window.To}
+	if o.billing && window.Closed() && !billing.IsCycle(period) {
+		errs = append(errs, cli.Usagef("window %s: a billing period is one calendar month in UTC (e.g. -period 2026-10-01..2026-11-01): invoices are checked against the window's totals", window))
+	}
 	if o.concurrency < 1 {
 		errs = append(errs, cli.Usagef("-concurrency %d: must be at least 1", o.concurrency))
 	}

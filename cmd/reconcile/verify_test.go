@@ -30,6 +30,7 @@ import (
 const (
 	checkSource = "parquet:../../testdata/sample/parquet"
 	checkDay1   = "2026-10-05..2026-10-06"
+	checkMonth  = "2026-10-01..2026-11-01" // a billing cycle: bill needs one
 )
 
 // checkSandbox starts a sandbox seeded with the sample's catalog.

@@ -43,7 +43,7 @@ func setup(t *testing.T, cfg sandbox.Config) *fixture {
 		Plans:     []billing.Plan{{ID: planID, Name: "API", BillingCadence: "Monthly"}},
 		SKUs: []billing.SKU{{ID: "01944b1f-0000-7000-8000-0000000000c1", PlanID: planID, Name: "Requests", PricingModel: "PerUnit",
 			UnitAmountNanos: billing.MoneyFromInt64(1_000_000), MeterEventType: "api.request", Currency: "USD"}},
-		Subscriptions: []billing.Subscription{{ID: subID, CustomerID: custID, PlanID: planID, Currency: "USD"}},
+		Subscriptions: []billing.Subscription{{ID: subID, CustomerID: custID, PlanID: planID, Currency: "USD", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}
 	sb := sandboxtest.Start(t, cfg)
 	return &fixture{sb: sb, custID: custID, subID: subID,

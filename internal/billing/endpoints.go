@@ -100,7 +100,13 @@ func (c *Client) Bill(ctx context.Context, subscriptionID string, period *Period
 		return nil, false, err
 	}
 	// Within 24 h a repeated call gets the first answer replayed, 201
-	// included: only a fresh 201 means this call created the invoice.
+	// included: only a fresh 201 means this call created the invoice. The
+	// replayed invoice is as it was then: read it as it is now.
+	if out.replayed {
+		if inv, err = c.Invoice(ctx, inv.ID); err != nil {
+			return nil, false, err
+		}
+	}
 	return inv, out.status == http.StatusCreated && !out.replayed, nil
 }
 
@@ -123,6 +129,22 @@ func (c *Client) Invoice(ctx context.Context, invoiceID string) (*Invoice, error
 		return nil, err
 	}
 	return &inv, nil
+}
+
+// Invoices calls GET /v1/subscriptions/{id}/invoices [chosen]: every
+// invoice of the subscription, by period start.
+func (c *Client) Invoices(ctx context.Context, subscriptionID string) ([]Invoice, error) {
+	var page struct {
+		Data    []Invoice `json:"data"`
+		HasMore bool      `json:"has_more"`
+	}
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/subscriptions/" + url.PathEscape(subscriptionID) + "/invoices"}, &page); err != nil {
+		return nil, err
+	}
+	if page.HasMore {
+		return nil, fmt.Errorf("invoices of %s: the API paged the list, which the harness does not follow", subscriptionID)
+	}
+	return page.Data, nil
 }
 
 // CreateCustomer calls POST /admin/v1/customers.

@@ -183,3 +183,11 @@ func Prorate(fee Money, part, whole time.Duration) Money {
 	m, _ := checked(roundHalfAway(r)) // |result| < |fee|: always in range
 	return m
 }
+
+// IsCycle reports whether p is one billing cycle of a Monthly plan
+// [chosen]: a calendar month in UTC.
+func IsCycle(p Period) bool {
+	s := p.Start.UTC()
+	first := time.Date(s.Year(), s.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return p.Start.Equal(first) && p.End.Equal(first.AddDate(0, 1, 0))
+}

@@ -122,6 +122,9 @@ type Subscription struct {
 	CurrentPeriodStart time.Time `json:"current_period_start,omitzero"`
 	CurrentPeriodEnd   time.Time `json:"current_period_end,omitzero"`
 	CreatedAt          time.Time `json:"created_at,omitzero"`
+	// StartDate, on create only, backdates the subscription's start (its
+	// CreatedAt) [chosen]: nothing is billed before it.
+	StartDate *time.Time `json:"start_date,omitempty"`
 }
 
 // Period is a half-open billing period [Start, End).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -89,8 +90,8 @@ type billed struct {
 // its unit price; the total, the sum of the lines. Each difference is a
 // Misbilled pair and a failed call an Error pair, added to res.
 func Bill(ctx context.Context, res *Result, cfg BillConfig) error {
-	if cfg.Client == nil || !cfg.Period.Start.Before(cfg.Period.End) {
-		return errors.New("bill: need a client and a period whose start is before its end")
+	if cfg.Client == nil || !billing.IsCycle(cfg.Period) {
+		return errors.New("bill: need a client and a period that is one billing cycle (a calendar month in UTC)")
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
@@ -192,17 +193,39 @@ func billOne(ctx context.Context, cfg BillConfig, st *subState) billed {
 	}
 	b.inv.Number, b.inv.Status, b.inv.Total, b.inv.Lines = inv.InvoiceNumber, inv.Status, inv.TotalNanos, len(inv.LineItems)
 	b.check(st, inv)
+	list, err := cfg.Client.Invoices(ctx, st.id)
+	if err != nil {
+		return failed("list invoices", err)
+	}
+	b.history(st, list, inv.ID)
 	return b
+}
+
+// chargeable is the part of [start, end) a flat fee may charge: from the
+// latest of start, the subscription's start and its trial's end [chosen].
+func (st *subState) chargeable(start, end time.Time) (from time.Time) {
+	from = start
+	if t := time.Unix(max(st.start, st.trialEnd), 0); t.After(from) {
+		from = t
+	}
+	if from.After(end) {
+		return end
+	}
+	return from.UTC()
 }
 
 // check compares the invoice's lines and total with the verified totals.
 func (b *billed) check(st *subState, inv *billing.Invoice) {
-	mismatch := func(p Pair) {
-		p.SubscriptionID, p.CustomerID, p.InvoiceID = st.id, st.customerID, inv.ID
-		p.Class, p.Delta = Misbilled, p.Observed.Sub(p.Expected)
+	mismatch := func(p Pair, c Class) {
+		p.SubscriptionID, p.CustomerID, p.InvoiceID, p.Currency = st.id, st.customerID, inv.ID, inv.Currency
+		p.Class, p.Delta = c, p.Observed.Sub(p.Expected)
+		if p.Measure == MeasureAmount {
+			p.Money = quantityMoney(p.Delta)
+		}
 		b.pairs = append(b.pairs, p)
 		b.inv.Mismatches++
 	}
+	final := inv.Status != billing.InvoiceDraft
 	var expected, lines billing.Money
 	var overflow bool
 	add := func(sum *billing.Money, m billing.Money) {
@@ -212,43 +235,166 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 			overflow = true
 		}
 	}
+	period := inv.PeriodEnd.Sub(inv.PeriodStart)
 	billedMeter := make([]bool, len(st.group.meters))
-	for _, line := range inv.LineItems {
+	for li := range inv.LineItems {
+		line := &inv.LineItems[li]
 		p := Pair{Meter: line.Description, SKUID: line.SKUID, Measure: MeasureAmount, Observed: line.AmountNanos.Quantity()}
-		q := line.Quantity
-		if i := st.skuOf(line.SKUID); i >= 0 && line.SKUID != "" {
-			m := st.group.meters[i]
-			p.Meter, p.EventType, p.Property, p.Aggregation = m.Label(), m.EventType, m.Property, m.Aggregation
-			p.Events, q, billedMeter[i] = st.acc[i].events, st.expected[i], true
-		}
 		add(&lines, line.AmountNanos)
-		want, err := line.UnitAmountNanos.MulQuantity(q)
+		i := -1
+		if line.SKUID != "" {
+			i = st.skuOf(line.SKUID)
+		}
+		if i < 0 {
+			// A flat fee: prorated to the part of the period the
+			// subscription is past its start and trial.
+			from := st.chargeable(inv.PeriodStart, inv.PeriodEnd)
+			want := billing.Prorate(line.UnitAmountNanos, inv.PeriodEnd.Sub(from), period)
+			add(&expected, want)
+			if want.Cmp(line.AmountNanos) == 0 {
+				continue
+			}
+			p.Expected = want.Quantity()
+			c := Misbilled
+			p.Detail = fmt.Sprintf("flat fee %s for %s..%s", line.UnitAmountNanos, from.Format(time.RFC3339), inv.PeriodEnd.Format(time.RFC3339))
+			if line.AmountNanos.Cmp(want) > 0 && from.After(inv.PeriodStart) {
+				c = OutsideTerm
+				p.Detail = fmt.Sprintf("flat fee charged before %s, when the subscription %s", from.Format(time.RFC3339), st.termWord(from))
+			}
+			mismatch(p, c)
+			continue
+		}
+		m := st.group.meters[i]
+		p.Meter, p.EventType, p.Property, p.Aggregation = m.Label(), m.EventType, m.Property, m.Aggregation
+		p.Events, billedMeter[i] = st.acc[i].events, true
+		q := st.expected[i]
+		want, err := line.Price().Amount(q)
 		if err != nil {
-			p.Detail = fmt.Sprintf("verified quantity %s × unit price %s: %v", q, line.UnitAmountNanos, err)
-			mismatch(p)
+			p.Detail = fmt.Sprintf("verified quantity %s priced %s: %v", q, line.PricingModel, err)
+			mismatch(p, Misbilled)
 			continue
 		}
 		add(&expected, want)
-		if want.Cmp(line.AmountNanos) != 0 {
-			p.Expected = want.Quantity()
-			p.Detail = fmt.Sprintf("line quantity %s, verified %s, unit price %s", line.Quantity, q, line.UnitAmountNanos)
-			mismatch(p)
+		if want.Cmp(line.AmountNanos) == 0 {
+			continue
 		}
+		p.Expected = want.Quantity()
+		p.Detail = fmt.Sprintf("line quantity %s, verified %s, %s", line.Quantity, q, priceWords(line))
+		if final && st.obs != nil && st.obs[i].present && line.Quantity.Cmp(st.obs[i].qty) != 0 {
+			// The API's own usage moved after the invoice closed.
+			p.Detail = fmt.Sprintf("invoice %s finalized with quantity %s; the API's usage is now %s and the verified usage %s: usage after close not billed",
+				inv.InvoiceNumber, line.Quantity, st.obs[i].qty, q)
+			mismatch(p, LateUsage)
+			continue
+		}
+		mismatch(p, Misbilled)
 	}
 	for i, m := range st.group.meters {
 		if !billedMeter[i] && !st.expected[i].IsZero() && st.known {
 			mismatch(Pair{Meter: m.Label(), EventType: m.EventType, Property: m.Property, Aggregation: m.Aggregation,
 				Measure: MeasureQuantity, Expected: st.expected[i], Events: st.acc[i].events,
-				Detail: "no invoice line for a meter with verified usage"})
+				Detail: "no invoice line for a meter with verified usage"}, Misbilled)
 		}
 	}
 	switch {
 	case overflow:
 		mismatch(Pair{Meter: "total", Measure: MeasureAmount, Observed: inv.TotalNanos.Quantity(),
-			Detail: "the sum of the lines overflows 128 bits"})
+			Detail: "the sum of the lines overflows 128 bits"}, Misbilled)
 	case inv.TotalNanos.Cmp(lines) != 0:
 		mismatch(Pair{Meter: "total", Measure: MeasureAmount, Expected: lines.Quantity(), Observed: inv.TotalNanos.Quantity(),
-			Detail: "the total is not the sum of the lines"})
+			Detail: "the total is not the sum of the lines"}, Misbilled)
 	}
 	b.inv.Expected = expected
 }
+
+// termWord says why a flat fee may not charge before t.
+func (st *subState) termWord(t time.Time) string {
+	if st.trialEnd > st.start && t.Unix() == st.trialEnd {
+		return "was in its trial"
+	}
+	return "had not started"
+}
+
+// priceWords describes a line's price for a detail.
+func priceWords(line *billing.LineItem) string {
+	switch line.PricingModel {
+	case "", billing.PricingPerUnit:
+		return "unit price " + line.UnitAmountNanos.String()
+	case billing.PricingPackage:
+		return fmt.Sprintf("Package of %d at %s", line.PackageSize, line.UnitAmountNanos)
+	}
+	return fmt.Sprintf("%s pricing, %d tiers", line.PricingModel, len(line.Tiers))
+}
+
+// quantityMoney converts an amount held as a Quantity of pico-units back
+// to Money (amounts are always whole).
+func quantityMoney(q billing.Quantity) billing.Money {
+	m, _ := billing.ParseMoney(q.String())
+	return m
+}
+
+// history checks every invoice the API holds for the subscription, the
+// one just billed (current) included: an invoice whose period overlaps an
+// earlier one charges the same time twice (DoubleBilled, its total at
+// stake); any other invoice's flat fees must not charge time before the
+// subscription started or inside its trial (OutsideTerm, the excess at
+// stake). Void invoices charge nothing and are skipped.
+func (b *billed) history(st *subState, list []billing.Invoice, current string) {
+	slices.SortStableFunc(list, func(x, y billing.Invoice) int { return x.PeriodStart.Compare(y.PeriodStart) })
+	var kept []*billing.Invoice
+	for k := range list {
+		inv := &list[k]
+		if inv.Status == billing.InvoiceVoid {
+			continue
+		}
+		p := Pair{SubscriptionID: st.id, CustomerID: st.customerID, Meter: "invoice", Measure: MeasureAmount,
+			InvoiceID: inv.ID, Currency: inv.Currency}
+		var prior *billing.Invoice
+		for _, e := range kept {
+			if inv.PeriodStart.Before(e.PeriodEnd) && e.PeriodStart.Before(inv.PeriodEnd) {
+				prior = e
+				break
+			}
+		}
+		if prior != nil {
+			p.Class, p.Observed = DoubleBilled, inv.TotalNanos.Quantity()
+			p.Delta, p.Money = p.Observed, inv.TotalNanos
+			p.Detail = fmt.Sprintf("period %s..%s overlaps invoice %s (%s..%s): the same time billed twice",
+				day(inv.PeriodStart), day(inv.PeriodEnd), prior.ID, day(prior.PeriodStart), day(prior.PeriodEnd))
+			b.pairs = append(b.pairs, p)
+			b.inv.Mismatches++
+			continue
+		}
+		kept = append(kept, inv)
+		if inv.ID == current {
+			continue // check() has priced it line by line
+		}
+		from := st.chargeable(inv.PeriodStart, inv.PeriodEnd)
+		if !from.After(inv.PeriodStart) {
+			continue
+		}
+		var excess billing.Money
+		for li := range inv.LineItems {
+			line := &inv.LineItems[li]
+			if line.SKUID != "" && st.skuOf(line.SKUID) >= 0 {
+				continue
+			}
+			want := billing.Prorate(line.UnitAmountNanos, inv.PeriodEnd.Sub(from), inv.PeriodEnd.Sub(inv.PeriodStart))
+			if d, err := line.AmountNanos.Sub(want); err == nil && d.Cmp(billing.Money{}) > 0 {
+				excess, _ = excess.Add(d)
+			}
+		}
+		if excess.IsZero() {
+			continue
+		}
+		p.Class, p.Delta, p.Money = OutsideTerm, excess.Quantity(), excess
+		p.Observed = inv.TotalNanos.Quantity()
+		p.Expected = p.Observed.Sub(p.Delta)
+		p.Detail = fmt.Sprintf("invoice for %s..%s charges flat fees before %s, when the subscription %s",
+			day(inv.PeriodStart), day(inv.PeriodEnd), from.Format(time.RFC3339), st.termWord(from))
+		b.pairs = append(b.pairs, p)
+		b.inv.Mismatches++
+	}
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02T15:04Z") }

@@ -172,3 +172,174 @@ func TestBillError(t *testing.T) {
 		t.Errorf("Bill with sub_b failing = %+v, errors %d, invoices %+v; want 1 billed, 1 failed", res.Bill, res.Errors(), res.Invoices)
 	}
 }
+
+// billPeriod bills sub for [start, end) straight through the API, as a
+// careless run or another tool would.
+func billPeriod(t *testing.T, c *billing.Client, sub string, start, end time.Time) *billing.Invoice {
+	t.Helper()
+	inv, _, err := c.Bill(context.Background(), sub, &billing.Period{Start: start, End: end})
+	if err != nil {
+		t.Fatalf("bill %s %s..%s: %v", sub, start, end, err)
+	}
+	return inv
+}
+
+// A platform that bills any period charges the same time twice, months
+// before the subscription existed and inside trials: bill lists each
+// subscription's invoices and prices what is at stake.
+func TestBillFlagsDoubleBillingAndFeesOutsideTheTerm(t *testing.T) {
+	d := catalog("a", "b", "c")
+	d.SKUs = append(d.SKUs, billing.SKU{ID: "sku_fee", PlanID: planID, Name: "Platform fee", PricingModel: "PerUnit",
+		UnitAmountNanos: billing.MustMoney("31000000000000"), Currency: "USD"})
+	trial := 30
+	d.Subscriptions[1].CreatedAt = time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC) // b starts on the 5th
+	d.Subscriptions[2].CreatedAt = time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC) // c: trial to October 20
+	d.Subscriptions[2].TrialDays = &trial
+	_, c := startSandbox(t, sandbox.Config{Data: d, LaxBilling: true})
+	src := append(append(rowsOf("a", 1, 1), rowsOf("b", 1, 1)...), rowsOf("c", 1, 1)...)
+	send(t, c, src)
+	// a: October billed, then days 11–20 again.
+	billPeriod(t, c, "sub_a", october.From, october.To)
+	dup := billPeriod(t, c, "sub_a", october.From.AddDate(0, 0, 10), october.From.AddDate(0, 0, 20))
+	// b: September, before it started.
+	early := billPeriod(t, c, "sub_b", october.From.AddDate(0, -1, 0), october.From)
+
+	res, err := Verify(context.Background(), Config{Client: c, Source: writeParquet(t, src), Window: october})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Bill(context.Background(), res, BillConfig{Client: c, Period: octoberPeriod}); err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		class        Class
+		invoice      string
+		money        string
+		detailPrefix string
+	}
+	got := map[string][]Pair{}
+	for _, p := range res.Discrepancies {
+		got[p.SubscriptionID] = append(got[p.SubscriptionID], p)
+	}
+	check := func(sub string, ws ...want) {
+		t.Helper()
+		if len(got[sub]) != len(ws) {
+			t.Errorf("%s: %d discrepancies %+v, want %d", sub, len(got[sub]), got[sub], len(ws))
+			return
+		}
+		for i, w := range ws {
+			p := got[sub][i]
+			if p.Class != w.class || (w.invoice != "" && p.InvoiceID != w.invoice) || p.Money.String() != w.money || p.Currency != "USD" {
+				t.Errorf("%s #%d = %s invoice %s money %s %s (%s), want %s invoice %s money %s USD", sub, i, p.Class, p.InvoiceID, p.Money, p.Currency, p.Detail, w.class, w.invoice, w.money)
+			}
+		}
+	}
+	// The duplicate invoice carries the full fee plus a's usage again.
+	check("sub_a", want{class: DoubleBilled, invoice: dup.ID, money: dup.TotalNanos.String()})
+	// b's October fee is charged from the 1st: 4 of 31 days too many; its
+	// September invoice charges a month before it started.
+	check("sub_b",
+		want{class: OutsideTerm, money: "4000000000000"},
+		want{class: OutsideTerm, invoice: early.ID, money: "31000000000000"})
+	// c's trial ends October 20: 19 days charged inside it.
+	check("sub_c", want{class: OutsideTerm, money: "19000000000000"})
+	if res.Counts[DoubleBilled] != 1 || res.Counts[OutsideTerm] != 3 {
+		t.Errorf("counts = %v, want 1 double_billed and 3 outside_term", res.Counts)
+	}
+}
+
+// The correct sandbox makes none of those: the same checks pass.
+func TestBillProratedFeesPass(t *testing.T) {
+	d := catalog("a", "b")
+	d.SKUs = append(d.SKUs, billing.SKU{ID: "sku_fee", PlanID: planID, Name: "Platform fee", PricingModel: "PerUnit",
+		UnitAmountNanos: billing.MustMoney("31000000000000"), Currency: "USD"})
+	trial := 30
+	d.Subscriptions[1].CreatedAt = time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)
+	d.Subscriptions[1].TrialDays = &trial
+	_, c := startSandbox(t, sandbox.Config{Data: d})
+	src := append(rowsOf("a", 2, 1), rowsOf("b", 1, 2)...)
+	send(t, c, src)
+	res, err := Verify(context.Background(), Config{Client: c, Source: writeParquet(t, src), Window: october})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Bill(context.Background(), res, BillConfig{Client: c, Period: octoberPeriod, Finalize: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Discrepancies) != 0 || res.Bill.Mismatched != 0 {
+		t.Errorf("discrepancies %+v, want none", res.Discrepancies)
+	}
+}
+
+// Usage that arrives after the invoice is finalized moves the API's usage
+// but not the invoice: late usage not billed, with its price.
+func TestBillFlagsUsageAfterClose(t *testing.T) {
+	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
+	src := rowsOf("a", 3, 2)
+	send(t, c, src[:2])
+	spec := writeParquet(t, src)
+	inv := billPeriod(t, c, "sub_a", october.From, october.To)
+	if _, err := c.FinalizeInvoice(context.Background(), inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	send(t, c, src[2:]) // late
+	res, err := Verify(context.Background(), Config{Client: c, Source: spec, Window: october})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Discrepancies) != 0 {
+		t.Fatalf("verify: %+v, want usage to match", res.Discrepancies)
+	}
+	if err := Bill(context.Background(), res, BillConfig{Client: c, Period: octoberPeriod}); err != nil {
+		t.Fatal(err)
+	}
+	ps := pairsBy(res)
+	p, ok := ps["sub_a/Requests"]
+	if !ok || p.Class != LateUsage || p.Money.String() != "-100000000" || p.InvoiceID != inv.ID {
+		t.Errorf("Requests pair = %+v, want late_usage of -100000000 on %s", p, inv.ID)
+	}
+	if b := ps["sub_a/Bytes"]; b.Class != LateUsage || b.Money.String() != "-100" || res.Counts[LateUsage] != 2 {
+		t.Errorf("Bytes pair = %+v, counts %v; want late_usage of -100, two in all", b, res.Counts)
+	}
+}
+
+// Tiered lines are recomputed from the verified quantity with the line's
+// model: the platform pricing a tier boundary wrongly is an invoice pair.
+func TestBillRecomputesTieredLines(t *testing.T) {
+	up := func(s string) *billing.Quantity { q, _ := billing.ParseQuantity(s); return &q }
+	d := catalog("a")
+	for i := range d.SKUs {
+		if d.SKUs[i].ID == skuByt { // bytes: graduated, 0–3 at 10, above at 1 + 5 flat
+			d.SKUs[i].PricingModel, d.SKUs[i].UnitAmountNanos = billing.PricingGraduated, billing.Money{}
+			d.SKUs[i].Tiers = []billing.Tier{{UpTo: up("3"), UnitAmount: billing.MustMoney("10")}, {UnitAmount: billing.MustMoney("1"), FlatAmount: billing.MustMoney("5")}}
+		}
+		if d.SKUs[i].ID == skuReq { // requests: packages of 2
+			d.SKUs[i].PricingModel, d.SKUs[i].PackageSize = billing.PricingPackage, 2
+		}
+	}
+	_, c := startSandbox(t, sandbox.Config{Data: d})
+	src := rowsOf("a", 3, 2) // 3 requests of 2 bytes each
+	send(t, c, src[:2])      // one lost: 2 requests, 4 bytes billed
+	res, err := Verify(context.Background(), Config{Client: c, Source: writeParquet(t, src), Window: october})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Bill(context.Background(), res, BillConfig{Client: c, Period: octoberPeriod}); err != nil {
+		t.Fatal(err)
+	}
+	ps := map[string]Pair{}
+	for _, p := range res.Discrepancies {
+		if p.Class == Misbilled {
+			ps[p.SubscriptionID+"/"+p.Meter] = p
+		}
+	}
+	for meter, w := range map[string][2]string{
+		"Bytes":    {"38", "36"},               // 6 bytes: 30 + 3 + 5; billed 4: 30 + 1 + 5
+		"Requests": {"200000000", "100000000"}, // 3 requests: 2 packages; billed 2: 1
+	} {
+		p := ps["sub_a/"+meter]
+		if p.Class != Misbilled || p.Expected.String() != w[0] || p.Observed.String() != w[1] {
+			t.Errorf("%s = %+v, want invoice pair expected %s observed %s", meter, p, w[0], w[1])
+		}
+	}
+}

@@ -136,6 +136,10 @@ func (l *ledger) state(id string) *subState {
 	st := &subState{id: strings.Clone(id)} // the reader's id shares a whole batch's memory
 	if s, ok := l.dir.subs[id]; ok {
 		st.id, st.customerID, st.known = s.ID, s.CustomerID, true
+		st.start, st.trialEnd = s.CreatedAt.Unix(), s.CreatedAt.Unix()
+		if s.TrialDays != nil {
+			st.trialEnd = s.CreatedAt.AddDate(0, 0, *s.TrialDays).Unix()
+		}
 	}
 	l.subs[st.id] = st
 	st.group = l.group(id)

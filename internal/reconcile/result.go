@@ -33,10 +33,24 @@ const (
 	// quantity times the SKU's unit price (or a total from the sum of its
 	// lines).
 	Misbilled Class = "invoice"
+	// LateUsage: a finalized invoice's line was priced on another
+	// quantity than the usage verified now: usage that arrived after the
+	// invoice closed, not billed (or billed and since gone).
+	LateUsage Class = "late_usage"
+	// DoubleBilled: an invoice whose period overlaps an earlier invoice
+	// of the same subscription: the same time charged twice.
+	DoubleBilled Class = "double_billed"
+	// OutsideTerm: a flat fee charged for time before the subscription
+	// started or inside its trial.
+	OutsideTerm Class = "outside_term"
+	// Uncountable: metered events whose value the API counts as zero (not
+	// a number, out of range) or that reduce the total (negative), though
+	// API and source agree: revenue lost to data quality.
+	Uncountable Class = "uncountable"
 )
 
 // Classes lists every class in report order.
-var Classes = []Class{Match, Under, Over, Missing, Unexpected, Error, Misbilled}
+var Classes = []Class{Match, Under, Over, Missing, Unexpected, Error, Misbilled, LateUsage, DoubleBilled, OutsideTerm, Uncountable}
 
 // Measures of a Pair.
 const (
@@ -76,6 +90,12 @@ type Pair struct {
 	SampleEventIDs []string `json:"sample_event_ids,omitempty"`
 	// InvoiceID is the invoice of an invoice line.
 	InvoiceID string `json:"invoice_id,omitempty"`
+	// Currency is the currency of an amount (an invoice's).
+	Currency string `json:"currency,omitempty"`
+	// Money is what the pair is worth, in pico-units of Currency: for an
+	// amount, Delta; for an uncountable pair, what its readable values
+	// would have added to the invoice (set by bill). Zero: not priced.
+	Money billing.Money `json:"money_nanos,omitzero"`
 	// Detail says more: why a pair is missing, the API error, the line.
 	Detail string `json:"detail,omitempty"`
 }

@@ -106,10 +106,8 @@ func (s *Server) bill(c *call) response {
 	key := periodKey{sub: sub.ID, start: clampNanos(start), end: clampNanos(end)}
 	if id, ok := st.byPeriod[key]; ok {
 		inv := st.byID[id]
-		if inv.Status == billing.InvoiceDraft {
-			if fe := s.price(inv, sub, skus, c.now); fe != nil {
-				return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
-			}
+		if fe := s.reprice(inv, c.now); fe != nil {
+			return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
 		}
 		return s.json(c, http.StatusOK, inv)
 	}
@@ -153,7 +151,7 @@ func chargedPart(sub *subscription, start, end time.Time) (time.Time, time.Time)
 // the period with the SKU's model; a flat SKU's line charges its fee for
 // the chargedPart of the period, prorated by the second. Amounts are exact
 // and fit 128 bits. A Draft is priced again each time it is billed and
-// when it is finalized; an Open invoice never changes.
+// when it is finalized or read; an Open invoice never changes.
 func (s *Server) price(inv *billing.Invoice, sub *subscription, skus []*billing.SKU, now time.Time) *fieldError {
 	start, end := inv.PeriodStart, inv.PeriodEnd
 	meters := usage(sub, skus, start, end, now)
@@ -223,10 +221,8 @@ func (s *Server) finalize(c *call) response {
 	if inv.Status != billing.InvoiceDraft {
 		return s.errorResp(c, http.StatusConflict, "invoice_not_draft", "", "invoice "+inv.ID+" is "+inv.Status+", not Draft")
 	}
-	if sub, skus := s.cat.subscription(inv.SubscriptionID); sub != nil {
-		if fe := s.price(inv, sub, skus, c.now); fe != nil {
-			return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
-		}
+	if fe := s.reprice(inv, c.now); fe != nil {
+		return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
 	}
 	st.seq++
 	at := c.now.UTC()
@@ -247,7 +243,23 @@ func (s *Server) getInvoice(c *call) response {
 	if inv == nil {
 		return s.notFound(c, "invoice")
 	}
+	if fe := s.reprice(inv, c.now); fe != nil {
+		return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+	}
 	return s.json(c, http.StatusOK, inv)
+}
+
+// reprice prices a Draft again, as of now: a Draft shows the usage
+// visible when it is read. Open invoices never change.
+func (s *Server) reprice(inv *billing.Invoice, now time.Time) *fieldError {
+	if inv.Status != billing.InvoiceDraft {
+		return nil
+	}
+	sub, skus := s.cat.subscription(inv.SubscriptionID)
+	if sub == nil {
+		return nil
+	}
+	return s.price(inv, sub, skus, now)
 }
 
 // listInvoices serves GET /v1/subscriptions/{id}/invoices: every invoice
@@ -260,6 +272,11 @@ func (s *Server) listInvoices(c *call) response {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	list := slices.Clone(st.bySub[c.param])
+	for _, inv := range list {
+		if fe := s.reprice(inv, c.now); fe != nil {
+			return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+		}
+	}
 	slices.SortStableFunc(list, func(a, b *billing.Invoice) int { return a.PeriodStart.Compare(b.PeriodStart) })
 	if list == nil {
 		list = []*billing.Invoice{}
