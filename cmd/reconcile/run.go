@@ -32,6 +32,7 @@ func newRunCmd(a *app) *cli.Command {
 	cli.Var(fs, &o.drainTimeout, "drain-timeout", "RECONCILE_DRAIN_TIMEOUT",
 		"with -replay, after SIGTERM/SIGINT let in-flight requests finish for this `duration`, then write the report")
 	cli.Bool(fs, &o.bill, "bill", "RECONCILE_BILL", false, "bill the subscriptions after verifying, and check the invoices")
+	o.billFlag = &o.bill
 	return &cli.Command{
 		Name:    "run",
 		Summary: "replay, settle, verify, bill and report, as one scheduled job",

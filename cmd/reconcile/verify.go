@@ -63,7 +63,8 @@ type checkOptions struct {
 	runID       string
 	push        pushFlag
 
-	billing     bool // bill, and the bill flags below are defined
+	billing     bool  // bill, and the bill flags below are defined
+	billFlag    *bool // run's -bill; nil: the command always bills
 	period      source.Window
 	onlyMatched bool
 	finalize    bool
@@ -87,6 +88,9 @@ func (o *checkOptions) register(fs *flag.FlagSet) {
 	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "`name` of the run in the reports (default: rc-<UTC time>-<random>)")
 	o.push.register(fs)
 }
+
+// bills reports whether the command will bill.
+func (o *checkOptions) bills() bool { return o.billing && (o.billFlag == nil || *o.billFlag) }
 
 // registerBill defines the flags of billing.
 func (o *checkOptions) registerBill(fs *flag.FlagSet) {
@@ -163,7 +167,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 		errs = append(errs, cli.Usagef("-window %s: a comparison needs both ends", window))
 	}
 	period = billing.Period{Start: window.From, End: window.To}
-	if o.billing && window.Closed() && !billing.IsCycle(period) {
+	if o.bills() && window.Closed() && !billing.IsCycle(period) {
 		errs = append(errs, cli.Usagef("window %s: a billing period is one calendar month in UTC (e.g. -period 2026-10-01..2026-11-01): invoices are checked against the window's totals", window))
 	}
 	if o.concurrency < 1 {
@@ -331,8 +335,14 @@ func printSummary(w io.Writer, rep *report.Report, html string) error {
 				h.Resent, h.Subscriptions, h.Accepted, h.Before, h.After)
 		}
 		if inv := s.Invoices; inv != nil {
-			fmt.Fprintf(&b, "invoices: %d billed (%d finalized, %d skipped, %d failed), %d with lines that differ, total %s pico-units\n",
-				inv.Billed, inv.Finalized, inv.Skipped, inv.Failed, inv.Mismatched, inv.TotalNanos)
+			fmt.Fprintf(&b, "invoices: %d billed (%d finalized, %d skipped, %d failed), %d with lines that differ, total %s\n",
+				inv.Billed, inv.Finalized, inv.Skipped, inv.Failed, inv.Mismatched, report.Totals(inv.TotalsNanos))
+		}
+		for i, line := range report.MoneyLines(s.Money) {
+			if i == 0 {
+				b.WriteString("money at stake:\n")
+			}
+			fmt.Fprintf(&b, "  %s\n", line)
 		}
 		for i, d := range s.LargestDeltas {
 			if i == 0 {

@@ -102,6 +102,9 @@ func roundHalfAway(r *big.Rat) *big.Int {
 // Cmp compares m and o and returns -1, 0 or +1.
 func (m Money) Cmp(o Money) int { return m.big().Cmp(o.big()) }
 
+// Equal reports whether m and o are the same amount (go-cmp uses it).
+func (m Money) Equal(o Money) bool { return m.Cmp(o) == 0 }
+
 // IsZero reports whether m is 0.
 func (m Money) IsZero() bool { return m.v == nil || m.v.Sign() == 0 }
 

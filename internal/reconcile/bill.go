@@ -49,8 +49,8 @@ type BillStats struct {
 	Failed int `json:"failed"`
 	// Mismatched counts invoices with a line or total that differs.
 	Mismatched int `json:"mismatched"`
-	// Total is the sum of the billed invoices' totals.
-	Total billing.Money `json:"total_nanos"`
+	// Totals sums the billed invoices' totals per currency.
+	Totals map[string]billing.Money `json:"totals_nanos"`
 }
 
 // Invoice is one billed invoice and what its check found.
@@ -68,6 +68,7 @@ type Invoice struct {
 	// verified quantity times its unit price.
 	Total    billing.Money `json:"total_nanos"`
 	Expected billing.Money `json:"expected_nanos"`
+	Currency string        `json:"currency,omitempty"`
 	// Lines counts the invoice's lines; Mismatches those that differ,
 	// plus one if the total is not the sum of the lines.
 	Lines      int    `json:"lines"`
@@ -80,6 +81,10 @@ type billed struct {
 	inv       Invoice
 	pairs     []Pair
 	finalized bool
+	// worth prices the uncountable values of a meter (by index), in
+	// currency: what they would have added to the invoice.
+	worth    map[int]billing.Money
+	currency string
 }
 
 // Bill bills the subscriptions of res in scope for cfg.Period (each call
@@ -100,7 +105,7 @@ func Bill(ctx context.Context, res *Result, cfg BillConfig) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	stats := &BillStats{Period: cfg.Period}
+	stats := &BillStats{Period: cfg.Period, Totals: map[string]billing.Money{}}
 	var todo []*subState
 	for _, st := range res.subs {
 		switch {
@@ -124,6 +129,7 @@ func Bill(ctx context.Context, res *Result, cfg BillConfig) error {
 		})
 	}
 	_ = g.Wait() // billOne records its errors
+	priceUncountable(res, todo, out)
 	for i := range out {
 		b := &out[i]
 		if b.inv.SubscriptionID == "" {
@@ -153,17 +159,44 @@ func Bill(ctx context.Context, res *Result, cfg BillConfig) error {
 		if b.inv.Mismatches > 0 {
 			stats.Mismatched++
 		}
-		t, err := stats.Total.Add(b.inv.Total)
+		t, err := stats.Totals[b.inv.Currency].Add(b.inv.Total)
 		if err != nil {
 			return fmt.Errorf("bill: sum of invoice totals: %w", err)
 		}
-		stats.Total = t
+		stats.Totals[b.inv.Currency] = t
 	}
 	slices.SortFunc(res.Invoices, func(a, b Invoice) int { return cmp.Compare(a.SubscriptionID, b.SubscriptionID) })
 	slices.SortFunc(res.Discrepancies, comparePairs)
 	res.Bill = stats
 	log.Info("billed", "invoices", stats.Billed, "mismatched", stats.Mismatched, "failed", stats.Failed, "skipped", stats.Skipped)
 	return ctx.Err()
+}
+
+// priceUncountable sets the money of each uncountable pair of the
+// subscriptions billed.
+func priceUncountable(res *Result, todo []*subState, out []billed) {
+	type key struct{ sub, meter string }
+	worth := map[key]*billed{}
+	index := map[key]int{}
+	for k, st := range todo {
+		for i, m := range st.group.meters {
+			if _, ok := out[k].worth[i]; ok {
+				worth[key{st.id, m.Label()}], index[key{st.id, m.Label()}] = &out[k], i
+			}
+		}
+	}
+	if len(worth) == 0 {
+		return
+	}
+	for j := range res.Discrepancies {
+		p := &res.Discrepancies[j]
+		if p.Class != Uncountable {
+			continue
+		}
+		if b, ok := worth[key{p.SubscriptionID, p.Meter}]; ok {
+			p.Money, p.Currency = b.worth[index[key{p.SubscriptionID, p.Meter}]], b.currency
+		}
+	}
 }
 
 // billOne bills, finalizes and checks one subscription.
@@ -192,6 +225,7 @@ func billOne(ctx context.Context, cfg BillConfig, st *subState) billed {
 		}
 	}
 	b.inv.Number, b.inv.Status, b.inv.Total, b.inv.Lines = inv.InvoiceNumber, inv.Status, inv.TotalNanos, len(inv.LineItems)
+	b.inv.Currency = inv.Currency
 	b.check(st, inv)
 	list, err := cfg.Client.Invoices(ctx, st.id)
 	if err != nil {
@@ -268,6 +302,7 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 		p.Meter, p.EventType, p.Property, p.Aggregation = m.Label(), m.EventType, m.Property, m.Aggregation
 		p.Events, billedMeter[i] = st.acc[i].events, true
 		q := st.expected[i]
+		b.priceWorth(st, i, line, inv.Currency)
 		want, err := line.Price().Amount(q)
 		if err != nil {
 			p.Detail = fmt.Sprintf("verified quantity %s priced %s: %v", q, line.PricingModel, err)
@@ -305,6 +340,28 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 			Detail: "the total is not the sum of the lines"}, Misbilled)
 	}
 	b.inv.Expected = expected
+}
+
+// priceWorth prices what meter i's uncountable values would have added to
+// line: the price of the verified quantity plus their worth, less the
+// price of the verified quantity.
+func (b *billed) priceWorth(st *subState, i int, line *billing.LineItem, currency string) {
+	qual := st.acc[i].qual
+	if qual == nil {
+		return
+	}
+	q := st.expected[i]
+	with, err1 := line.Price().Amount(q.Add(qual.worth()))
+	without, err2 := line.Price().Amount(q)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	if d, err := with.Sub(without); err == nil {
+		if b.worth == nil {
+			b.worth = map[int]billing.Money{}
+		}
+		b.worth[i], b.currency = d, currency
+	}
 }
 
 // termWord says why a flat fee may not charge before t.

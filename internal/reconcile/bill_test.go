@@ -36,13 +36,13 @@ func TestBillChecksInvoices(t *testing.T) {
 	if err := Bill(context.Background(), res, BillConfig{Client: c, Period: octoberPeriod, Finalize: true}); err != nil {
 		t.Fatalf("Bill = %v", err)
 	}
-	wantStats := BillStats{Period: octoberPeriod, Billed: 3, Created: 3, Finalized: 3, Mismatched: 2, Total: res.Bill.Total}
+	wantStats := BillStats{Period: octoberPeriod, Billed: 3, Created: 3, Finalized: 3, Mismatched: 2, Totals: res.Bill.Totals}
 	if diff := cmp.Diff(wantStats, *res.Bill, cmp.Comparer(func(a, b billing.Money) bool { return a.Cmp(b) == 0 })); diff != "" {
 		t.Errorf("Bill stats (-want +got):\n%s", diff)
 	}
 	// a: 2 requests and 4 bytes; b: 2 and 4 billed; c: 2 and 4 billed.
-	if want := billing.MustMoney("600000600"); res.Bill.Total.Cmp(want) != 0 {
-		t.Errorf("Bill total = %s, want %s", res.Bill.Total, want)
+	if want := billing.MustMoney("600000600"); res.Bill.Totals["USD"].Cmp(want) != 0 || len(res.Bill.Totals) != 1 {
+		t.Errorf("Bill totals = %v, want USD %s", res.Bill.Totals, want)
 	}
 	for _, inv := range res.Invoices {
 		if inv.Status != billing.InvoiceOpen || inv.Number == "" || inv.Error != "" {
@@ -146,8 +146,8 @@ func TestBillLargeAmounts(t *testing.T) {
 	if b.Mismatches != 1 || b.Total.String() != "610001009000000000005" {
 		t.Errorf("invoice of sub_b = %+v, want 1 mismatch and total 610001009000000000005", b)
 	}
-	if want := "1220001018000000000010"; res.Bill.Total.String() != want {
-		t.Errorf("Bill total = %s, want %s", res.Bill.Total, want)
+	if want := "1220001018000000000010"; res.Bill.Totals["USD"].String() != want {
+		t.Errorf("Bill totals = %v, want USD %s", res.Bill.Totals, want)
 	}
 }
 

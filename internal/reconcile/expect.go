@@ -85,6 +85,7 @@ type acc struct {
 	hasMax  bool
 	uniq    map[string]struct{} // UniqueCount: memory grows with distinct values
 	samples samples             // the smallest ids counted
+	qual    *quality            // values the API counts as nothing, or negative
 }
 
 // quantity is the pair's total under agg.
@@ -282,12 +283,13 @@ func (l *ledger) add(ev *source.Event) {
 		if !ok {
 			continue
 		}
-		l.fold(m, a, raw, kind)
+		l.fold(m, a, raw, kind, ev.ID, &cloned)
 	}
 }
 
-// fold adds one property value to a Sum, Max or UniqueCount pair.
-func (l *ledger) fold(m *Meter, a *acc, raw []byte, kind byte) {
+// fold adds one property value to a Sum, Max or UniqueCount pair, noting
+// the values the API cannot count.
+func (l *ledger) fold(m *Meter, a *acc, raw []byte, kind byte, id string, cloned *string) {
 	if m.Aggregation == billing.AggUniqueCount {
 		var ok bool
 		if l.scratch, ok = distinctKey(l.scratch, raw, kind); !ok {
@@ -302,6 +304,9 @@ func (l *ledger) fold(m *Meter, a *acc, raw []byte, kind byte) {
 		return
 	}
 	q, ok := numeric(raw, kind)
+	if !ok || q.Sign() < 0 {
+		a.noteQuality(m, id, cloned, raw, kind, q, ok)
+	}
 	if !ok {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/billharness/billharness/internal/billing"
 	"slices"
 	"strings"
 	"time"
@@ -204,7 +205,7 @@ func mergeBill(shards []*Result) (*BillStats, error) {
 		}
 		billed++
 		if out == nil {
-			out = &BillStats{Period: b.Period}
+			out = &BillStats{Period: b.Period, Totals: map[string]billing.Money{}}
 		}
 		if !b.Period.Start.Equal(out.Period.Start) || !b.Period.End.Equal(out.Period.End) {
 			return nil, fmt.Errorf("shard %s billed another period than the others", shardName(r.Shard))
@@ -216,11 +217,13 @@ func mergeBill(shards []*Result) (*BillStats, error) {
 		out.Skipped += b.Skipped
 		out.Failed += b.Failed
 		out.Mismatched += b.Mismatched
-		total, err := out.Total.Add(b.Total)
-		if err != nil {
-			return nil, fmt.Errorf("sum the billed totals: %w", err)
+		for cur, t := range b.Totals {
+			total, err := out.Totals[cur].Add(t)
+			if err != nil {
+				return nil, fmt.Errorf("sum the billed totals: %w", err)
+			}
+			out.Totals[cur] = total
 		}
-		out.Total = total
 	}
 	if billed > 0 && billed < len(shards) {
 		return nil, fmt.Errorf("%d of %d shards billed: merge the shards of one run", billed, len(shards))

@@ -203,14 +203,14 @@ func TestMergeStatistics(t *testing.T) {
 	b.Settle = SettleStats{Budget: time.Minute, Polls: 3, Settled: 0, Elapsed: 20 * time.Second}
 	a.ScanTime, b.ScanTime = 2*time.Second, time.Second
 	a.Heal = &HealStats{Subscriptions: 1, Resent: 5, Accepted: 2, Before: 1, After: 0}
-	a.Bill = &BillStats{Period: period, Billed: 1, Created: 1, Finalized: 1, Total: billing.MustMoney("170141183460469231731687303715884105727")}
-	b.Bill = &BillStats{Period: period, Billed: 2, Found: 2, Mismatched: 1, Total: billing.MustMoney("5")}
+	a.Bill = &BillStats{Period: period, Billed: 1, Created: 1, Finalized: 1, Totals: map[string]billing.Money{"USD": billing.MustMoney("170141183460469231731687303715884105727")}}
+	b.Bill = &BillStats{Period: period, Billed: 2, Found: 2, Mismatched: 1, Totals: map[string]billing.Money{"USD": billing.MustMoney("5"), "EUR": billing.MustMoney("7")}}
 	a.Invoices = []Invoice{{SubscriptionID: "sub_b"}}
 	b.Invoices = []Invoice{{SubscriptionID: "sub_a"}}
 	if _, err := Merge([]*Result{a, b}); err == nil || !strings.Contains(err.Error(), "overflows 128 bits") {
 		t.Errorf("Merge of totals beyond 128 bits = %v, want an overflow error", err)
 	}
-	a.Bill.Total = billing.MustMoney("1000000000000")
+	a.Bill.Totals["USD"] = billing.MustMoney("1000000000000")
 	got, err := Merge([]*Result{a, b})
 	if err != nil {
 		t.Fatalf("Merge = %v", err)
@@ -226,7 +226,7 @@ func TestMergeStatistics(t *testing.T) {
 		ScanTime: 2 * time.Second,
 		Heal:     &HealStats{Subscriptions: 1, Resent: 5, Accepted: 2, Before: 1, After: 0},
 		Bill: &BillStats{Period: period, Billed: 3, Created: 1, Found: 2, Finalized: 1, Mismatched: 1,
-			Total: billing.MustMoney("1000000000005")},
+			Totals: map[string]billing.Money{"USD": billing.MustMoney("1000000000005"), "EUR": billing.MustMoney("7")}},
 		Invoices: []Invoice{{SubscriptionID: "sub_a"}, {SubscriptionID: "sub_b"}},
 	}
 	if diff := cmp.Diff(want, got, quantities, cmp.AllowUnexported(Result{})); diff != "" {

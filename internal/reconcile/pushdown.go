@@ -115,7 +115,13 @@ func (l *ledger) addGroup(g *source.Group, index map[string]int) error {
 				}
 				a.sum = a.sum.Add(q)
 			}
+			if err := a.addQuality(pv, true); err != nil {
+				return fmt.Errorf("push-down values of %s: %w", m.Property, err)
+			}
 		case billing.AggMax:
+			if err := a.addQuality(pv, false); err != nil {
+				return fmt.Errorf("push-down values of %s: %w", m.Property, err)
+			}
 			if pv.Max != "" {
 				q, err := billing.ParseQuantity(pv.Max)
 				if err != nil {
@@ -127,5 +133,41 @@ func (l *ledger) addGroup(g *source.Group, index map[string]int) error {
 			}
 		}
 	}
+	return nil
+}
+
+// addQuality adds a group's uncountable values, and for a Sum its
+// negative ones, to a's quality.
+func (a *acc) addQuality(pv source.PropertyValues, sum bool) error {
+	o := quality{uncountable: pv.Uncountable, readableN: pv.Readable}
+	ids := pv.UncountableIDs
+	if sum {
+		o.negative = pv.Negative
+		ids = append(ids, pv.NegativeIDs...)
+	}
+	if o.uncountable == 0 && o.negative == 0 {
+		return nil
+	}
+	for _, f := range []struct {
+		text string
+		dst  *billing.Quantity
+		use  bool
+	}{{pv.ReadableSum, &o.readable, true}, {pv.NegativeSum, &o.negSum, sum}} {
+		if f.text == "" || !f.use {
+			continue
+		}
+		q, err := billing.ParseQuantity(f.text)
+		if err != nil {
+			return err
+		}
+		*f.dst = q
+	}
+	for _, id := range ids {
+		o.samples.add(id, &id)
+	}
+	if a.qual == nil {
+		a.qual = &quality{}
+	}
+	a.qual.merge(&o)
 	return nil
 }

@@ -100,6 +100,34 @@ type Pair struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// Money impacts of a pair (Pair.Impact).
+const (
+	// UnderBilled: the customer was billed less than the source implies.
+	UnderBilled = "under_billed"
+	// OverBilled: the customer was billed more than owed.
+	OverBilled = "over_billed"
+	// AtRisk: money a finance team must look at: usage the API cannot
+	// count, usage after an invoice closed, a second invoice for the
+	// same time.
+	AtRisk = "at_risk"
+)
+
+// Impact says what the pair's Money is: UnderBilled, OverBilled or
+// AtRisk; "" for a pair without money.
+func (p Pair) Impact() string {
+	if p.Money.IsZero() {
+		return ""
+	}
+	switch p.Class {
+	case Uncountable, LateUsage, DoubleBilled:
+		return AtRisk
+	}
+	if p.Money.Cmp(billing.Money{}) < 0 {
+		return UnderBilled
+	}
+	return OverBilled
+}
+
 // RelDelta returns Delta / |Expected| and true, or false when Expected is
 // zero or the pair is an Error. It is a float for display; the verdict
 // uses exact arithmetic.

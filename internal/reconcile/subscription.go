@@ -149,9 +149,10 @@ func (st *subState) skuOf(skuID string) int {
 	return -1
 }
 
-// matched reports whether every pair of the subscription matched.
+// matched reports whether every pair of the subscription matched: API and
+// source agree (uncountable values, which they agree on, do not count).
 func (st *subState) matched() bool {
-	return st.err == nil && st.known && st.discrepancies() == 0
+	return st.err == nil && st.known && st.discrepancies()-st.uncountable() == 0
 }
 
 // discrepancies counts the pairs pairs emits that are not a match, without
@@ -160,6 +161,17 @@ func (st *subState) discrepancies() int {
 	n := len(st.extra) // every extra meter is Unexpected
 	for _, c := range st.class {
 		if c != "" && c != Match {
+			n++
+		}
+	}
+	return n + st.uncountable()
+}
+
+// uncountable counts the meters with a data-quality pair.
+func (st *subState) uncountable() int {
+	n := 0
+	for i := range st.acc {
+		if st.acc[i].qual != nil && st.known {
 			n++
 		}
 	}
@@ -199,6 +211,18 @@ func (st *subState) pairs(emit func(Pair)) {
 		}
 		p.NotYetReflected = (c == Under || c == Missing) && st.obs != nil && st.obs[i].rose
 		emit(p)
+	}
+	for i, m := range st.group.meters {
+		q := st.acc[i].qual
+		if q == nil || !st.known {
+			continue // an unknown subscription's events are Missing already
+		}
+		emit(Pair{
+			SubscriptionID: st.id, CustomerID: st.customerID,
+			Meter: m.Label(), SKUID: m.SKUID, EventType: m.EventType, Property: m.Property, Aggregation: m.Aggregation,
+			Measure: MeasureQuantity, Expected: st.expected[i], Observed: st.expected[i], Delta: q.worth(), Class: Uncountable,
+			Events: q.uncountable + q.negative, SampleEventIDs: q.samples.list(), Detail: q.detail(),
+		})
 	}
 	for j := range st.extra {
 		mu := &st.extra[j]

@@ -25,6 +25,10 @@ func classColor(c reconcile.Class) string {
 		return "#1565c0"
 	case reconcile.Misbilled:
 		return "#ad1457"
+	case reconcile.LateUsage, reconcile.DoubleBilled, reconcile.OutsideTerm:
+		return "#4e342e"
+	case reconcile.Uncountable:
+		return "#f9a825"
 	}
 	return "#424242"
 }
@@ -49,6 +53,15 @@ type htmlView struct {
 	ErrorCount                     string
 	Heal, Bill                     string
 	CSV, JSONL                     string
+	Money                          []htmlMoney
+	MoneyTop                       []htmlRow
+	MoneyCut, LinesCut, TopCut     string
+	MoneyNote                      string
+}
+
+// htmlMoney is one currency's money at stake.
+type htmlMoney struct {
+	Currency, Under, Over, AtRisk, Net, Pairs string
 }
 
 // htmlBar is one bar of the chart.
@@ -104,6 +117,23 @@ func WriteHTML(w io.Writer, r *Report) error {
 			{"unmetered", group(itoa(rows.Unmetered))}, {"counted", group(itoa(rows.Counted))},
 		}
 		v.chart(r)
+		d := r.digested()
+		for _, m := range d.moneyList() {
+			v.Money = append(v.Money, htmlMoney{Currency: cur(m.Currency), Under: money(m.UnderBilled.Quantity()), Over: money(m.OverBilled.Quantity()),
+				AtRisk: money(m.AtRisk.Quantity()), Net: money(m.Net.Quantity()), Pairs: group(itoa(int64(m.Pairs)))})
+		}
+		for _, p := range d.topMoney {
+			v.MoneyTop = append(v.MoneyTop, htmlRow{Sub: p.SubscriptionID, Class: string(p.Class), Meter: p.Meter, Invoice: p.InvoiceID,
+				Delta: priced(p.Currency, p.Money), Detail: p.Detail})
+		}
+		v.MoneyCut, v.LinesCut, v.TopCut = cut(len(d.topMoney), d.nMoney), cut(len(d.topAmount), d.nAmount), cut(len(d.topQuantity), d.nQuantity)
+		switch {
+		case len(v.Money) > 0:
+		case res.Bill == nil:
+			v.MoneyNote = "No discrepancy is priced: run reconcile bill (or run -bill) to price them with the invoices' prices."
+		default:
+			v.MoneyNote = "No discrepancy costs money."
+		}
 		v.NotYetReflected, v.Settle = res.NotYetReflected, res.Settle.Budget.String()
 		for _, p := range r.largest(reconcile.MeasureQuantity, TopN) {
 			v.Top = append(v.Top, htmlRow{Sub: p.SubscriptionID, Meter: p.Meter, Class: string(p.Class), NotYet: p.NotYetReflected,

@@ -3,7 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/billharness/billharness/internal/billing"
 
 	"github.com/billharness/billharness/internal/reconcile"
 )
@@ -30,6 +33,8 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
+
+	b.WriteString(moneyMarkdown(r))
 
 	rows := res.Rows
 	b.WriteString("\n## Source rows\n\n")
@@ -69,7 +74,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 
 	if top := r.largest(reconcile.MeasureQuantity, TopN); len(top) > 0 {
-		b.WriteString("\n## Largest deltas\n\n| subscription | meter | class | expected | observed | delta | relative |\n|---|---|---|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "\n## Largest deltas%s\n\n| subscription | meter | class | expected | observed | delta | relative |\n|---|---|---|---:|---:|---:|---:|\n", cut(len(top), r.digested().nQuantity))
 		for _, p := range top {
 			class := string(p.Class)
 			if p.NotYetReflected {
@@ -80,7 +85,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 	}
 	if top := r.largest(reconcile.MeasureAmount, TopN); len(top) > 0 {
-		b.WriteString("\n## Invoice lines that differ\n\nAmounts in currency units (1 = 10^12 pico-units).\n\n")
+		fmt.Fprintf(&b, "\n## Invoice lines that differ%s\n\nAmounts in currency units (1 = 10^12 pico-units).\n\n", cut(len(top), r.digested().nAmount))
 		b.WriteString("| subscription | invoice | line | expected | billed | delta |\n|---|---|---|---:|---:|---:|\n")
 		for _, p := range top {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", p.SubscriptionID, p.InvoiceID, mdCell(p.Meter),
@@ -163,5 +168,75 @@ func healText(h *reconcile.HealStats) string {
 func billText(bs *reconcile.BillStats) string {
 	return fmt.Sprintf("Period %s .. %s: %s (%d created, %d found), %d finalized, %d skipped, %d failed; %d with lines that differ. Total billed: %s.",
 		fmtTime(bs.Period.Start), fmtTime(bs.Period.End), plural(bs.Billed, "invoice"), bs.Created, bs.Found, bs.Finalized, bs.Skipped,
-		bs.Failed, bs.Mismatched, money(bs.Total.Quantity()))
+		bs.Failed, bs.Mismatched, Totals(bs.Totals))
+}
+
+// Totals renders per-currency amounts: "EUR 10, USD 1,234.5" ("0" for none).
+func Totals(t map[string]billing.Money) string {
+	curs := make([]string, 0, len(t))
+	for c := range t {
+		curs = append(curs, c)
+	}
+	slices.Sort(curs)
+	parts := make([]string, len(curs))
+	for i, c := range curs {
+		parts[i] = priced(c, t[c])
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// MoneyLines renders the money at stake, one line per currency, for
+// people: "USD: under-billed 12.5, over-billed 0, at risk 3, net -12.5".
+func MoneyLines(ms []MoneyImpact) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = fmt.Sprintf("%s: under-billed %s, over-billed %s, at risk %s, net %s (%s)", cur(m.Currency),
+			money(m.UnderBilled.Quantity()), money(m.OverBilled.Quantity()), money(m.AtRisk.Quantity()), money(m.Net.Quantity()),
+			plural(m.Pairs, "discrepancy"))
+	}
+	return out
+}
+
+func cur(c string) string {
+	if c == "" {
+		return "(no currency)"
+	}
+	return c
+}
+
+// moneyMarkdown is the report's first section: the money at stake per
+// currency and the discrepancies that cost the most.
+func moneyMarkdown(r *Report) string {
+	d := r.digested()
+	var b strings.Builder
+	b.WriteString("\n## Money at stake\n\n")
+	ms := d.moneyList()
+	if len(ms) == 0 {
+		if r.Result.Bill == nil {
+			b.WriteString("No discrepancy is priced: run `reconcile bill` (or `run -bill`) to price them with the invoices' prices.\n")
+		} else {
+			b.WriteString("No discrepancy costs money.\n")
+		}
+		return b.String()
+	}
+	b.WriteString("Amounts in currency units, exact. Under-billed: invoices charged less than the source implies; over-billed: more; " +
+		"at risk: usage the API cannot count, usage after an invoice closed, time billed twice. Net = over-billed − under-billed.\n\n")
+	b.WriteString("| currency | under-billed | over-billed | at risk | net | discrepancies |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, m := range ms {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cur(m.Currency), money(m.UnderBilled.Quantity()), money(m.OverBilled.Quantity()),
+			money(m.AtRisk.Quantity()), money(m.Net.Quantity()), group(itoa(int64(m.Pairs))))
+	}
+	if d.moneyOverflow {
+		b.WriteString("\n**A sum overflowed 128 bits: the sums above are incomplete.**\n")
+	}
+	fmt.Fprintf(&b, "\n### By money%s\n\n| subscription | class | line or meter | invoice | money | detail |\n|---|---|---|---|---:|---|\n",
+		cut(len(d.topMoney), d.nMoney))
+	for _, p := range d.topMoney {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", p.SubscriptionID, p.Class, mdCell(p.Meter), p.InvoiceID,
+			priced(p.Currency, p.Money), mdCell(p.Detail))
+	}
+	return b.String()
 }

@@ -94,7 +94,7 @@ func result(s *Summary) (*reconcile.Result, error) {
 	if inv := s.Invoices; inv != nil {
 		res.Bill = &reconcile.BillStats{
 			Billed: inv.Billed, Created: inv.Created, Found: inv.Found, Finalized: inv.Finalized,
-			Skipped: inv.Skipped, Failed: inv.Failed, Mismatched: inv.Mismatched, Total: inv.TotalNanos,
+			Skipped: inv.Skipped, Failed: inv.Failed, Mismatched: inv.Mismatched, Totals: inv.TotalsNanos,
 		}
 		res.Bill.Period.Start, res.Bill.Period.End = inv.Period.From, inv.Period.To
 	}
@@ -138,7 +138,7 @@ func pairOf(r Row) reconcile.Pair {
 		EventType: r.EventType, Property: r.Property, Aggregation: r.Aggregation, Measure: r.Measure,
 		Class: r.Class, Expected: r.Expected, Observed: r.Observed, Delta: r.Delta,
 		NotYetReflected: r.NotYetReflected, Events: r.Events, SampleEventIDs: r.SampleEventIDs,
-		InvoiceID: r.InvoiceID, Detail: r.Detail,
+		InvoiceID: r.InvoiceID, Currency: r.Currency, Money: r.MoneyNanos, Detail: r.Detail,
 	}
 	if len(p.SampleEventIDs) == 0 {
 		p.SampleEventIDs = nil

@@ -70,6 +70,11 @@ type Report struct {
 // discrepancies (there can be one per pair of the run).
 type digest struct {
 	topQuantity, topAmount []reconcile.Pair // by decreasing absolute delta
+	nQuantity, nAmount     int              // candidates for them
+	topMoney               []reconcile.Pair // by decreasing absolute money
+	nMoney                 int              // pairs with money
+	money                  map[string]*MoneyImpact
+	moneyOverflow          bool
 	errors                 []reconcile.Pair // the first Error pairs
 	subscriptions          int              // with at least one discrepancy
 	usage                  int              // usage pairs that differ
@@ -97,13 +102,16 @@ func (r *Report) digest1() (*digest, error) {
 			if len(d.errors) < TopN {
 				d.errors = append(d.errors, *p)
 			}
-		case p.Delta.IsZero():
+		case p.Delta.IsZero(), p.Class == reconcile.Uncountable: // its delta is a worth, not a difference
 		case p.Measure == reconcile.MeasureAmount:
+			d.nAmount++
 			d.topAmount = keepTop(d.topAmount, p, TopN)
 		default:
+			d.nQuantity++
 			d.topQuantity = keepTop(d.topQuantity, p, TopN)
 		}
-		if p.Class != reconcile.Misbilled && p.Measure == reconcile.MeasureQuantity {
+		d.addMoney(p)
+		if p.Class != reconcile.Misbilled && p.Class != reconcile.Uncountable && p.Measure == reconcile.MeasureQuantity {
 			d.usage++
 		}
 		return nil
@@ -127,8 +135,14 @@ func (r *Report) each(fn func(*reconcile.Pair) error) error {
 // keepTop inserts p into top, kept sorted by decreasing absolute delta
 // (exact), ties by subscription and meter, and at most n long.
 func keepTop(top []reconcile.Pair, p *reconcile.Pair, n int) []reconcile.Pair {
+	return keepTopBy(top, p, n, func(p *reconcile.Pair) billing.Quantity { return p.Delta })
+}
+
+// keepTopBy is keepTop ranking by the absolute value of by.
+func keepTopBy(top []reconcile.Pair, p *reconcile.Pair, n int, by func(*reconcile.Pair) billing.Quantity) []reconcile.Pair {
 	less := func(a, b *reconcile.Pair) bool { // a ranks before b
-		return cmp.Or(b.Delta.Abs().Cmp(a.Delta.Abs()), cmp.Compare(a.SubscriptionID, b.SubscriptionID), cmp.Compare(a.Meter, b.Meter)) < 0
+		return cmp.Or(by(b).Abs().Cmp(by(a).Abs()), cmp.Compare(a.SubscriptionID, b.SubscriptionID), cmp.Compare(a.Meter, b.Meter),
+			cmp.Compare(a.InvoiceID, b.InvoiceID)) < 0
 	}
 	if len(top) == n && !less(p, &top[n-1]) {
 		return top
@@ -198,6 +212,15 @@ func (r *Report) discrepancies() []reconcile.Pair {
 		return nil
 	}
 	return r.Result.Discrepancies
+}
+
+// cut says how much of a list of total rows a table of shown rows holds:
+// "" when it holds them all, else " (the largest 20 of 150)".
+func cut(shown, total int) string {
+	if shown >= total {
+		return ""
+	}
+	return " (the largest " + group(itoa(int64(shown))) + " of " + group(itoa(int64(total))) + ")"
 }
 
 // largest returns up to n discrepancies of the measure (n <= TopN), by

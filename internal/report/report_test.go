@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -56,6 +57,15 @@ func sample() *Report {
 		Class: reconcile.Misbilled, Expected: qty("75000000000000000000"), Observed: qty("78750000000000000000"), InvoiceID: "inv_c",
 		Detail: "line quantity 5250.5, verified 5000, unit price 15000000000000000"}
 	line.Delta = line.Observed.Sub(line.Expected)
+	line.Currency, line.Money = "USD", billing.MustMoney(line.Delta.String())
+	double := reconcile.Pair{SubscriptionID: "sub_g", CustomerID: "cus_g", Meter: "invoice", Measure: reconcile.MeasureAmount,
+		Class: reconcile.DoubleBilled, Observed: qty("49000000000000"), Delta: qty("49000000000000"), InvoiceID: "inv_g2",
+		Currency: "EUR", Money: billing.MustMoney("49000000000000"),
+		Detail: "period 2026-10-11T00:00Z..2026-10-21T00:00Z overlaps invoice inv_g1 (2026-10-01T00:00Z..2026-11-01T00:00Z): the same time billed twice"}
+	odd := pair("sub_h", "Input Tokens", reconcile.Uncountable, "1000", "1000")
+	odd.Delta, odd.Events, odd.SampleEventIDs = qty("1500"), 4, []string{"evt-7", "evt-8", "evt-9"}
+	odd.Currency, odd.Money = "USD", billing.MustMoney("4500000000")
+	odd.Detail = "4 values are not numbers the API counts (counted as 0); 1 of them read as 1500 by a human rule (digit groups, spaces)"
 	res := &reconcile.Result{
 		Window: window,
 		Shard:  source.Shard{Index: 1, Count: 4},
@@ -63,13 +73,13 @@ func sample() *Report {
 			Foreign: 1, OtherShards: 37000, Unmetered: 13, Counted: 12300, DedupBytes: 571432},
 		Subscriptions: 64, Pairs: 384,
 		Counts: map[reconcile.Class]int{reconcile.Match: 377, reconcile.Under: 2, reconcile.Over: 1, reconcile.Missing: 1,
-			reconcile.Unexpected: 1, reconcile.Error: 1, reconcile.Misbilled: 1},
+			reconcile.Unexpected: 1, reconcile.Error: 1, reconcile.Misbilled: 1, reconcile.DoubleBilled: 1, reconcile.Uncountable: 1},
 		NotYetReflected: 1,
-		Discrepancies:   []reconcile.Pair{under, lagging, line, over, missing, unexpected, failed},
+		Discrepancies:   []reconcile.Pair{under, lagging, line, over, missing, unexpected, failed, double, odd},
 		Settle:          reconcile.SettleStats{Budget: 2 * time.Minute, Polls: 8, Settled: 3, Elapsed: 2 * time.Minute},
 		Heal:            &reconcile.HealStats{Subscriptions: 1, Resent: 900, Accepted: 12, Duplicates: 888, Before: 2, After: 2},
 		Bill: &reconcile.BillStats{Period: billing.Period{Start: window.From, End: window.To}, Billed: 63, Created: 63, Finalized: 63,
-			Mismatched: 1, Total: billing.MustMoney("98765432109876543210123")},
+			Mismatched: 2, Totals: map[string]billing.Money{"USD": billing.MustMoney("98765432109876543210123"), "EUR": billing.MustMoney("98000000000000")}},
 		ScanTime: 1500 * time.Millisecond, FetchTime: 250 * time.Millisecond,
 	}
 	return &Report{
@@ -181,14 +191,16 @@ func TestWrite(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatalf("summary.json does not parse: %v", err)
 	}
-	if s.ExitStatus != 1 || s.Classes["under"] != 2 || s.Invoices.TotalNanos.String() != "98765432109876543210123" {
-		t.Errorf("summary.json = %+v, want exit 1, 2 under and the exact total", s)
+	if s.ExitStatus != 1 || s.Classes["under"] != 2 || s.Invoices.TotalsNanos["USD"].String() != "98765432109876543210123" ||
+		len(s.Money) != 2 || s.Money[1].Currency != "USD" || s.Money[1].OverBilled.String() != "3750000000000000000" || s.Money[1].AtRisk.String() != "4500000000" ||
+		s.Money[0].AtRisk.String() != "49000000000000" {
+		t.Errorf("summary.json = %+v, want exit 1, 2 under, the exact total and money per currency", s)
 	}
 	f, _ := os.Open(filepath.Join(dir, CSVFile))
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(recs) != 8 || len(recs[0]) != len(csvHeader) {
-		t.Errorf("discrepancies.csv: %d records, %v; want a header and 7 rows of %d columns", len(recs), err, len(csvHeader))
+	if err != nil || len(recs) != 10 || len(recs[0]) != len(csvHeader) {
+		t.Errorf("discrepancies.csv: %d records, %v; want a header and 9 rows of %d columns", len(recs), err, len(csvHeader))
 	}
 }
 
@@ -235,5 +247,39 @@ func TestCSVEscapesFormulas(t *testing.T) {
 	}
 	if got := rows[1][0]; got != `'sub_=HYPERLINK("x")` && !strings.HasPrefix(rows[1][0], "sub_") {
 		t.Errorf("subscription cell = %q", got)
+	}
+}
+
+// Tables rank by money and say how much they hold when cut.
+func TestMoneyTableRanksAndSaysWhenCut(t *testing.T) {
+	r := sample()
+	var extra []reconcile.Pair
+	for i := range 25 {
+		p := reconcile.Pair{SubscriptionID: fmt.Sprintf("sub_m%02d", i), Meter: "Fee", Measure: reconcile.MeasureAmount, Class: reconcile.Misbilled,
+			Currency: "USD", Money: billing.MoneyFromInt64(-int64(i+1) * 1_000_000_000_000)}
+		p.Delta = p.Money.Quantity()
+		extra = append(extra, p)
+	}
+	r.Result.Discrepancies = append(r.Result.Discrepancies, extra...)
+	slices.SortFunc(r.Result.Discrepancies, reconcile.ComparePairs)
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"### By money (the largest 20 of 28)",
+		"| USD | 325 | 3,750,000 | 0.0045 | 3,749,675 | 27 |", // 1+…+25 under-billed
+		"| sub_m24 | invoice | Fee |  | USD -25 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	if i, j := strings.Index(md, "USD 3,750,000"), strings.Index(md, "USD -25"); i < 0 || j < i {
+		t.Errorf("the largest amount is not first in the money table")
+	}
+	if strings.Contains(md, "sub_m00 ") {
+		t.Errorf("the smallest amount made the cut")
 	}
 }

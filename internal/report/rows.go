@@ -33,13 +33,19 @@ type Row struct {
 	Events          int64            `json:"events"`
 	SampleEventIDs  []string         `json:"sample_event_ids"`
 	InvoiceID       string           `json:"invoice_id"`
-	Detail          string           `json:"detail"`
+	// Currency and MoneyNanos are what the row is worth (see
+	// reconcile.Pair.Money); Impact says how: under_billed, over_billed,
+	// at_risk, or "" for a row without money.
+	Currency   string        `json:"currency"`
+	MoneyNanos billing.Money `json:"money_nanos"`
+	Impact     string        `json:"impact"`
+	Detail     string        `json:"detail"`
 }
 
 // csvHeader names the CSV columns, in Row's order.
 var csvHeader = []string{"subscription_id", "customer_id", "meter", "sku_id", "event_type", "property", "aggregation",
 	"measure", "class", "expected", "observed", "delta", "rel_delta", "not_yet_reflected", "events", "sample_event_ids",
-	"invoice_id", "detail"}
+	"invoice_id", "currency", "money_nanos", "impact", "detail"}
 
 // rowOf converts a pair; rows are made one at a time, so writing a large
 // report does not copy every pair.
@@ -49,7 +55,7 @@ func rowOf(p reconcile.Pair) Row {
 		EventType: p.EventType, Property: p.Property, Aggregation: p.Aggregation, Measure: p.Measure,
 		Class: p.Class, Expected: p.Expected, Observed: p.Observed, Delta: p.Delta,
 		NotYetReflected: p.NotYetReflected, Events: p.Events, SampleEventIDs: p.SampleEventIDs,
-		InvoiceID: p.InvoiceID, Detail: p.Detail,
+		InvoiceID: p.InvoiceID, Currency: p.Currency, MoneyNanos: p.Money, Impact: p.Impact(), Detail: p.Detail,
 	}
 	if row.SampleEventIDs == nil {
 		row.SampleEventIDs = []string{}
@@ -90,7 +96,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 		rec := []string{t(row.SubscriptionID), t(row.CustomerID), t(row.Meter), t(row.SKUID), t(row.EventType), t(row.Property),
 			t(row.Aggregation), t(row.Measure), t(string(row.Class)), row.Expected.String(), row.Observed.String(),
 			row.Delta.String(), rel, strconv.FormatBool(row.NotYetReflected), strconv.FormatInt(row.Events, 10),
-			t(strings.Join(row.SampleEventIDs, " ")), t(row.InvoiceID), t(row.Detail)}
+			t(strings.Join(row.SampleEventIDs, " ")), t(row.InvoiceID), t(row.Currency), row.MoneyNanos.String(), row.Impact, t(row.Detail)}
 		return cw.Write(rec)
 	})
 	if err != nil {

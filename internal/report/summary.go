@@ -38,6 +38,9 @@ type Summary struct {
 	Pairs                          int            `json:"pairs"`
 	Classes                        map[string]int `json:"classes"`
 	NotYetReflected                int            `json:"not_yet_reflected"`
+	// Money is the money the discrepancies are worth, per currency; its
+	// sums are exact pico-units.
+	Money []MoneyImpact `json:"money"`
 	// LargestDeltas are the usage pairs with the largest absolute delta.
 	LargestDeltas []SummaryDelta `json:"largest_deltas"`
 
@@ -87,9 +90,9 @@ type SummaryInvoices struct {
 	Skipped    int           `json:"skipped"`
 	Failed     int           `json:"failed"`
 	Mismatched int           `json:"mismatched"`
-	// TotalNanos is the sum of the billed invoices' totals, in
+	// TotalsNanos sums the billed invoices' totals per currency, in
 	// pico-units, exact.
-	TotalNanos billing.Money `json:"total_nanos"`
+	TotalsNanos map[string]billing.Money `json:"totals_nanos"`
 }
 
 // Summary returns the summary of r.
@@ -98,7 +101,7 @@ func (r *Report) Summary() Summary {
 		RunID: r.RunID, Command: r.Command, GeneratedAt: r.GeneratedAt.UTC(),
 		Status: Status(r.ExitStatus), ExitStatus: r.ExitStatus, Error: r.Error,
 		Shard: r.shard(), Source: r.Source, Target: r.Target, Tolerance: r.Tolerance,
-		Classes: map[string]int{}, LargestDeltas: []SummaryDelta{}, Replay: r.Replay,
+		Classes: map[string]int{}, Money: []MoneyImpact{}, LargestDeltas: []SummaryDelta{}, Replay: r.Replay,
 	}
 	for _, c := range r.counts() {
 		s.Classes[string(c.Class)] = c.N
@@ -111,6 +114,7 @@ func (r *Report) Summary() Summary {
 	s.Rows, s.RowsComplete = res.Rows, res.Rows.Complete()
 	s.Subscriptions, s.Pairs, s.NotYetReflected = res.Subscriptions, res.Pairs, res.NotYetReflected
 	s.SubscriptionsWithDiscrepancies = r.digested().subscriptions
+	s.Money = r.digested().moneyList()
 	for _, p := range r.largest(reconcile.MeasureQuantity, 10) {
 		d := SummaryDelta{SubscriptionID: p.SubscriptionID, Meter: p.Meter, Class: p.Class, Expected: p.Expected, Observed: p.Observed, Delta: p.Delta}
 		if f, ok := p.RelDelta(); ok {
@@ -124,7 +128,7 @@ func (r *Report) Summary() Summary {
 		s.Invoices = &SummaryInvoices{
 			Period: SummaryWindow{From: b.Period.Start.UTC(), To: b.Period.End.UTC()},
 			Billed: b.Billed, Created: b.Created, Found: b.Found, Finalized: b.Finalized,
-			Skipped: b.Skipped, Failed: b.Failed, Mismatched: b.Mismatched, TotalNanos: b.Total,
+			Skipped: b.Skipped, Failed: b.Failed, Mismatched: b.Mismatched, TotalsNanos: b.Totals,
 		}
 	}
 	s.ScanSeconds, s.FetchSeconds = res.ScanTime.Seconds(), res.FetchTime.Seconds()

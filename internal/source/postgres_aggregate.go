@@ -57,6 +57,13 @@ type Group struct {
 type PropertyValues struct {
 	Sum, Max string
 	Distinct []string
+	// The values present but not numeric (Uncountable, the smallest
+	// three ids in UncountableIDs), and of those the ones a human rule
+	// reads (Readable of them, summing to ReadableSum); the negative
+	// values (Negative, summing to NegativeSum, ids in NegativeIDs).
+	Uncountable, Readable, Negative int64
+	ReadableSum, NegativeSum        string
+	UncountableIDs, NegativeIDs     []string
 }
 
 // Aggregate computes spec's aggregates in PostgreSQL, in one read-only
@@ -124,6 +131,17 @@ func Aggregate(ctx context.Context, spec Spec, props []PropertyAggregate) (*Aggr
 		if p.Numeric {
 			n := numericSQL(v)
 			cols = append(cols, fmt.Sprintf("sum(%s) FILTER (WHERE %s)::text", n, first), fmt.Sprintf("max(%s) FILTER (WHERE %s)::text", n, first))
+			bad := fmt.Sprintf("%s AND %s IS NOT NULL AND %s IS NULL", first, v, n)
+			neg := fmt.Sprintf("%s AND %s < 0", first, n)
+			rd := readableSQL(v)
+			cols = append(cols,
+				fmt.Sprintf("count(*) FILTER (WHERE %s)", bad),
+				fmt.Sprintf("count(%s) FILTER (WHERE %s)", rd, bad),
+				fmt.Sprintf("coalesce(sum(%s) FILTER (WHERE %s)::text, '')", rd, bad),
+				fmt.Sprintf(`coalesce((array_agg(id ORDER BY id COLLATE "C") FILTER (WHERE %s))[1:3], '{}')`, bad),
+				fmt.Sprintf("count(*) FILTER (WHERE %s)", neg),
+				fmt.Sprintf("coalesce(sum(%s) FILTER (WHERE %s)::text, '')", n, neg),
+				fmt.Sprintf(`coalesce((array_agg(id ORDER BY id COLLATE "C") FILTER (WHERE %s))[1:3], '{}')`, neg))
 		}
 		if p.Distinct {
 			k := fmt.Sprintf(`CASE jsonb_typeof(%[1]s) WHEN 'string' THEN 's' || (%[1]s #>> '{}') WHEN 'number' THEN 'n' || %[1]s::text WHEN 'boolean' THEN 'n' || %[1]s::text END`, v)
@@ -147,7 +165,9 @@ SELECT %[3]s FROM c GROUP BY 1, 2, 3`, payload, aggOthers, strings.Join(cols, ",
 		dest := []any{&g.SubscriptionID, &g.CustomerID, &g.EventType, &g.Events, &g.Samples, &dups, &conflicts, &conflictIDs}
 		for i, p := range props {
 			if p.Numeric {
-				dest = append(dest, &sums[i], &maxes[i])
+				pv := &g.Props[i]
+				dest = append(dest, &sums[i], &maxes[i], &pv.Uncountable, &pv.Readable, &pv.ReadableSum, &pv.UncountableIDs,
+					&pv.Negative, &pv.NegativeSum, &pv.NegativeIDs)
 			}
 			if p.Distinct {
 				dest = append(dest, &g.Props[i].Distinct)
@@ -208,6 +228,16 @@ func (q *pgSQL) aggregateBase() (string, []any) {
 		AND (pj IS NULL OR jsonb_typeof(pj) = 'object')
 )
 `, q.id, q.et, q.cust, q.sub, q.ts, q.propsJSONB, q.props, q.src, q.ts, w, q.shard), args
+}
+
+// readableSQL is the value a human rule reads in the jsonb string v, NULL
+// when none: reconcile's readable (ASCII spaces trimmed; digits grouped
+// by "," or "_", or a plain decimal).
+func readableSQL(v string) string {
+	t := fmt.Sprintf("btrim(%s #>> '{}', ' ')", v)
+	return fmt.Sprintf(`CASE WHEN jsonb_typeof(%[1]s) = 'string' THEN CASE
+	WHEN %[2]s ~ '^[+-]?[0-9]{1,3}([,_][0-9]{3})+(\.[0-9]+)?$' THEN replace(replace(%[2]s, ',', ''), '_', '')::numeric
+	WHEN %[2]s ~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$' THEN %[2]s::numeric END END`, v, t)
 }
 
 // numericSQL is the numeric value of the jsonb value v under the API's
