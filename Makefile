@@ -16,11 +16,12 @@ build:
 	@mkdir -p bin
 	go build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/ ./cmd/...
 
-## test: go test -race ./... against a throwaway PostgreSQL (installed if missing), the jobs/ manifests' tests, the fault replay at 200,000 events, a short fuzz of every target
+## test: go test -race ./... against a throwaway PostgreSQL (installed if missing), the jobs/ manifests' tests, the OpenAPI lint (redocly, spectral), the fault replay at 200,000 events, a short fuzz of every target
 test:
 	@$(call need,gcc libc6-dev,$$(go env CC))
 	scripts/with-postgres.sh go test -race ./... ./testdata/gen/... ./testdata/fixtures/gen/...
 	cd jobs && go test ./...
+	scripts/lint-openapi.sh
 	scripts/faults.sh 200000
 	scripts/fuzz.sh $(FUZZTIME)
 

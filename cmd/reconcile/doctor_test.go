@@ -60,9 +60,15 @@ func TestDoctorDifferingTarget(t *testing.T) {
 		paths := doc["paths"].(map[string]any)
 		delete(paths, "/v1/subscriptions")
 		schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
-		for _, s := range schemas {
+		for name, s := range schemas {
 			if props, ok := s.(map[string]any)["properties"].(map[string]any); ok {
 				delete(props, "duplicate")
+				switch name {
+				case "SKUCreate": // a platform that prices PerUnit only
+					props["pricing_model"].(map[string]any)["enum"] = []any{"PerUnit"}
+				case "LineItem":
+					delete(props, "tiers")
+				}
 			}
 		}
 		b, _ = json.Marshal(doc)
@@ -81,6 +87,8 @@ func TestDoctorDifferingTarget(t *testing.T) {
 		"differs  [chosen]  GET /v1/subscriptions exists — not in /openapi.json (used by verify)",
 		"differs  [doc]     POST /v1/subscriptions exists — not in /openapi.json",
 		"differs  [chosen]  POST /v1/events response fields: duplicate — missing duplicate",
+		"missing pricing_model=Graduated|Volume|Package (used by sandbox seed, loadgen -setup (tiered pricing))",
+		"missing line_items[].tiers[].up_to, line_items[].tiers[].unit_amount_nanos, line_items[].tiers[].flat_amount_nanos",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out)

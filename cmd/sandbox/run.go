@@ -47,7 +47,7 @@ type options struct {
 	addr, adminToken, customerToken, seed, seedFile                               string
 	failRate, throttleRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
 	latency, usageLag, faultLog, idemKeys, laxBilling                             string
-	version                                                                       bool
+	version, openapi                                                              bool
 	from                                                                          map[string]string // flag name -> env var it came from
 }
 
@@ -81,8 +81,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.idemKeys, "idempotency-keys", strconv.Itoa(sandbox.DefaultIdempotencyKeys),
 		"at most `n` Idempotency-Keys kept (they expire after 24 h; past n, arbitrary completed ones are dropped first)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.openapi, "openapi", false, "print the OpenAPI document (as GET /openapi.json serves it) and exit")
 	fs.VisitAll(func(f *flag.Flag) {
-		if f.Name != "version" {
+		if f.Name != "version" && f.Name != "openapi" {
 			f.Usage += " [env " + envName(f.Name) + "]"
 		}
 	})
@@ -108,6 +109,7 @@ Examples:
   sandbox -fail-rate 0.01 -drop-rate 0.001 -double-rate 0.001 -seed 42
   sandbox -rate-limit 500/s -latency 5ms..50ms
   SANDBOX_ADMIN_TOKEN=bsk_test_secret sandbox -usage-lag 2s
+  sandbox -openapi > openapi.json   # for linters and client generators
   sandbox -lax-billing true   # invoices overlap, trials are charged: for reconcile bill's checks
 
 Exit status: 0 after a clean shutdown (SIGINT/SIGTERM: stop accepting,
@@ -143,7 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	o.from = map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv(envName(f.Name)); v != "" && !given[f.Name] && f.Name != "version" {
+		if v := getenv(envName(f.Name)); v != "" && !given[f.Name] && f.Name != "version" && f.Name != "openapi" {
 			_ = fs.Set(f.Name, v) // string flags: Set cannot fail
 			o.from[f.Name] = envName(f.Name)
 		}
@@ -151,6 +153,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if o.version {
 		fmt.Fprintln(stdout, "sandbox", version)
 		return nil
+	}
+	if o.openapi {
+		doc, err := sandbox.OpenAPI(version)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", doc)
+		return err
 	}
 	cfg, err := o.config()
 	errs = append(errs, err)

@@ -152,6 +152,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		`"subscription_id":"01944b1f-0000-7000-8000-000000000003","timestamp":"2026-10-05T10:00:00Z"}`
 	req, _ := http.NewRequest("POST", url+"/v1/events", strings.NewReader(ev))
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 202 {
 		t.Fatalf("POST /v1/events = %v, %v; want 202 (then dropped)", resp, err)

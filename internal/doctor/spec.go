@@ -101,10 +101,26 @@ func successSchema(op *openapi3.Operation) *openapi3.SchemaRef {
 }
 
 // hasField reports whether schema has the dotted field path, descending
-// into array items for "name[]" segments and through allOf.
+// into array items for "name[]" segments and through allOf. A path ending
+// "=A|B" also needs the field's enum, when it has one, to list A and B.
 func hasField(s *openapi3.SchemaRef, path string) bool {
 	if s == nil || s.Value == nil {
 		return false
+	}
+	if p, values, ok := strings.Cut(path, "="); ok {
+		if !hasField(s, p) {
+			return false
+		}
+		f := fieldSchema(s, p)
+		if f == nil || len(f.Enum) == 0 {
+			return true // not enumerated: any value may do
+		}
+		for _, v := range strings.Split(values, "|") {
+			if !slices.Contains(f.Enum, any(v)) {
+				return false
+			}
+		}
+		return true
 	}
 	head, rest, _ := strings.Cut(path, ".")
 	name, isArray := strings.CutSuffix(head, "[]")
@@ -136,4 +152,27 @@ func property(s *openapi3.Schema, name string) *openapi3.SchemaRef {
 		}
 	}
 	return nil
+}
+
+// fieldSchema returns the schema of the dotted field path (see hasField),
+// nil when absent.
+func fieldSchema(s *openapi3.SchemaRef, path string) *openapi3.Schema {
+	for {
+		if s == nil || s.Value == nil {
+			return nil
+		}
+		head, rest, more := strings.Cut(path, ".")
+		name, isArray := strings.CutSuffix(head, "[]")
+		s = property(s.Value, name)
+		if isArray && s != nil && s.Value != nil {
+			s = s.Value.Items
+		}
+		if !more {
+			if s == nil {
+				return nil
+			}
+			return s.Value
+		}
+		path = rest
+	}
 }

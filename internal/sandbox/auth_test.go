@@ -66,7 +66,7 @@ func TestMethodNotAllowedListsMethods(t *testing.T) {
 	if r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("PUT /v1/subscriptions = %s, want 405", r)
 	}
-	if got, want := r.header.Get("Allow"), "POST, GET"; got != want {
+	if got, want := r.header.Get("Allow"), "POST, GET, HEAD"; got != want {
 		t.Errorf("Allow = %q, want %q", got, want)
 	}
 }

@@ -116,6 +116,7 @@ func BenchmarkUsage(b *testing.B) {
 	body := &benchBody{}
 	req, _ := http.NewRequest("POST", "/v1/events", nil)
 	req.Header.Set("Authorization", "Bearer bsk_test_bench")
+	req.Header.Set("Content-Type", "application/json")
 	req.Body = body
 	for i := range 100_000 {
 		body.b, body.i = eventBody(body.b, "u-"+strconv.Itoa(i)), 0

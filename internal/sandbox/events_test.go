@@ -181,6 +181,7 @@ func TestEventBodyLimit(t *testing.T) {
 			}
 			req, _ := http.NewRequest("POST", e.sb.URL+"/v1/events", rd)
 			req.Header.Set("Authorization", "Bearer "+e.sb.AdminToken)
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := e.client.Do(req)
 			if err != nil {
 				t.Fatalf("POST %d bytes: %v", len(tt.body), err)

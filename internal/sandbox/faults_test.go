@@ -130,6 +130,7 @@ func TestResetLeavesEventStored(t *testing.T) {
 		req, _ := http.NewRequest("POST", e.sb.URL+"/v1/events", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+e.sb.AdminToken)
 		req.Header.Set("Idempotency-Key", key)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
 			return reply{}, err

@@ -39,6 +39,7 @@ func FuzzEventHandler(f *testing.F) {
 		}
 		req := httptest.NewRequest("POST", "/v1/events", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer bsk_test_fuzz")
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, req)
 		out := rec.Body.Bytes()

@@ -31,6 +31,12 @@ func openAPIDocument(rts []route, version string) ([]byte, error) {
 				"(docs.bill.sh plus the behaviour billharness chose where the docs are silent). " +
 				"Money is an integer string of pico-units (scale 12) in fields ending _nanos; " +
 				"quantities are exact decimal strings. The sandbox tag marks extensions of the sandbox only.",
+			"contact": obj{"name": "billharness", "url": "https://docs.bill.sh"},
+			"license": obj{"name": "The billing platform's terms", "url": "https://docs.bill.sh"},
+		},
+		"servers": []any{
+			obj{"url": "http://127.0.0.1:8080", "description": "The sandbox at its default address (cmd/sandbox -addr)"},
+			obj{"url": "https://api.bill.sh", "description": "The billing platform the sandbox imitates"},
 		},
 		"tags": []any{
 			obj{"name": "events", "description": "Usage event ingestion"},
@@ -58,7 +64,12 @@ func openAPIDocument(rts []route, version string) ([]byte, error) {
 				},
 			},
 			"responses": obj{
-				"Error": obj{"description": "Error", "content": jsonContent("Error")},
+				"Error": obj{"description": "Error", "content": jsonContent("ErrorBody")},
+				"Unauthorized": obj{
+					"description": "Missing or invalid API key",
+					"headers":     obj{"WWW-Authenticate": header("string", `Bearer realm="billing API"`)},
+					"content":     jsonContent("ErrorBody"),
+				},
 				"RateLimited": obj{
 					"description": "Rate limited",
 					"headers": obj{
@@ -66,7 +77,7 @@ func openAPIDocument(rts []route, version string) ([]byte, error) {
 						"X-RateLimit-Limit":     header("number", "Requests per second allowed"),
 						"X-RateLimit-Remaining": header("integer", "Requests left in the bucket"),
 					},
-					"content": jsonContent("Error"),
+					"content": jsonContent("ErrorBody"),
 				},
 			},
 			"schemas": schemas(),
@@ -81,7 +92,7 @@ func openAPIDocument(rts []route, version string) ([]byte, error) {
 
 func operation(rt route) obj {
 	d := rt.doc
-	op := obj{"operationId": d.id, "tags": []any{d.tag}, "summary": d.summary}
+	op := obj{"operationId": d.id, "tags": []any{d.tag}, "summary": d.summary, "description": describe(rt)}
 	var params []any
 	if strings.Contains(rt.pattern, "{id}") {
 		params = append(params, obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string"}})
@@ -110,10 +121,17 @@ func operation(rt route) obj {
 		}
 		resps[strconv.Itoa(r.status)] = obj{"description": r.desc, "content": content}
 	}
-	for _, code := range d.errors {
+	codes := append([]int{406}, d.errors...) // every route answers 406 to an Accept without JSON
+	if rt.method == "POST" {
+		codes = append(codes, 415)
+	}
+	for _, code := range codes {
 		ref := "#/components/responses/Error"
-		if code == 429 {
+		switch code {
+		case 429:
 			ref = "#/components/responses/RateLimited"
+		case 401:
+			ref = "#/components/responses/Unauthorized"
 		}
 		resps[strconv.Itoa(code)] = obj{"$ref": ref}
 	}
@@ -122,6 +140,23 @@ func operation(rt route) obj {
 		op["security"] = []any{}
 	}
 	return op
+}
+
+// describe is an operation's description: its summary and what it needs.
+func describe(rt route) string {
+	d := rt.doc.summary + "."
+	switch rt.scope {
+	case scopePublic:
+		d += " Needs no key."
+	case scopeCustomer:
+		d += " Needs a customer-scope or admin-scope key."
+	case scopeAdmin:
+		d += " Needs an admin-scope key."
+	}
+	if rt.method == "POST" {
+		d += " A body is sent as Content-Type: application/json; an Idempotency-Key makes a retry safe."
+	}
+	return d
 }
 
 func jsonContent(schema string) obj {
@@ -134,10 +169,19 @@ func header(typ, desc string) obj {
 	return obj{"description": desc, "schema": obj{"type": typ}}
 }
 
-func str(desc string) obj { return obj{"type": "string", "description": desc} }
+func str(desc string) obj {
+	if desc == "" {
+		return obj{"type": "string"}
+	}
+	return obj{"type": "string", "description": desc}
+}
 
 func dateTime(desc string) obj {
-	return obj{"type": "string", "format": "date-time", "description": desc}
+	o := obj{"type": "string", "format": "date-time"}
+	if desc != "" {
+		o["description"] = desc
+	}
+	return o
 }
 
 func object(required []string, props obj) obj {
@@ -164,7 +208,7 @@ func schemas() obj {
 		"Money": obj{"type": "string", "pattern": "^-?[0-9]+$",
 			"description": "Integer pico-units (scale 12: 1 currency unit = 1000000000000), as a string"},
 		"Quantity": obj{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]+)?$`, "description": "Exact decimal quantity"},
-		"Error": object([]string{"error"}, obj{
+		"ErrorBody": object([]string{"error"}, obj{
 			"error": object([]string{"code", "message"}, obj{
 				"code":       str("snake_case error code, e.g. validation_failed"),
 				"message":    str("Human-readable explanation"),
@@ -310,3 +354,7 @@ func idsBySubscription(desc string) obj {
 		"additionalProperties": obj{"type": "array", "items": obj{"type": "string"}},
 	}
 }
+
+// OpenAPI returns the OpenAPI document GET /openapi.json serves, for
+// linters and client generators.
+func OpenAPI(version string) ([]byte, error) { return openAPIDocument(routes(), version) }

@@ -41,7 +41,7 @@ func TestOpenAPIValid(t *testing.T) {
 	if s := doc.Components.SecuritySchemes["apiKeyAuth"].Value; s.In != "header" || s.Name != "X-API-Key" {
 		t.Errorf("apiKeyAuth = %s %s, want header X-API-Key", s.In, s.Name)
 	}
-	for _, name := range []string{"Error", "Event", "EventResult", "Usage", "MeterUsage", "Customer", "Product", "Plan", "SKU", "Subscription", "SubscriptionList", "BillRequest", "Invoice", "LineItem", "Health", "FaultLog"} {
+	for _, name := range []string{"ErrorBody", "Tier", "InvoiceList", "Event", "EventResult", "Usage", "MeterUsage", "Customer", "Product", "Plan", "SKU", "Subscription", "SubscriptionList", "BillRequest", "Invoice", "LineItem", "Health", "FaultLog"} {
 		if doc.Components.Schemas[name] == nil {
 			t.Errorf("components/schemas lacks %s", name)
 		}

@@ -170,10 +170,14 @@ func (s *Server) match(method, path string) (rt *route, param, allow string) {
 		if r.method == method {
 			return r, p, ""
 		}
+		m := r.method
+		if m == http.MethodGet {
+			m += ", " + http.MethodHead
+		}
 		if allow == "" {
-			allow = r.method
+			allow = m
 		} else {
-			allow += ", " + r.method
+			allow += ", " + m
 		}
 	}
 	return nil, "", allow

@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -136,7 +137,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Request-Id"] = []string{c.reqID}
 	defer s.recoverPanic(c)
 
-	rt, param, allow := s.match(r.Method, r.URL.Path)
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet // the GET answer's headers; net/http drops the body
+	}
+	rt, param, allow := s.match(method, r.URL.Path)
 	if rt == nil {
 		if allow != "" {
 			w.Header().Set("Allow", allow)
@@ -147,6 +152,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.route, c.param = rt, param
+	if !acceptsJSON(r.Header["Accept"]) {
+		s.send(c, s.errorResp(c, http.StatusNotAcceptable, "not_acceptable", "", "every answer is application/json; the Accept header refuses it"))
+		return
+	}
 	if rt.scope == scopePublic {
 		c.now = s.now()
 		s.send(c, rt.handle(s, c))
@@ -174,8 +183,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if len(body) > 0 && !isJSON(r.Header.Get("Content-Type")) {
+		s.send(c, s.errorResp(c, http.StatusUnsupportedMediaType, "unsupported_media_type", "", "a request body must be sent with Content-Type: application/json"))
+		return
+	}
 	c.body = body
 	s.serveMutation(c)
+}
+
+// isJSON reports whether a Content-Type is JSON: application/json or
+// application/<x>+json, any parameters.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")))
+}
+
+// acceptsJSON reports whether Accept headers admit application/json; no
+// header admits anything.
+func acceptsJSON(accept []string) bool {
+	if len(accept) == 0 {
+		return true
+	}
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			if q, ok := params["q"]; ok && strings.Trim(q, "0.") == "" {
+				continue // q=0: not acceptable
+			}
+			switch mt {
+			case "application/json", "application/*", "*/*":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // admit applies auth, the rate limit and the injected failure rate.
@@ -183,6 +227,7 @@ func (s *Server) admit(c *call) (response, bool) {
 	sc, ok := s.authenticate(c.r)
 	switch {
 	case !ok:
+		c.w.Header()["Www-Authenticate"] = []string{`Bearer realm="billing API"`}
 		return s.errorResp(c, http.StatusUnauthorized, "unauthorized", "", "missing or invalid API key: send Authorization: Bearer <key> or X-API-Key: <key>"), false
 	case c.route.scope == scopeAdmin && sc != scopeAdmin:
 		return s.errorResp(c, http.StatusForbidden, "forbidden", "", "this route needs an admin-scope key"), false
