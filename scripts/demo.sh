@@ -2,13 +2,17 @@
 # Usage: scripts/demo.sh
 #
 # The month-end job end to end on the bundled data. Starts the sandbox billing
-# API on 127.0.0.1 (a free port) with the sample catalog and two defects
-# switched on: it silently drops 0.2% of events and counts another 0.2%
-# twice. Checks it with `reconcile doctor`, then runs `reconcile run`:
-# replay October's sample events, verify every subscription's usage, bill
-# and check the invoices, write the reports. Finally compares the
-# subscriptions the report flags with the sandbox's own log of what it
-# corrupted. Outputs go to out/demo/.
+# API on 127.0.0.1 (a free port) with the sample catalog and the month-end
+# scenario (testdata/demo: a tiered plan, a trial, values the API cannot
+# count, an event that arrives late) and three defects switched on: it
+# silently drops 0.2% of events, counts another 0.2% twice, and bills
+# carelessly (-lax-billing: any period, full fees in trials). Checks it with
+# `reconcile doctor`, lets a careless run bill one subscription twice, then
+# runs `reconcile run`: replay October's events, verify every subscription's
+# usage, bill, finalize and check the invoices. Late events then arrive and
+# are replayed, and a second `reconcile run -bill` finds what that costs.
+# Finally compares the subscriptions whose usage the report flags with the
+# sandbox's own log of what it corrupted. Outputs go to out/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +38,13 @@ trap 'exit 143' TERM
 SANDBOX_ADMIN_TOKEN="bsk_test_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export SANDBOX_ADMIN_TOKEN BILLING_TOKEN=$SANDBOX_ADMIN_TOKEN
 
-bin/sandbox -addr 127.0.0.1:0 -seed-file testdata/sample/seed.json -seed 42 -drop-rate 0.002 -double-rate 0.002 \
+# The month's files: the sample's and the scenario's, in one directory.
+src=$out/source
+mkdir -p "$src"
+cp -r testdata/sample/parquet/. testdata/demo/parquet/. "$src"/
+
+bin/sandbox -addr 127.0.0.1:0 -seed-file testdata/sample/seed.json,testdata/demo/seed.json -seed 42 \
+  -drop-rate 0.002 -double-rate 0.002 -lax-billing true \
   -fault-log "$out/sandbox-faults.json" >"$out/sandbox.log" 2>&1 &
 pid=$!
 url=""
@@ -47,30 +57,58 @@ until [ -n "$url" ]; do
   sleep 0.1
 done
 export BILLING_API_URL=$url
-say "sandbox up at $url with the sample catalog (testdata/sample/seed.json)"
+say "sandbox up at $url with the sample catalog and the month-end scenario (testdata/demo)"
 
 say "reconcile doctor: does the target speak the contract?"
 bin/reconcile doctor -json >"$out/doctor.json" || die "doctor found problems: see $out/doctor.json"
 say "doctor: every check passed ($out/doctor.json)"
 
-say "reconcile run: replay October's events, verify usage, bill, report (the sandbox drops and doubles 0.2% each)"
+# A careless run bills days 11-21 of October again for one subscription.
+# The header goes through a file: the token never shows on a command line.
+hdr=$out/.auth-header
+printf 'Authorization: Bearer %s\n' "$BILLING_TOKEN" >"$hdr"
+twice=0199a000-0000-7000-8000-0000000d0005
+curl -fsS -o /dev/null -H @"$hdr" -H 'Content-Type: application/json' \
+  -d '{"period_start":"2026-10-11T00:00:00Z","period_end":"2026-10-21T00:00:00Z"}' "$url/admin/v1/subscriptions/$twice/bill" ||
+  die "the careless bill call failed"
+rm -f "$hdr"
+say "a careless run billed $twice for October 11-21"
+
+say "reconcile run: replay October's events, verify usage, bill and finalize (the sandbox drops and doubles 0.2% each)"
 set +e
-bin/reconcile run -source parquet:testdata/sample/parquet -window 2026-10-01..2026-11-01 \
-  -replay -replay-rate 0 -bill -out "$out/report" 2>"$out/run.log"
+bin/reconcile run -source "parquet:$src" -window 2026-10-01..2026-11-01 \
+  -replay -replay-rate 0 -bill -finalize -out "$out/closing" 2>"$out/closing.log"
+code=$?
+set -e
+[ "$code" -eq 3 ] || die "the closing run exited $code, want 3 (discrepancies found): see $out/closing.log"
+say "closing run: invoices finalized, report in $out/closing"
+
+say "three events stamped October 30 arrive after the close; replaying them"
+cp -r testdata/demo/late/. "$src"/
+bin/reconcile replay -source parquet:testdata/demo/late -rate 0 -checkpoint "$out/late.checkpoint" 2>"$out/late.log" ||
+  die "replaying the late events failed: see $out/late.log"
+
+say "reconcile run -bill: verify again and check the closed invoices"
+set +e
+bin/reconcile run -source "parquet:$src" -window 2026-10-01..2026-11-01 -bill -out "$out/report" 2>"$out/run.log"
 code=$?
 set -e
 [ "$code" -eq 3 ] || die "reconcile run exited $code, want 3 (discrepancies found): see $out/run.log"
-
+for class in invoice late_usage double_billed outside_term uncountable; do
+  grep -q "\"$class\": [1-9]" "$out/report/summary.json" || die "the report has no $class discrepancy: see $out/report/summary.json"
+done
 
 # Stop the sandbox so it writes its log of what it corrupted, then compare.
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-flagged=$(tail -n +2 "$out/report/discrepancies.csv" | cut -d, -f1 | sort -u)
+# Usage pairs only (under, over, missing, unexpected): the other classes
+# are the scenario's, not the sandbox's faults.
+flagged=$(tail -n +2 "$out/report/discrepancies.csv" | awk -F, '$9 ~ /^(under|over|missing|unexpected)$/ {print $1}' | sort -u)
 corrupted=$(grep -o '"[0-9a-f-]\{36\}": \[' "$out/sandbox-faults.json" | cut -d'"' -f2 | sort -u)
 extra=$(comm -23 <(echo "$flagged") <(echo "$corrupted") | grep -c . || true)
 missed=$(comm -13 <(echo "$flagged") <(echo "$corrupted") | grep -c . || true)
 echo
 echo "the sandbox corrupted events of $(echo "$corrupted" | grep -c .) subscriptions ($out/sandbox-faults.json);"
-echo "the report flags $(echo "$flagged" | grep -c .) subscriptions, $extra of them not corrupted."
+echo "the report flags the usage of $(echo "$flagged" | grep -c .) subscriptions, $extra of them not corrupted."
 if [ "$missed" -gt 0 ]; then
   echo "$missed corrupted subscriptions are not flagged: their dropped or doubled events changed no total"
   echo "(a reading below the peak under a Max meter, a model already counted under UniqueCount;"

@@ -66,7 +66,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.adminToken, "admin-token", "", "admin-scope API `key` (default: random bsk_test_ key, printed once at start)")
 	fs.StringVar(&o.customerToken, "customer-token", "", "customer-scope API `key` (default: none)")
 	fs.StringVar(&o.seed, "seed", "0", "`n` (integer) seeding every fault decision")
-	fs.StringVar(&o.seedFile, "seed-file", "", "JSON `file` with an initial catalog: customers, products, plans, skus, subscriptions")
+	fs.StringVar(&o.seedFile, "seed-file", "", "JSON `file` with an initial catalog: customers, products, plans, skus, subscriptions; several, comma-separated, load in order")
 	fs.StringVar(&o.failRate, "fail-rate", "0", "`share` of authenticated requests answered 500, 0..1")
 	fs.StringVar(&o.throttleRate, "throttle-rate", "0", "`share` of authenticated requests answered 429 with Retry-After: 0, 0..1")
 	fs.StringVar(&o.resetRate, "reset-rate", "0", "`share` of POST /v1/events whose connection is reset after the event is stored, 0..1")
@@ -179,8 +179,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageError{err}
 	}
 	if o.seedFile != "" {
-		if cfg.Data, err = sandbox.LoadSeedFile(o.seedFile); err != nil {
-			return err
+		cfg.Data = &sandbox.SeedData{}
+		for _, path := range strings.Split(o.seedFile, ",") {
+			d, err := sandbox.LoadSeedFile(strings.TrimSpace(path))
+			if err != nil {
+				return err
+			}
+			cfg.Data.Add(d)
 		}
 	}
 	cfg.Logger = newLogger(stderr)

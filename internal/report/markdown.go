@@ -195,7 +195,7 @@ func MoneyLines(ms []MoneyImpact) []string {
 	for i, m := range ms {
 		out[i] = fmt.Sprintf("%s: under-billed %s, over-billed %s, at risk %s, net %s (%s)", cur(m.Currency),
 			money(m.UnderBilled.Quantity()), money(m.OverBilled.Quantity()), money(m.AtRisk.Quantity()), money(m.Net.Quantity()),
-			plural(m.Pairs, "discrepancy"))
+			group(itoa(int64(m.Pairs)))+" priced")
 	}
 	return out
 }

@@ -23,6 +23,15 @@ type SeedData struct {
 	Subscriptions []billing.Subscription `json:"subscriptions"`
 }
 
+// Add appends o's entries to d's: two seed files load as one, o's after d's.
+func (d *SeedData) Add(o *SeedData) {
+	d.Customers = append(d.Customers, o.Customers...)
+	d.Products = append(d.Products, o.Products...)
+	d.Plans = append(d.Plans, o.Plans...)
+	d.SKUs = append(d.SKUs, o.SKUs...)
+	d.Subscriptions = append(d.Subscriptions, o.Subscriptions...)
+}
+
 // LoadSeedFile reads and checks a JSON seed file. Errors name the file and
 // the entry (e.g. "skus[2] \"Input tokens\": plan_id: no plan p1").
 func LoadSeedFile(path string) (*SeedData, error) {

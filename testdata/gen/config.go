@@ -21,6 +21,7 @@ type config struct {
 	Out         string
 	Formats     []string
 	Compression string
+	Scenario    string // "" for the sample; "month-end" for monthEnd
 }
 
 // allFormats are the outputs -formats may name; jsonl is not written by
@@ -43,6 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Out, "out", "testdata/sample", "output directory")
 	fs.StringVar(&formats, "formats", strings.Join(defaultFormats, ","), "outputs to write: parquet, copy, seed, jsonl (POST /v1/events bodies, one per line)")
 	fs.StringVar(&c.Compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip or none")
+	fs.StringVar(&c.Scenario, "scenario", "", "month-end: write the month-end scenario (tiered plan, trial, uncountable values, a late event) instead of the sample")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -74,6 +76,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if !slices.Contains([]string{"zstd", "snappy", "gzip", "none"}, c.Compression) {
 		errs = append(errs, fmt.Errorf("-compression %q: want zstd, snappy, gzip or none", c.Compression))
+	}
+	if c.Scenario != "" && c.Scenario != "month-end" {
+		errs = append(errs, fmt.Errorf("-scenario %q: want month-end", c.Scenario))
 	}
 	if c.Out == "" {
 		errs = append(errs, errors.New("-out is empty"))

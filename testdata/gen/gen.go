@@ -47,6 +47,9 @@ func run(args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
 		return err
 	}
+	if c.Scenario == "month-end" {
+		return monthEnd(c)
+	}
 	return generate(c, stdout)
 }
 
