@@ -23,11 +23,20 @@ rate-limited. The API keeps one invoice per subscription and period, so a
 second run gets the same invoices. -finalize turns each draft into an open,
 numbered invoice. It needs an admin-scope token.
 
-Every invoice is checked: a metered line's amount must equal the verified
-quantity times the line's unit price, exactly in 128-bit pico-units
-(fractions rounded half away from zero, as the API does); any other line's,
-its own quantity times its unit price; the total, the sum of its lines. A
-difference is a discrepancy of class "invoice".
+The period must be one billing cycle: a calendar month in UTC.
+
+Every invoice is checked, exactly in 128-bit pico-units: each metered line
+is priced again from the verified quantity with the line's model (PerUnit,
+Graduated, Volume, Package; fractions rounded half away from zero), each
+flat fee prorated by the second from the subscription's start and the end
+of its trial, and the total must be the sum of the lines (class
+"invoice"); a finalized invoice whose quantities the API's usage has since
+left is "late_usage". Every invoice of the subscription is listed: one
+whose period overlaps an earlier one is "double_billed", a flat fee for
+time before the start or inside the trial "outside_term". Values the API
+counts as zero, or negative, are "uncountable", priced at the line's
+price. The report states the money of each, per currency: under-billed,
+over-billed and at risk.
 
 ` + checkHelp + `
 

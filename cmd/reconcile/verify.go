@@ -35,7 +35,8 @@ each plan's, as GET /v1/subscriptions/{id}/usage reports them, or those of
 Classes: match; under (the API has less: usage lost); over (more: counted
 twice); missing (the subscription or meter is not in the API); unexpected
 (API usage with no source events); error (the API call failed after
-retries). -tolerance abs=N,rel=P% (and "; METER:abs=…" per meter, by name
+retries); uncountable (values the API counts as zero, or negative: both
+sides agree, revenue is lost all the same). -tolerance abs=N,rel=P% (and "; METER:abs=…" per meter, by name
 or property) widens match; the default is exact. -settle re-polls the
 mismatched subscriptions for ingestion lag; a pair still rising when it
 runs out is reported "not yet reflected". -heal re-sends the events of under
