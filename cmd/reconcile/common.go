@@ -11,8 +11,8 @@ import (
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/outcome"
-	"github.com/billharness/billharness/internal/reconcile"
 	"github.com/billharness/billharness/internal/replay"
+	"github.com/billharness/billharness/internal/report"
 )
 
 // common holds the flags shared by the subcommands that talk to the API.
@@ -79,12 +79,15 @@ func (p *pushFlag) push(ctx context.Context, log *slog.Logger, o outcome.Outcome
 }
 
 // checkOutcome is the outcome of a finished verify, bill, run or merge.
-func checkOutcome(cmd string, res *reconcile.Result, exit int, replayStats any) outcome.Outcome {
+func checkOutcome(cmd string, rep *report.Report, exit int, replayStats any) outcome.Outcome {
 	o := outcome.Outcome{Command: cmd, Shard: "0/1", ExitStatus: exit,
 		Completed: exit == cli.ExitOK || exit == cli.ExitDiscrepancies}
-	if res != nil {
+	if res := rep.Result; res != nil {
 		o.Shard = res.Shard.String()
 		o.Compared, o.Pairs, o.Classes = true, res.Pairs, res.Counts
+		for _, m := range rep.Summary().Money {
+			o.Money = append(o.Money, outcome.Money{Currency: m.Currency, UnderBilled: m.UnderBilled, OverBilled: m.OverBilled, AtRisk: m.AtRisk})
+		}
 	}
 	if st, ok := replayStats.(replay.Stats); ok {
 		o.Replayed = &outcome.Replayed{Accepted: st.Accepted, Duplicate: st.Duplicate, DeadLettered: st.DeadLettered}

@@ -276,13 +276,13 @@ func verdict(res *reconcile.Result, runErr error) error {
 // finish writes the reports, prints the summary and pushes the outcome,
 // and returns the command's error.
 func (o *checkOptions) finish(ctx context.Context, a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
-	err := o.report(a, c, res, runErr, replayStats)
-	o.push.push(ctx, c.log, checkOutcome(c.cmd, res, cli.ExitCode(err), replayStats))
+	rep, err := o.report(a, c, res, runErr, replayStats)
+	o.push.push(ctx, c.log, checkOutcome(c.cmd, rep, cli.ExitCode(err), replayStats))
 	return err
 }
 
 // report writes the reports and prints the summary.
-func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
+func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr error, replayStats any) (*report.Report, error) {
 	err := verdict(res, runErr)
 	rep := &report.Report{
 		RunID: c.runID, Command: c.cmd, GeneratedAt: time.Now().UTC(), Source: c.source, Target: c.target,
@@ -293,13 +293,13 @@ func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr er
 	}
 	files, werr := report.Write(o.out, rep)
 	if werr != nil {
-		return errors.Join(err, werr)
+		return rep, errors.Join(err, werr)
 	}
 	if perr := printSummary(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
-		return errors.Join(err, perr)
+		return rep, errors.Join(err, perr)
 	}
 	c.log.Info("reports written", "dir", o.out, "files", len(files), "exit", rep.ExitStatus)
-	return err
+	return rep, err
 }
 
 // printSummary writes the headline numbers and the report's path.

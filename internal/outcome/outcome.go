@@ -16,6 +16,7 @@
 //	billharness_reconcile_last_success_timestamp_seconds     runs that exited 0
 //	billharness_reconcile_pairs                              pairs compared, by runs that compared
 //	billharness_reconcile_discrepancies{class}               pairs per class other than match, zeros included
+//	billharness_reconcile_money_at_stake{currency,impact}    currency units under_billed, over_billed, at_risk (summary.json has them exact)
 //	billharness_reconcile_events_replayed_total{outcome}     counter: accepted, duplicate, dead_lettered, by runs that replayed
 package outcome
 
@@ -23,12 +24,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/push"
 
+	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/reconcile"
 )
 
@@ -68,8 +71,23 @@ type Outcome struct {
 	// lines) of each class.
 	Pairs   int
 	Classes map[reconcile.Class]int
+	// Money is what the discrepancies are worth, per currency (runs
+	// that compared).
+	Money []Money
 	// Replayed is set when events were replayed.
 	Replayed *Replayed
+}
+
+// Money is one currency's money at stake, in pico-units.
+type Money struct {
+	Currency                        string
+	UnderBilled, OverBilled, AtRisk billing.Money
+}
+
+// units converts pico-units to currency units, for a gauge.
+func units(m billing.Money) float64 {
+	f, _ := new(big.Rat).SetFrac(m.BigInt(), big.NewInt(billing.PicoPerUnit)).Float64()
+	return f
 }
 
 // Replayed counts the events a replay sent.
@@ -141,6 +159,14 @@ func registry(o Outcome) (*prometheus.Registry, error) {
 		}
 		errs = append(errs, reg.Register(d),
 			gauge("billharness_reconcile_pairs", "Pairs compared by the last run that compared.", float64(o.Pairs)))
+		m := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "billharness_reconcile_money_at_stake",
+			Help: "Money the last run that compared found at stake, in currency units: under_billed, over_billed, at_risk."}, []string{"currency", "impact"})
+		for _, c := range o.Money {
+			m.WithLabelValues(c.Currency, "under_billed").Set(units(c.UnderBilled))
+			m.WithLabelValues(c.Currency, "over_billed").Set(units(c.OverBilled))
+			m.WithLabelValues(c.Currency, "at_risk").Set(units(c.AtRisk))
+		}
+		errs = append(errs, reg.Register(m))
 	}
 	if r := o.Replayed; r != nil {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "billharness_reconcile_events_replayed_total",

@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/reconcile"
 )
 
@@ -140,23 +141,27 @@ func TestPush(t *testing.T) {
 		{
 			name: "discrepancies: completed, not a success",
 			outcome: Outcome{Command: "verify", Finished: end, ExitStatus: 3, Completed: true, Compared: true, Pairs: 10,
-				Classes: map[reconcile.Class]int{reconcile.Match: 7, reconcile.Under: 2, reconcile.Over: 1}},
+				Classes: map[reconcile.Class]int{reconcile.Match: 7, reconcile.Under: 2, reconcile.Over: 1},
+				Money:   []Money{{Currency: "EUR", UnderBilled: billing.MustMoney("1500000000000"), AtRisk: billing.MustMoney("250000000000")}}},
 			wantGroup: map[string]string{"job": "billharness_reconcile", "command": "verify", "shard": "0/1"},
 			want: map[string]float64{
-				"billharness_reconcile_last_run_timestamp_seconds":         ts,
-				"billharness_reconcile_exit_status":                        3,
-				"billharness_reconcile_last_completion_timestamp_seconds":  ts,
-				"billharness_reconcile_pairs":                              10,
-				"billharness_reconcile_discrepancies{class=under}":         2,
-				"billharness_reconcile_discrepancies{class=over}":          1,
-				"billharness_reconcile_discrepancies{class=missing}":       0,
-				"billharness_reconcile_discrepancies{class=unexpected}":    0,
-				"billharness_reconcile_discrepancies{class=error}":         0,
-				"billharness_reconcile_discrepancies{class=invoice}":       0,
-				"billharness_reconcile_discrepancies{class=late_usage}":    0,
-				"billharness_reconcile_discrepancies{class=double_billed}": 0,
-				"billharness_reconcile_discrepancies{class=outside_term}":  0,
-				"billharness_reconcile_discrepancies{class=uncountable}":   0,
+				"billharness_reconcile_last_run_timestamp_seconds":                       ts,
+				"billharness_reconcile_exit_status":                                      3,
+				"billharness_reconcile_last_completion_timestamp_seconds":                ts,
+				"billharness_reconcile_pairs":                                            10,
+				"billharness_reconcile_discrepancies{class=under}":                       2,
+				"billharness_reconcile_discrepancies{class=over}":                        1,
+				"billharness_reconcile_discrepancies{class=missing}":                     0,
+				"billharness_reconcile_discrepancies{class=unexpected}":                  0,
+				"billharness_reconcile_discrepancies{class=error}":                       0,
+				"billharness_reconcile_discrepancies{class=invoice}":                     0,
+				"billharness_reconcile_discrepancies{class=late_usage}":                  0,
+				"billharness_reconcile_discrepancies{class=double_billed}":               0,
+				"billharness_reconcile_discrepancies{class=outside_term}":                0,
+				"billharness_reconcile_discrepancies{class=uncountable}":                 0,
+				"billharness_reconcile_money_at_stake{currency=EUR,impact=under_billed}": 1.5,
+				"billharness_reconcile_money_at_stake{currency=EUR,impact=over_billed}":  0,
+				"billharness_reconcile_money_at_stake{currency=EUR,impact=at_risk}":      0.25,
 			},
 		},
 		{
