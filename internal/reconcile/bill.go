@@ -239,7 +239,7 @@ func billOne(ctx context.Context, cfg BillConfig, st *subState) billed {
 // latest of start, the subscription's start and its trial's end [chosen].
 func (st *subState) chargeable(start, end time.Time) (from time.Time) {
 	from = start
-	if t := time.Unix(max(st.start, st.trialEnd), 0); t.After(from) {
+	if t := time.Unix(0, max(st.start, st.trialEnd)); t.After(from) {
 		from = t
 	}
 	if from.After(end) {
@@ -366,7 +366,7 @@ func (b *billed) priceWorth(st *subState, i int, line *billing.LineItem, currenc
 
 // termWord says why a flat fee may not charge before t.
 func (st *subState) termWord(t time.Time) string {
-	if st.trialEnd > st.start && t.Unix() == st.trialEnd {
+	if st.trialEnd > st.start && t.UnixNano() == st.trialEnd {
 		return "was in its trial"
 	}
 	return "had not started"

@@ -254,6 +254,7 @@ func TestBillProratedFeesPass(t *testing.T) {
 	d.SKUs = append(d.SKUs, billing.SKU{ID: "sku_fee", PlanID: planID, Name: "Platform fee", PricingModel: "PerUnit",
 		UnitAmountNanos: billing.MustMoney("31000000000000"), Currency: "USD"})
 	trial := 30
+	d.Subscriptions[0].CreatedAt = time.Date(2026, 10, 5, 10, 0, 0, 500_000_000, time.UTC) // mid-second: the rule truncates the charged part
 	d.Subscriptions[1].CreatedAt = time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)
 	d.Subscriptions[1].TrialDays = &trial
 	_, c := startSandbox(t, sandbox.Config{Data: d})

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/source"
@@ -137,15 +139,26 @@ func (l *ledger) state(id string) *subState {
 	st := &subState{id: strings.Clone(id)} // the reader's id shares a whole batch's memory
 	if s, ok := l.dir.subs[id]; ok {
 		st.id, st.customerID, st.known = s.ID, s.CustomerID, true
-		st.start, st.trialEnd = s.CreatedAt.Unix(), s.CreatedAt.Unix()
+		st.start, st.trialEnd = unixNano(s.CreatedAt), unixNano(s.CreatedAt)
 		if s.TrialDays != nil {
-			st.trialEnd = s.CreatedAt.AddDate(0, 0, *s.TrialDays).Unix()
+			st.trialEnd = unixNano(s.CreatedAt.AddDate(0, 0, *s.TrialDays))
 		}
 	}
 	l.subs[st.id] = st
 	st.group = l.group(id)
 	st.acc = make([]acc, len(st.group.meters))
 	return st
+}
+
+// unixNano is t in Unix nanoseconds, saturated outside 1678–2262.
+func unixNano(t time.Time) int64 {
+	switch y := t.Year(); {
+	case y < 1678:
+		return math.MinInt64
+	case y > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // attribute returns the subscription ev counts toward (see newDirectory

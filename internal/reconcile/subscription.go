@@ -9,7 +9,7 @@ import (
 type subState struct {
 	id, customerID string
 	known          bool // listed by the API
-	// start and trialEnd (Unix seconds) bound what flat fees may charge.
+	// start and trialEnd (Unix nanoseconds) bound what flat fees may charge.
 	start, trialEnd int64
 	// counted and unmetered count the events attributed to it, metered
 	// or not, to take them back should it turn out foreign.
