@@ -239,10 +239,20 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 	}
 	uncertain := false
 	for attempt := 1; ; attempt++ {
-		if err := c.waitTurn(ctx); err != nil {
-			return outcome{attempts: attempt - 1, uncertain: uncertain}, err
+		var start time.Time
+		for {
+			if err := c.waitTurn(ctx); err != nil {
+				return outcome{attempts: attempt - 1, uncertain: uncertain}, err
+			}
+			// A 429 that paused the client after this caller's turn came
+			// holds it too: the attempt starts only once no pause is in
+			// force at its start time.
+			start = time.Now()
+			if c.pauseUntil.Load() <= start.UnixNano() {
+				break
+			}
 		}
-		info, err := c.attempt(ctx, r, target, attempt, out)
+		info, err := c.attempt(ctx, r, target, attempt, out, start)
 		res := outcome{status: info.Status, attempts: attempt, replayed: info.Replayed, uncertain: uncertain}
 		if err == nil {
 			return res, nil
@@ -267,8 +277,8 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 
 // attempt sends r once and reports it to the observer. It returns an error
 // for anything but a 2xx.
-func (c *Client) attempt(ctx context.Context, r request, target string, n int, out any) (RequestInfo, error) {
-	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n, Start: time.Now()}
+func (c *Client) attempt(ctx context.Context, r request, target string, n int, out any, start time.Time) (RequestInfo, error) {
+	info := RequestInfo{Method: r.method, Path: r.path, Attempt: n, Start: start}
 	buf := c.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer c.bufs.Put(buf)
