@@ -64,14 +64,17 @@ bin/reconcile doctor -json >"$out/doctor.json" || die "doctor found problems: se
 say "doctor: every check passed ($out/doctor.json)"
 
 # A careless run bills days 11-21 of October again for one subscription.
-# The header goes through a file: the token never shows on a command line.
-hdr=$out/.auth-header
-printf 'Authorization: Bearer %s\n' "$BILLING_TOKEN" >"$hdr"
+# Plain HTTP over bash's /dev/tcp, with printf (a builtin): no curl needed,
+# and the token never shows on a command line.
 twice=0199a000-0000-7000-8000-0000000d0005
-curl -fsS -o /dev/null -H @"$hdr" -H 'Content-Type: application/json' \
-  -d '{"period_start":"2026-10-11T00:00:00Z","period_end":"2026-10-21T00:00:00Z"}' "$url/admin/v1/subscriptions/$twice/bill" ||
-  die "the careless bill call failed"
-rm -f "$hdr"
+body='{"period_start":"2026-10-11T00:00:00Z","period_end":"2026-10-21T00:00:00Z"}'
+hostport=${url#http://}
+exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}"
+printf 'POST /admin/v1/subscriptions/%s/bill HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+  "$twice" "$hostport" "$BILLING_TOKEN" "${#body}" "$body" >&3
+status=$(head -n 1 <&3 | cut -d' ' -f2)
+exec 3<&-
+[ "$status" = 201 ] || die "the careless bill call answered $status, want 201"
 say "a careless run billed $twice for October 11-21"
 
 say "reconcile run: replay October's events, verify usage, bill and finalize (the sandbox drops and doubles 0.2% each)"
