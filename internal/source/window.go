@@ -73,6 +73,9 @@ func ParseWindowAt(s string, now time.Time) (Window, error) {
 		if err != nil {
 			return Window{}, fmt.Errorf("invalid window %q: want FROM..TO (e.g. 2026-10-01..2026-11-01), a month (2026-10), %s or %s", s, LastMonth, Yesterday)
 		}
+		if end := m.AddDate(0, 1, 0); m.Year() < 1 || end.Year() > 9999 {
+			return Window{}, fmt.Errorf("invalid window %q: a month from 0001-01 to 9999-11, the range RFC 3339 can write both ends of", s)
+		}
 		return Window{From: m, To: m.AddDate(0, 1, 0)}, nil
 	}
 	from, errFrom := parseWindowEnd(fs)
