@@ -279,9 +279,26 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 		if line.SKUID != "" {
 			i = st.skuOf(line.SKUID)
 		}
+		if i < 0 && !st.group.fromAPI && line.PeriodStart == nil {
+			// A line of a meter the run does not compare (-meters names
+			// fewer than the plan has), or a fee that states no period:
+			// it can only be checked against its own quantity.
+			want, err := line.Price().Amount(line.Quantity)
+			if err == nil {
+				add(&expected, want)
+			}
+			if err != nil || want.Cmp(line.AmountNanos) != 0 {
+				p.Expected = want.Quantity()
+				p.Detail = fmt.Sprintf("line quantity %s, %s", line.Quantity, priceWords(line))
+				mismatch(p, Misbilled)
+			}
+			continue
+		}
 		if i < 0 {
-			// A flat fee: prorated to the part of the period the
-			// subscription is past its start and trial.
+			// A flat fee (the API's meters of the plan are all compared,
+			// or the line states the part of the period it charges):
+			// prorated to the part the subscription is past its start and
+			// trial.
 			from := st.chargeable(inv.PeriodStart, inv.PeriodEnd)
 			want := billing.Prorate(line.UnitAmountNanos, inv.PeriodEnd.Sub(from), period)
 			add(&expected, want)
@@ -433,8 +450,8 @@ func (b *billed) history(st *subState, list []billing.Invoice, current string) {
 		var excess billing.Money
 		for li := range inv.LineItems {
 			line := &inv.LineItems[li]
-			if line.SKUID != "" && st.skuOf(line.SKUID) >= 0 {
-				continue
+			if (line.SKUID != "" && st.skuOf(line.SKUID) >= 0) || (!st.group.fromAPI && line.PeriodStart == nil) {
+				continue // metered, or not known to be a fee (see check)
 			}
 			want := billing.Prorate(line.UnitAmountNanos, inv.PeriodEnd.Sub(from), inv.PeriodEnd.Sub(inv.PeriodStart))
 			if d, err := line.AmountNanos.Sub(want); err == nil && d.Cmp(billing.Money{}) > 0 {

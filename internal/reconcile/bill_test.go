@@ -344,3 +344,28 @@ func TestBillRecomputesTieredLines(t *testing.T) {
 		}
 	}
 }
+
+// A metered line whose meter the run does not compare (-meters names
+// fewer than the plan has) is not a flat fee: it is checked against its
+// own quantity, as before, not prorated.
+func TestBillLineOfAMeterNotCompared(t *testing.T) {
+	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
+	src := []row{
+		event("s1", "storage", "cus_a", "sub_a", at(3, 0), `{"bytes":700}`),
+		event("r1", "api.request", "cus_a", "sub_a", at(3, 1), `{"bytes":2}`),
+	}
+	send(t, c, src)
+	meters := []Meter{{Name: "Requests", EventType: "api.request", Aggregation: billing.AggCount}}
+	res, err := Verify(context.Background(), Config{Client: c, Source: writeParquet(t, src), Window: october, Meters: meters})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Bill(context.Background(), res, BillConfig{Client: c, Period: octoberPeriod}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Discrepancies {
+		if p.Measure == MeasureAmount {
+			t.Errorf("invoice pair %+v: the Peak line (700 × 20) is right", p)
+		}
+	}
+}
