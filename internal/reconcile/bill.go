@@ -81,10 +81,9 @@ type billed struct {
 	inv       Invoice
 	pairs     []Pair
 	finalized bool
-	// worth prices the uncountable values of a meter (by index), in
-	// currency: what they would have added to the invoice.
-	worth    map[int]billing.Money
-	currency string
+	// worth prices the uncountable values of a meter (by label), in the
+	// invoice's currency: what they would have added to the invoice.
+	worth map[string]billing.Money
 }
 
 // Bill bills the subscriptions of res in scope for cfg.Period (each call
@@ -129,7 +128,7 @@ func Bill(ctx context.Context, res *Result, cfg BillConfig) error {
 		})
 	}
 	_ = g.Wait() // billOne records its errors
-	priceUncountable(res, todo, out)
+	priceUncountable(res, out)
 	for i := range out {
 		b := &out[i]
 		if b.inv.SubscriptionID == "" {
@@ -174,27 +173,22 @@ func Bill(ctx context.Context, res *Result, cfg BillConfig) error {
 
 // priceUncountable sets the money of each uncountable pair of the
 // subscriptions billed.
-func priceUncountable(res *Result, todo []*subState, out []billed) {
-	type key struct{ sub, meter string }
-	worth := map[key]*billed{}
-	index := map[key]int{}
-	for k, st := range todo {
-		for i, m := range st.group.meters {
-			if _, ok := out[k].worth[i]; ok {
-				worth[key{st.id, m.Label()}], index[key{st.id, m.Label()}] = &out[k], i
-			}
+func priceUncountable(res *Result, out []billed) {
+	bySub := map[string]*billed{}
+	for k := range out {
+		if out[k].worth != nil {
+			bySub[out[k].inv.SubscriptionID] = &out[k]
 		}
 	}
-	if len(worth) == 0 {
+	if len(bySub) == 0 {
 		return
 	}
 	for j := range res.Discrepancies {
 		p := &res.Discrepancies[j]
-		if p.Class != Uncountable {
-			continue
-		}
-		if b, ok := worth[key{p.SubscriptionID, p.Meter}]; ok {
-			p.Money, p.Currency = b.worth[index[key{p.SubscriptionID, p.Meter}]], b.currency
+		if b := bySub[p.SubscriptionID]; b != nil && p.Class == Uncountable {
+			if m, ok := b.worth[p.Meter]; ok {
+				p.Money, p.Currency = m, b.inv.Currency
+			}
 		}
 	}
 }
@@ -279,7 +273,7 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 		if line.SKUID != "" {
 			i = st.skuOf(line.SKUID)
 		}
-		if i < 0 && !st.group.fromAPI && line.PeriodStart == nil {
+		if i < 0 && !st.isFee(line) {
 			// A line of a meter the run does not compare (-meters names
 			// fewer than the plan has), or a fee that states no period:
 			// it can only be checked against its own quantity.
@@ -319,7 +313,7 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 		p.Meter, p.EventType, p.Property, p.Aggregation = m.Label(), m.EventType, m.Property, m.Aggregation
 		p.Events, billedMeter[i] = st.acc[i].events, true
 		q := st.expected[i]
-		b.priceWorth(st, i, line, inv.Currency)
+		b.priceWorth(st, i, line)
 		want, err := line.Price().Amount(q)
 		if err != nil {
 			p.Detail = fmt.Sprintf("verified quantity %s priced %s: %v", q, line.PricingModel, err)
@@ -362,7 +356,7 @@ func (b *billed) check(st *subState, inv *billing.Invoice) {
 // priceWorth prices what meter i's uncountable values would have added to
 // line: the price of the verified quantity plus their worth, less the
 // price of the verified quantity.
-func (b *billed) priceWorth(st *subState, i int, line *billing.LineItem, currency string) {
+func (b *billed) priceWorth(st *subState, i int, line *billing.LineItem) {
 	qual := st.acc[i].qual
 	if qual == nil {
 		return
@@ -375,10 +369,19 @@ func (b *billed) priceWorth(st *subState, i int, line *billing.LineItem, currenc
 	}
 	if d, err := with.Sub(without); err == nil {
 		if b.worth == nil {
-			b.worth = map[int]billing.Money{}
+			b.worth = map[string]billing.Money{}
 		}
-		b.worth[i], b.currency = d, currency
+		b.worth[st.group.meters[i].Label()] = d
 	}
+}
+
+// isFee reports whether a line that is not one of st's compared meters is
+// a flat fee, to be prorated: when the run compares every meter of the
+// plan (the API's own), or when the line states the part of the period it
+// charges. Otherwise (-meters naming fewer meters than the plan has) it may
+// be the line of a meter not compared, checked against its own quantity.
+func (st *subState) isFee(line *billing.LineItem) bool {
+	return st.group.fromAPI || line.PeriodStart != nil
 }
 
 // termWord says why a flat fee may not charge before t.
@@ -450,8 +453,8 @@ func (b *billed) history(st *subState, list []billing.Invoice, current string) {
 		var excess billing.Money
 		for li := range inv.LineItems {
 			line := &inv.LineItems[li]
-			if (line.SKUID != "" && st.skuOf(line.SKUID) >= 0) || (!st.group.fromAPI && line.PeriodStart == nil) {
-				continue // metered, or not known to be a fee (see check)
+			if (line.SKUID != "" && st.skuOf(line.SKUID) >= 0) || !st.isFee(line) {
+				continue
 			}
 			want := billing.Prorate(line.UnitAmountNanos, inv.PeriodEnd.Sub(from), inv.PeriodEnd.Sub(inv.PeriodStart))
 			if d, err := line.AmountNanos.Sub(want); err == nil && d.Cmp(billing.Money{}) > 0 {

@@ -54,8 +54,8 @@ func billingPeriod(sub *subscription, start, end time.Time) *fieldError {
 	if !start.Before(end) {
 		return &fieldError{"period_end", "period_end must be after period_start"}
 	}
-	ms, me := monthOf(start)
-	if !start.Equal(ms) || !end.Equal(me) {
+	if !billing.IsCycle(billing.Period{Start: start, End: end}) {
+		ms, me := monthOf(start)
 		return &fieldError{"period_start", fmt.Sprintf("a billing period is one calendar month in UTC (Monthly cadence): the cycle containing period_start is %s..%s",
 			ms.Format(time.RFC3339), me.Format(time.RFC3339))}
 	}

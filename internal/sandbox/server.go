@@ -194,6 +194,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // isJSON reports whether a Content-Type is JSON: application/json or
 // application/<x>+json, any parameters.
 func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true // what clients send: no parsing on the event path
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")))
 }
@@ -201,8 +204,8 @@ func isJSON(ct string) bool {
 // acceptsJSON reports whether Accept headers admit application/json; no
 // header admits anything.
 func acceptsJSON(accept []string) bool {
-	if len(accept) == 0 {
-		return true
+	if len(accept) == 0 || (len(accept) == 1 && (accept[0] == "application/json" || accept[0] == "*/*")) {
+		return true // what clients send: no parsing on the event path
 	}
 	for _, h := range accept {
 		for _, part := range strings.Split(h, ",") {
