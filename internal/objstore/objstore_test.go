@@ -1,0 +1,260 @@
+package objstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/billharness/billharness/internal/faultnet"
+	"github.com/billharness/billharness/internal/faultnet/faultnettest"
+	"github.com/billharness/billharness/internal/objstore"
+	"github.com/billharness/billharness/internal/objstore/objstoretest"
+)
+
+func open(t *testing.T, b *objstoretest.Bucket, cfg objstore.Config) *objstore.Store {
+	t.Helper()
+	s, err := objstore.Open(context.Background(), cfg, b.URL(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func keys(objs []objstore.Object) []string {
+	var ks []string
+	for _, o := range objs {
+		ks = append(ks, o.Key)
+	}
+	return ks
+}
+
+// Listings follow the local path rules (file, directory, glob, hidden
+// names), read every page, and carry each object's ETag.
+func TestList(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	etags := map[string]string{}
+	for _, k := range []string{
+		"usage/dt=2026-10-01/a.parquet", "usage/dt=2026-10-01/_SUCCESS", "usage/dt=2026-10-02/b.parquet",
+		"usage/dt=2026-10-02/.tmp/c.parquet", "usage/_temporary/x.parquet", "usage/readme.txt",
+		"usage/dt=2026-11-01/n.parquet", "other/z.parquet", "usage2/q.parquet",
+	} {
+		etags[k] = b.Put(k, []byte("data of "+k))
+	}
+	for _, pageSize := range []int{0, 2} {
+		cfg := b.Config
+		cfg.ListPageSize = pageSize
+		s := open(t, b, cfg)
+		for _, tc := range []struct {
+			pattern string
+			want    []string
+		}{
+			{"usage", []string{"usage/dt=2026-10-01/a.parquet", "usage/dt=2026-10-02/b.parquet", "usage/dt=2026-11-01/n.parquet"}},
+			{"usage/", []string{"usage/dt=2026-10-01/a.parquet", "usage/dt=2026-10-02/b.parquet", "usage/dt=2026-11-01/n.parquet"}},
+			{"usage/dt=2026-10-*", []string{"usage/dt=2026-10-01/a.parquet", "usage/dt=2026-10-02/b.parquet"}},
+			{"usage/dt=2026-10-0?/*.parquet", []string{"usage/dt=2026-10-01/a.parquet", "usage/dt=2026-10-02/b.parquet"}},
+			{"usage/dt=2026-10-01/_SUCCESS", []string{"usage/dt=2026-10-01/_SUCCESS"}},
+			{"usage/*/a.parquet", []string{"usage/dt=2026-10-01/a.parquet"}},
+			{"*/z.parquet", []string{"other/z.parquet"}},
+		} {
+			objs, err := s.List(context.Background(), tc.pattern, ".parquet")
+			if err != nil {
+				t.Fatalf("page size %d, %s: %v", pageSize, tc.pattern, err)
+			}
+			if got := keys(objs); !slices.Equal(got, tc.want) {
+				t.Errorf("page size %d, List(%q) = %q, want %q", pageSize, tc.pattern, got, tc.want)
+			}
+			for _, o := range objs {
+				if o.Version != etags[o.Key] || o.Version == "" || o.URL != b.URL(o.Key) || o.Size != int64(len("data of "+o.Key)) {
+					t.Errorf("%s: %+v, want version %s", o.Key, o, etags[o.Key])
+				}
+			}
+		}
+		for _, p := range []string{"nothing", "usage/dt=2027-*"} {
+			_, err := s.List(context.Background(), p, ".parquet")
+			if err == nil || !strings.Contains(err.Error(), b.URL(p)) {
+				t.Errorf("List(%q): %v, want an error naming %s", p, err, b.URL(p))
+			}
+		}
+		if st := s.Stats(); pageSize == 2 && st.Requests < 9 {
+			t.Errorf("page size 2: %d requests for 9 listings of up to 9 keys: pages not followed", st.Requests)
+		}
+	}
+}
+
+// ReadAt returns the object's bytes wherever it reads; a prefetch merges
+// close ranges, cuts long ones into parts, and serves later reads without
+// a request.
+func TestReadAtAndPrefetch(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	data := make([]byte, 300_000)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	b.Put("blob", data)
+	cfg := b.Config
+	cfg.Gap, cfg.PartSize = 1000, 50_000
+	s := open(t, b, cfg)
+	objs, err := s.List(context.Background(), "blob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.NewReader(context.Background(), objs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.BytesFetched != objstore.TailSize {
+		t.Errorf("open fetched %d bytes, want the %d-byte tail", st.BytesFetched, objstore.TailSize)
+	}
+	check := func(off, n int) {
+		t.Helper()
+		p := make([]byte, n)
+		got, err := r.ReadAt(p, int64(off))
+		end := min(off+n, len(data))
+		if got != end-off || !bytes.Equal(p[:got], data[off:end]) || (end < off+n) != (err != nil) {
+			t.Fatalf("ReadAt(%d, %d) = %d, %v; want %d bytes equal to the object's", n, off, got, err, end-off)
+		}
+	}
+	for range 50 {
+		check(rng.IntN(len(data)), 1+rng.IntN(100_000))
+	}
+	check(len(data)-100, 200) // across the end: short read and io.EOF
+
+	before := s.Stats()
+	ranges := []objstore.Range{{Off: 1000, Len: 1000}, {Off: 2500, Len: 500}, {Off: 10_000, Len: 120_000}, {Off: 290_000, Len: 5000}}
+	if err := r.Prefetch(ranges); err != nil {
+		t.Fatal(err)
+	}
+	after := s.Stats()
+	// [1000,3000) merged across a 500-byte hole; [10000,130000) in three
+	// parts; [290000,295000) as asked.
+	if n := after.Requests - before.Requests; n != 5 {
+		t.Errorf("prefetch sent %d requests, want 5", n)
+	}
+	if w := after.BytesWasted - before.BytesWasted; w != 500 {
+		t.Errorf("prefetch wasted %d bytes, want the 500-byte hole", w)
+	}
+	for _, rg := range ranges {
+		check(int(rg.Off), int(rg.Len))
+	}
+	if n := s.Stats().Requests - after.Requests; n != 0 {
+		t.Errorf("reads inside the prefetched ranges sent %d requests, want 0", n)
+	}
+}
+
+// A read pinned to the listed ETag fails, naming the object, once the
+// object is rewritten: never a mix of two versions.
+func TestReadChangedObject(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	b.Put("f.parquet", bytes.Repeat([]byte("a"), 100_000))
+	s := open(t, b, b.Config)
+	objs, err := s.List(context.Background(), "f.parquet", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.NewReader(context.Background(), objs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Put("f.parquet", bytes.Repeat([]byte("b"), 100_000))
+	_, err = r.ReadAt(make([]byte, 10), 0)
+	if !errors.Is(err, objstore.ErrChanged) || !strings.Contains(err.Error(), b.URL("f.parquet")) {
+		t.Fatalf("read after a rewrite: %v, want ErrChanged naming the object", err)
+	}
+	if _, err := s.NewReader(context.Background(), objs[0]); !errors.Is(err, objstore.ErrChanged) {
+		t.Errorf("open after a rewrite: %v, want ErrChanged", err)
+	}
+}
+
+// Throttling, expired tokens, dropped connections and bodies cut mid-range
+// are retried: the listing and the bytes come out whole.
+func TestFaultsAreRetried(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	data := make([]byte, 2_000_000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	b.Put("big.parquet", data)
+	for i := range 9 {
+		b.Put("p/"+string(rune('a'+i))+".parquet", []byte{byte(i)})
+	}
+	px := faultnettest.Start(t, faultnet.Config{Target: strings.TrimPrefix(b.Config.Endpoint, "http://"), Seed: 3, DropRate: 0.1, CutRate: 0.05})
+	faults := &objstoretest.Faults{SlowDownEvery: 3, TooManyEvery: 5, ExpiredEvery: 7}
+	cfg := b.Config
+	cfg.Endpoint, cfg.HTTPClient, cfg.ListPageSize, cfg.PartSize, cfg.Attempts = px.URL, &http.Client{Transport: faults}, 2, 100_000, 30
+	s := open(t, b, cfg)
+	objs, err := s.List(context.Background(), "p", ".parquet")
+	if err != nil || len(objs) != 9 {
+		t.Fatalf("list under faults: %d objects, %v; want 9", len(objs), err)
+	}
+	big, err := s.List(context.Background(), "big.parquet", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.NewReader(context.Background(), big[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prefetch([]objstore.Range{{Off: 0, Len: int64(len(data))}}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(data))
+	if _, err := r.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read under faults: %v, equal %v", err, bytes.Equal(got, data))
+	}
+	st, ps := s.Stats(), px.Stats()
+	t.Logf("store %+v; proxy %+v; slow-downs %d, 429s %d, expired %d", st, ps, faults.SlowDowns.Load(), faults.TooMany.Load(), faults.Expired.Load())
+	if faults.SlowDowns.Load() == 0 || faults.TooMany.Load() == 0 || faults.Expired.Load() == 0 || ps.Dropped == 0 || ps.Cut == 0 {
+		t.Errorf("a fault did not bite: proxy %+v, faults %d/%d/%d", ps, faults.SlowDowns.Load(), faults.TooMany.Load(), faults.Expired.Load())
+	}
+	if st.Retries == 0 || st.BytesFetched < int64(len(data)) {
+		t.Errorf("stats %+v: want retries and every byte fetched", st)
+	}
+}
+
+// What retrying cannot fix fails at once or after the attempts, with an
+// error naming the object.
+func TestFailuresNameTheObject(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	b.Put("f.parquet", []byte("0123456789"))
+	cfg := b.Config
+	cfg.HTTPClient, cfg.Attempts = &http.Client{Transport: &objstoretest.Faults{SlowDownEvery: 1}}, 4
+	s := open(t, b, cfg)
+	_, err := s.NewReader(context.Background(), objstore.Object{URL: b.URL("f.parquet"), Key: "f.parquet", Size: 10})
+	if err == nil || !strings.Contains(err.Error(), b.URL("f.parquet")) || !strings.Contains(err.Error(), "after 4 tries") {
+		t.Errorf("always throttled: %v, want an error naming the object after 4 tries", err)
+	}
+	if st := s.Stats(); st.Requests != 4 {
+		t.Errorf("%d requests, want 4", st.Requests)
+	}
+
+	s = open(t, b, b.Config)
+	_, err = s.NewReader(context.Background(), objstore.Object{URL: b.URL("gone.parquet"), Key: "gone.parquet", Size: 10})
+	if err == nil || !strings.Contains(err.Error(), "not found") || !strings.Contains(err.Error(), b.URL("gone.parquet")) {
+		t.Errorf("missing object: %v, want not found naming it", err)
+	}
+	if st := s.Stats(); st.Requests != 1 {
+		t.Errorf("missing object: %d requests, want 1 (not retried)", st.Requests)
+	}
+}
+
+// Credentials the server refuses fail the first request, unretried, with
+// what the job needs.
+func TestWrongCredentials(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+	s := open(t, b, b.Config)
+	_, err := s.List(context.Background(), "p", ".parquet")
+	if err == nil || !strings.Contains(err.Error(), "access denied") || !strings.Contains(err.Error(), "list and get") {
+		t.Errorf("wrong secret: %v, want access denied and the permissions needed", err)
+	}
+	if st := s.Stats(); st.Requests != 1 {
+		t.Errorf("wrong secret: %d requests, want 1", st.Requests)
+	}
+}
