@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // parquetReader streams the rows of a list of Parquet files, row group by
@@ -24,8 +25,9 @@ type parquetReader struct {
 	orderIdx map[string]int
 	done     []FileMark
 	stats    Stats
-	read     atomic.Int64 // bytes read from the files
-	err      error        // sticky fatal error
+	read     atomic.Int64 // bytes read from local files
+	files    *files
+	err      error // sticky fatal error
 
 	fi   int          // index of the current file in marks
 	file *parquetFile // nil between files
@@ -47,27 +49,38 @@ type parquetReader struct {
 	a       arena
 }
 
-func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
-	files, err := findFiles(spec.Path)
+func openParquet(ctx context.Context, spec Spec) (_ *parquetReader, err error) {
+	r := &parquetReader{spec: spec, rg: -1, b: newBatch(), inShard: shardMemo{shard: spec.Shard}}
+	if r.files, err = newFiles(ctx, spec, &r.read); err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			r.files.close()
+		}
+	}()
+	files, err := r.files.list(spec.Path)
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
-	r := &parquetReader{spec: spec, rg: -1, b: newBatch(), inShard: shardMemo{shard: spec.Shard}}
 	// Read every footer now: the row count is the completeness guard, and
 	// a corrupt file or a missing column fails before any event is sent.
+	// Footers are read footerReaders at a time (a request each in an
+	// object store); the error reported is the first file's in path order.
 	marks := make([]FileMark, len(files))
+	errs := make([]error, len(files))
+	var g errgroup.Group
+	g.SetLimit(footerReaders)
 	for i, path := range files {
-		f, err := openParquetFile(path, &r.read)
-		if err != nil {
-			return nil, fmt.Errorf("source: %w", err)
-		}
-		_, err = resolveLayout(f.pq.Root(), spec)
-		if err == nil {
-			marks[i], err = footerMark(path, f.os, f.size, f.pq.NumRows())
-		}
-		f.close()
-		if err != nil {
-			return nil, fmt.Errorf("source: parquet %s: %w", path, err)
+		g.Go(func() error {
+			marks[i], errs[i] = r.footer(path)
+			return nil
+		})
+	}
+	g.Wait()
+	for i := range files {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
 		r.stats.Declared += marks[i].Rows
 	}
@@ -75,6 +88,28 @@ func openParquet(_ context.Context, spec Spec) (*parquetReader, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// footerReaders bounds the footers read at once when a reader opens.
+const footerReaders = 8
+
+// footer opens path, checks that it has the columns the spec needs, and
+// returns its mark.
+func (r *parquetReader) footer(path string) (FileMark, error) {
+	f, err := r.files.open(path)
+	if err != nil {
+		return FileMark{}, fmt.Errorf("source: %w", err)
+	}
+	defer f.close()
+	if _, err := resolveLayout(f.pq.Root(), r.spec); err != nil {
+		return FileMark{}, fmt.Errorf("source: parquet %s: %w", path, err)
+	}
+	m, err := footerMark(path, f.ra, f.size, f.pq.NumRows())
+	if err != nil {
+		return FileMark{}, fmt.Errorf("source: parquet %s: %w", path, err)
+	}
+	m.Version = r.files.version(path)
+	return m, nil
 }
 
 // plan sets the files to read, in order. Without a resume coverage that
@@ -157,6 +192,10 @@ func (r *parquetReader) Stats() Stats {
 	s := r.stats
 	s.Through = s.Emitted + s.Invalid + s.SkippedWindow + s.SkippedShard + s.SkippedResume
 	s.BytesRead = r.read.Load()
+	if st := r.files.fetched(); st.Requests > 0 {
+		s.BytesRead = st.BytesFetched
+		s.Requests, s.Retries = st.Requests, st.Retries
+	}
 	return s
 }
 
@@ -166,6 +205,7 @@ func (r *parquetReader) Close() error {
 		err = errors.Join(err, r.file.close())
 		r.file = nil
 	}
+	err = errors.Join(err, r.files.close())
 	if r.err == nil {
 		r.err = errors.New("source: reader closed")
 	}
@@ -322,7 +362,7 @@ func (r *parquetReader) nextRowGroup() (err error) {
 				r.rg = 0 // marks the file as passed
 				continue
 			}
-			if r.file, err = openParquetFile(path, &r.read); err != nil {
+			if r.file, err = r.files.open(path); err != nil {
 				return err
 			}
 			if r.lay, err = resolveLayout(r.file.pq.Root(), r.spec); err != nil {
@@ -399,6 +439,9 @@ func (r *parquetReader) openRowGroup(g parquet.RowGroup, rows, start int64) (err
 			err = fmt.Errorf("parquet %s row group %d: corrupt data: %v", r.file.path, r.rg, p)
 		}
 	}()
+	if err := r.file.prefetch(r.rg, r.lay.leaves()); err != nil {
+		return err
+	}
 	chunks := g.ColumnChunks()
 	open := func(l *leaf) *colReader {
 		c := newColReader(l, chunks[l.index])

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 )
 
 // ErrSourceChanged is wrapped by the error Open returns when the source
@@ -19,11 +19,16 @@ var ErrSourceChanged = errors.New("the source changed under the checkpoint")
 // mark differs later was rewritten. Footer is a SHA-256 of the file's
 // footer (schema, row groups, statistics and offsets), so a rewrite that
 // keeps the size and the row count is still told apart.
+//
+// Version is, for an object in a store, the ETag (S3) or generation (GCS)
+// its listing gave: an object rewritten with the same bytes in its
+// footer still differs there.
 type FileMark struct {
-	Path   string `json:"path"`
-	Size   int64  `json:"size"`
-	Rows   int64  `json:"rows"`
-	Footer string `json:"footer"`
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	Rows    int64  `json:"rows"`
+	Footer  string `json:"footer"`
+	Version string `json:"version,omitempty"`
 }
 
 // Coverage is what a checkpoint at a position covers, besides the
@@ -43,7 +48,7 @@ type Coverage struct {
 }
 
 // footerMark reads the identity of an open Parquet file of the given size.
-func footerMark(path string, f *os.File, size, rows int64) (FileMark, error) {
+func footerMark(path string, f io.ReaderAt, size, rows int64) (FileMark, error) {
 	m := FileMark{Path: path, Size: size, Rows: rows}
 	var tail [8]byte
 	if size < 12 {
@@ -75,6 +80,8 @@ func (m FileMark) differs(was FileMark) string {
 		return fmt.Sprintf("%d rows, was %d", m.Rows, was.Rows)
 	case m.Footer != was.Footer:
 		return "its footer changed (rewritten with the same size and row count)"
+	case m.Version != was.Version:
+		return fmt.Sprintf("object version %s, was %s (rewritten)", m.Version, was.Version)
 	}
 	return ""
 }

@@ -104,8 +104,13 @@ type Stats struct {
 	Kept   int64 `json:"kept,omitempty"`
 	Reread bool  `json:"reread,omitempty"`
 	// BytesRead counts the bytes read from the Parquet files (footers,
-	// pages) or received from PostgreSQL.
+	// pages), fetched from an object store (the holes between ranges
+	// merged into one request included), or received from PostgreSQL.
 	BytesRead int64 `json:"bytes_read,omitempty"`
+	// Requests and Retries count, for Parquet in an object store, the
+	// LIST and GET requests sent and, of those, the retries.
+	Requests int64 `json:"requests,omitempty"`
+	Retries  int64 `json:"retries,omitempty"`
 	// Through counts the source rows at or before the last record
 	// returned, in read order: what a checkpoint at its position covers
 	// ([Coverage.Rows]).

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/billharness/billharness/internal/objstore"
 )
 
 // Field names of an event, as used in a [ColumnMap] and in
@@ -37,10 +39,15 @@ type Spec struct {
 	Kind string
 	// Path is, for Parquet, a file, a glob or a directory (read
 	// recursively, hive-style partitions such as dt=2026-10-01/ included;
-	// only files ending in .parquet are read from a directory).
+	// only files ending in .parquet are read from a directory), locally or
+	// as an s3://bucket/… or gs://bucket/… URL (the same rules over keys).
 	Path string
 	// DSN is, for PostgreSQL, the connection string.
 	DSN string
+	// Objects says how to reach the object store when Path is an s3:// or
+	// gs:// URL; its zero value uses the clouds' default settings and
+	// credential chains.
+	Objects objstore.Config
 
 	// Columns maps event fields to the source's column names where they
 	// differ; unmapped fields use their own name. subscription_id and
@@ -137,6 +144,11 @@ func (s Spec) Validate() error {
 		}
 		if s.Table != "" || s.Query != "" {
 			errs = append(errs, errors.New("source: table and query apply to postgres only"))
+		}
+		if objstore.IsURL(s.Path) {
+			if _, _, _, err := objstore.SplitURL(s.Path); err != nil {
+				errs = append(errs, fmt.Errorf("source: %w", err))
+			}
 		}
 	case KindDeadLetter:
 		if s.Path == "" && s.DSN == "" {
