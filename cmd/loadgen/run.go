@@ -12,6 +12,7 @@ import (
 
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
+	"github.com/billharness/billharness/internal/objstore"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -30,6 +31,7 @@ type runOptions struct {
 	seed         int
 	src          string
 	columns      source.ColumnMap
+	objects      objstore.Config
 	properties   string
 	table        string
 	query        string
@@ -74,8 +76,9 @@ func newRunCmd(a *app) *cli.Command {
 		"synthetic events: create `N` customers, a plan with metered SKUs and N subscriptions first (admin token)")
 	cli.Int(fs, &o.seed, "seed", "LOADGEN_SEED", 1, "`seed` of the synthetic event mix")
 	cli.String(fs, &o.src, "source", "LOADGEN_SOURCE", "",
-		"send the events of `parquet:PATH` or postgres://… instead of synthetic ones, ids prefixed to be new; the run\n"+
-			"ends when the source does")
+		"send the events of `parquet:PATH` (PATH local, s3://… or gs://…) or postgres://… instead of synthetic ones, ids\n"+
+			"prefixed to be new; the run ends when the source does")
+	cli.ObjectStore(fs, &o.objects, "LOADGEN")
 	cli.Var(fs, &o.columns, "map", "LOADGEN_MAP", "-source column names that differ from ours, e.g. `id=event_id,timestamp=ts`")
 	cli.String(fs, &o.properties, "properties", "LOADGEN_PROPERTIES", "", "-source: build properties from these typed `columns`")
 	cli.String(fs, &o.table, "table", "LOADGEN_TABLE", "", "-source: Postgres `table` (default usage_events)")
@@ -269,7 +272,7 @@ func (o *runOptions) sourceSpec(shard source.Shard) (source.Spec, error) {
 	if err != nil {
 		return source.Spec{}, cli.Usagef("-source: %v", err)
 	}
-	spec.Columns, spec.Table, spec.Query = o.columns, o.table, o.query
+	spec.Columns, spec.Table, spec.Query, spec.Objects = o.columns, o.table, o.query, o.objects
 	if o.properties != "" {
 		if spec.Properties, err = source.ParseList(o.properties); err != nil {
 			return source.Spec{}, cli.Usagef("-properties: %v", err)

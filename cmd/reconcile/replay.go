@@ -527,10 +527,15 @@ func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
 		{"source rows declared", st.Source.Declared},
 		{"skipped: window / shard / before checkpoint", fmt.Sprintf("%d / %d / %d", st.Source.SkippedWindow, st.Source.SkippedShard, st.Source.SkippedResume)},
 		{"late rows the checkpoint had not covered", st.Source.Late},
+	}
+	if s := st.Source; s.Requests > 0 {
+		rows = append(rows, [2]any{"object store: bytes fetched / requests / retries", fmt.Sprintf("%d / %d / %d", s.BytesRead, s.Requests, s.Retries)})
+	}
+	rows = append(rows, [][2]any{
 		{"records read", st.Read},
 		{"invalid (dead-lettered)", st.Invalid},
 		{"too old (dead-lettered)", st.TooOld},
-	}
+	}...)
 	if dryRun {
 		rows = append(rows, [2]any{"valid, would be sent", st.Valid - st.TooOld})
 	} else {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/objstore"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -24,12 +25,14 @@ type sourceFlags struct {
 	batch      int
 	window     source.Window
 	shard      source.Shard
+	objects    objstore.Config
 }
 
 func (s *sourceFlags) register(fs *flag.FlagSet) {
 	cli.String(fs, &s.source, "source", "RECONCILE_SOURCE", "",
-		"events to read: `parquet:PATH` (file, glob or directory, hive partitions included) or postgres://user@host/db\n"+
-			"(password from PGPASSWORD or ~/.pgpass rather than the URL)")
+		"events to read: `parquet:PATH` (file, glob or directory, hive partitions included; PATH may be s3://bucket/… or\n"+
+			"gs://bucket/…) or postgres://user@host/db (password from PGPASSWORD or ~/.pgpass rather than the URL)")
+	cli.ObjectStore(fs, &s.objects, "RECONCILE")
 	cli.Var(fs, &s.columns, "map", "RECONCILE_MAP", "column names that differ from ours, e.g. `id=event_id,timestamp=ts`")
 	cli.String(fs, &s.properties, "properties", "RECONCILE_PROPERTIES", "",
 		"build properties from these typed `columns` (comma-separated) instead of a JSON or MAP properties column")
@@ -63,6 +66,7 @@ func (s *sourceFlags) spec(getenv func(string) string) (source.Spec, error) {
 	}
 	spec.Table, spec.Query, spec.BatchSize = s.table, s.query, s.batch
 	spec.Window = s.window
+	spec.Objects = s.objects
 	if s.shard.Count == 0 { // a parsed -shard has a count of at least 1
 		sh, err := cli.ShardFromEnv(getenv, shardsEnv)
 		if err != nil {

@@ -318,6 +318,9 @@ func printSummary(w io.Writer, rep *report.Report, html string) error {
 		fmt.Fprintf(&b, "window %s..%s, shard %s, tolerance %s\n", s.Window.From.Format(time.RFC3339), s.Window.To.Format(time.RFC3339), s.Shard, s.Tolerance)
 		fmt.Fprintf(&b, "rows: %d read of %d declared (%s); %d counted, %d duplicates, %d outside the window, %d invalid\n",
 			s.Rows.Read, s.Rows.Declared, complete, s.Rows.Counted, s.Rows.Duplicates, s.Rows.OutsideWindow, s.Rows.Invalid)
+		if s.SourceBytes > 0 {
+			fmt.Fprintf(&b, "source: %d bytes read (fetched, for objects) in %.1f s\n", s.SourceBytes, s.ScanSeconds)
+		}
 		if s.Rows.Conflicting > 0 {
 			fmt.Fprintf(&b, "conflicting duplicates: %d events repeat an earlier id with another payload (e.g. %s); the first copy is the one counted\n",
 				s.Rows.Conflicting, strings.Join(s.Rows.ConflictSamples, ", "))

@@ -112,7 +112,7 @@ func ParseSpec(source string) (Spec, error) {
 		}
 		return Spec{Kind: KindDeadLetter, Path: p}, nil
 	}
-	return Spec{}, fmt.Errorf("source %q: want parquet:PATH, postgres://… or deadletter:PATH", RedactDSN(source))
+	return Spec{}, fmt.Errorf("source %q: want parquet:PATH (PATH local, s3://… or gs://…), postgres://… or deadletter:PATH", RedactDSN(source))
 }
 
 // RedactDSN hides the password of a URL-form connection string before it
