@@ -24,6 +24,10 @@ type parquetReader struct {
 	// in marks, and the files a resumed checkpoint covered whole.
 	orderIdx map[string]int
 	done     []FileMark
+	// outside holds the files whose every row group lies outside the
+	// window by its statistics, with their row group counts: never
+	// opened again to be read.
+	outside map[string]int
 	stats    Stats
 	read     atomic.Int64 // bytes read from local files
 	files    *files
@@ -68,21 +72,26 @@ func openParquet(ctx context.Context, spec Spec) (_ *parquetReader, err error) {
 	// Footers are read footerReaders at a time (a request each in an
 	// object store); the error reported is the first file's in path order.
 	marks := make([]FileMark, len(files))
+	outside := make([]int, len(files))
 	errs := make([]error, len(files))
 	var g errgroup.Group
 	g.SetLimit(footerReaders)
 	for i, path := range files {
 		g.Go(func() error {
-			marks[i], errs[i] = r.footer(path)
+			marks[i], outside[i], errs[i] = r.footer(path)
 			return nil
 		})
 	}
 	g.Wait()
+	r.outside = map[string]int{}
 	for i := range files {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
 		r.stats.Declared += marks[i].Rows
+		if outside[i] > 0 {
+			r.outside[files[i]] = outside[i]
+		}
 	}
 	if err := r.plan(marks); err != nil {
 		return nil, err
@@ -94,22 +103,30 @@ func openParquet(ctx context.Context, spec Spec) (_ *parquetReader, err error) {
 const footerReaders = 8
 
 // footer opens path, checks that it has the columns the spec needs, and
-// returns its mark.
-func (r *parquetReader) footer(path string) (FileMark, error) {
+// returns its mark; outside is its row group count when the statistics
+// of every row group put it outside the window, else 0.
+func (r *parquetReader) footer(path string) (_ FileMark, outside int, err error) {
 	f, err := r.files.open(path)
 	if err != nil {
-		return FileMark{}, fmt.Errorf("source: %w", err)
+		return FileMark{}, 0, fmt.Errorf("source: %w", err)
 	}
 	defer f.close()
-	if _, err := resolveLayout(f.pq.Root(), r.spec); err != nil {
-		return FileMark{}, fmt.Errorf("source: parquet %s: %w", path, err)
+	lay, err := resolveLayout(f.pq.Root(), r.spec)
+	if err != nil {
+		return FileMark{}, 0, fmt.Errorf("source: parquet %s: %w", path, err)
 	}
 	m, err := footerMark(path, f.ra, f.size, f.pq.NumRows())
 	if err != nil {
-		return FileMark{}, fmt.Errorf("source: parquet %s: %w", path, err)
+		return FileMark{}, 0, fmt.Errorf("source: parquet %s: %w", path, err)
 	}
 	m.Version = r.files.version(path)
-	return m, nil
+	groups := f.pq.RowGroups()
+	for _, g := range groups {
+		if !outsideWindow(r.spec.Window, lay, g) {
+			return m, 0, nil
+		}
+	}
+	return m, len(groups), nil
 }
 
 // plan sets the files to read, in order. Without a resume coverage that
@@ -362,6 +379,14 @@ func (r *parquetReader) nextRowGroup() (err error) {
 				r.rg = 0 // marks the file as passed
 				continue
 			}
+			if n := r.outside[path]; n > 0 && path != after.File {
+				rows := r.marks[r.fi].Rows
+				r.stats.SkippedWindow += rows
+				r.stats.Pruned += rows
+				r.stats.RowGroupsSkipped += int64(n)
+				r.rg = 0
+				continue
+			}
 			if r.file, err = r.files.open(path); err != nil {
 				return err
 			}
@@ -396,7 +421,7 @@ func (r *parquetReader) nextRowGroup() (err error) {
 		if start >= rows {
 			continue
 		}
-		if r.outsideWindow(g) {
+		if outsideWindow(r.spec.Window, r.lay, g) {
 			r.stats.SkippedWindow += rows - start
 			r.stats.Pruned += rows - start
 			r.stats.RowGroupsSkipped++
@@ -410,9 +435,8 @@ func (r *parquetReader) nextRowGroup() (err error) {
 // is in the window. Only integer timestamps are compared: the min and max
 // of RFC 3339 text are not the earliest and latest instants once offsets
 // differ.
-func (r *parquetReader) outsideWindow(g parquet.RowGroup) bool {
-	w := r.spec.Window
-	l := r.lay.timestamp
+func outsideWindow(w Window, lay *layout, g parquet.RowGroup) bool {
+	l := lay.timestamp
 	if w.IsZero() || (l.conv != convTimestamp && l.conv != convEpoch) {
 		return false
 	}
