@@ -28,10 +28,10 @@ type parquetReader struct {
 	// window by its statistics, with their row group counts: never
 	// opened again to be read.
 	outside map[string]int
-	stats    Stats
-	read     atomic.Int64 // bytes read from local files
-	files    *files
-	err      error // sticky fatal error
+	stats   Stats
+	read    atomic.Int64 // bytes read from local files
+	files   *files
+	err     error // sticky fatal error
 
 	fi   int          // index of the current file in marks
 	file *parquetFile // nil between files
