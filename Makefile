@@ -36,7 +36,8 @@ demo:
 ## bench: every benchmark beside its reference, one run, written to BENCHMARKS.md (BENCH_SIZE=small for a quick one)
 bench:
 	@$(call need,wrk,wrk)
-	scripts/with-postgres.sh bash bench/all.sh
+	@$(call need,rclone,rclone)
+	scripts/with-postgres.sh scripts/with-s3.sh bash bench/all.sh
 
 ## lint: gofmt must have nothing to say; go vet
 lint:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: every benchmark side by side with its reference, in one run on
 # this machine, written to BENCHMARKS.md (or $BENCH_OUT). Needs
-# BILLHARNESS_TEST_PG_DSN for the PostgreSQL figures (make bench runs this
-# under scripts/with-postgres.sh).
+# BILLHARNESS_TEST_PG_DSN for the PostgreSQL figures and
+# BILLHARNESS_TEST_S3_ENDPOINT for the object-storage ones (make bench runs
+# this under scripts/with-postgres.sh and scripts/with-s3.sh).
 #
 # Sizes: BENCH_SIZE=full (default, about 20 minutes on 2 cores, 7 of them
 # generating and verifying the 5M- and 20M-event months of "Scaling out") or
@@ -24,6 +25,7 @@ case "$size" in
     export SIZES=${SIZES:-"200000 1000000"} PG_SIZE=${PG_SIZE:-1000000}
     export VERIFY_EVENTS=${VERIFY_EVENTS:-1000000} VERIFY_CUSTOMERS=${VERIFY_CUSTOMERS:-7700}
     export SCALE_EVENTS=${SCALE_EVENTS:-1000000} SCALE_CUSTOMERS=${SCALE_CUSTOMERS:-7700}
+    export OBJ_EVENTS=${OBJ_EVENTS:-1000000} OBJ_CUSTOMERS=${OBJ_CUSTOMERS:-7700}
     ;;
   *) echo "bench: BENCH_SIZE=$size: want full or small" >&2; exit 2 ;;
 esac
@@ -63,6 +65,8 @@ start=$SECONDS
   echo
   SCALE_DATA=$shared/scale SCALE_EVENTS=${SCALE_EVENTS:-${VERIFY_EVENTS:-5000000}} SCALE_CUSTOMERS=${SCALE_CUSTOMERS:-${VERIFY_CUSTOMERS:-38500}} \
     section scale bash "$BENCH_DIR/scale.sh"
+  echo
+  section objstore bash "$BENCH_DIR/objstore.sh"
   echo
   section loadgen bash "$BENCH_DIR/loadgen.sh"
 } >"$tmp"

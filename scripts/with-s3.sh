@@ -90,7 +90,7 @@ for _ in $(seq 1 300); do
 done
 port_busy || { cat "$tmp/server.log" >&2; die "versitygw did not listen on 127.0.0.1:$port within 30 s"; }
 
-export BILLHARNESS_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+export BILLHARNESS_TEST_S3_ENDPOINT="http://127.0.0.1:$port" VERSITYGW_VERSION
 say "versitygw $VERSITYGW_VERSION on 127.0.0.1:$port"
 
 setsid -w "$@" <&0 &

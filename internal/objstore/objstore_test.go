@@ -105,7 +105,7 @@ func TestReadAtAndPrefetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.NewReader(context.Background(), objs[0])
+	r, err := s.NewReader(context.Background(), objs[0], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestReadChangedObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.NewReader(context.Background(), objs[0])
+	r, err := s.NewReader(context.Background(), objs[0], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestReadChangedObject(t *testing.T) {
 	if !errors.Is(err, objstore.ErrChanged) || !strings.Contains(err.Error(), b.URL("f.parquet")) {
 		t.Fatalf("read after a rewrite: %v, want ErrChanged naming the object", err)
 	}
-	if _, err := s.NewReader(context.Background(), objs[0]); !errors.Is(err, objstore.ErrChanged) {
+	if _, err := s.NewReader(context.Background(), objs[0], 0); !errors.Is(err, objstore.ErrChanged) {
 		t.Errorf("open after a rewrite: %v, want ErrChanged", err)
 	}
 }
@@ -197,7 +197,7 @@ func TestFaultsAreRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.NewReader(context.Background(), big[0])
+	r, err := s.NewReader(context.Background(), big[0], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestFailuresNameTheObject(t *testing.T) {
 	cfg := b.Config
 	cfg.HTTPClient, cfg.Attempts = &http.Client{Transport: &objstoretest.Faults{SlowDownEvery: 1}}, 4
 	s := open(t, b, cfg)
-	_, err := s.NewReader(context.Background(), objstore.Object{URL: b.URL("f.parquet"), Key: "f.parquet", Size: 10})
+	_, err := s.NewReader(context.Background(), objstore.Object{URL: b.URL("f.parquet"), Key: "f.parquet", Size: 10}, 0)
 	if err == nil || !strings.Contains(err.Error(), b.URL("f.parquet")) || !strings.Contains(err.Error(), "after 4 tries") {
 		t.Errorf("always throttled: %v, want an error naming the object after 4 tries", err)
 	}
@@ -235,7 +235,7 @@ func TestFailuresNameTheObject(t *testing.T) {
 	}
 
 	s = open(t, b, b.Config)
-	_, err = s.NewReader(context.Background(), objstore.Object{URL: b.URL("gone.parquet"), Key: "gone.parquet", Size: 10})
+	_, err = s.NewReader(context.Background(), objstore.Object{URL: b.URL("gone.parquet"), Key: "gone.parquet", Size: 10}, 0)
 	if err == nil || !strings.Contains(err.Error(), "not found") || !strings.Contains(err.Error(), b.URL("gone.parquet")) {
 		t.Errorf("missing object: %v, want not found naming it", err)
 	}

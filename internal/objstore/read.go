@@ -43,11 +43,14 @@ type part struct {
 	b   []byte
 }
 
-// NewReader opens obj and fetches its tail. Reads use ctx: cancelling
-// it fails them.
-func (s *Store) NewReader(ctx context.Context, obj Object) (*Reader, error) {
+// NewReader opens obj and fetches its last tail bytes (TailSize when tail
+// is 0). Reads use ctx: cancelling it fails them.
+func (s *Store) NewReader(ctx context.Context, obj Object, tail int64) (*Reader, error) {
 	r := &Reader{s: s, obj: obj, ctx: ctx}
-	n := min(obj.Size, TailSize)
+	if tail <= 0 {
+		tail = TailSize
+	}
+	n := min(obj.Size, tail)
 	r.tail = part{off: obj.Size - n, b: make([]byte, n)}
 	if err := s.fetch(ctx, obj, r.tail.off, r.tail.b); err != nil {
 		return nil, err

@@ -120,6 +120,7 @@ func (r *parquetReader) footer(path string) (_ FileMark, outside int, err error)
 		return FileMark{}, 0, fmt.Errorf("source: parquet %s: %w", path, err)
 	}
 	m.Version = r.files.version(path)
+	r.files.noteTail(path, f)
 	groups := f.pq.RowGroups()
 	for _, g := range groups {
 		if !outsideWindow(r.spec.Window, lay, g) {

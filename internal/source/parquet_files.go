@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
@@ -92,6 +94,28 @@ type files struct {
 	objects map[string]objstore.Object // by URL, as listed
 	read    *atomic.Int64              // bytes read from local files
 	closed  bool
+	// tails holds, for objects whose footer was read once, the length of
+	// the footer with its length and magic: opened again to be read, the
+	// object's tail is fetched to the byte, not TailSize.
+	mu    sync.Mutex
+	tails map[string]int64
+}
+
+// noteTail records the footer length of an open object.
+func (fs *files) noteTail(path string, f *parquetFile) {
+	if f.obj == nil {
+		return
+	}
+	var b [8]byte
+	if _, err := f.ra.ReadAt(b[:], f.size-8); err != nil {
+		return // only a hint
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.tails == nil {
+		fs.tails = map[string]int64{}
+	}
+	fs.tails[path] = int64(binary.LittleEndian.Uint32(b[:4])) + 8
 }
 
 func newFiles(ctx context.Context, spec Spec, read *atomic.Int64) (*files, error) {
@@ -159,7 +183,10 @@ func (fs *files) open(path string) (_ *parquetFile, err error) {
 		if !ok {
 			return nil, fmt.Errorf("parquet %s: not in the listing", path)
 		}
-		if pf.obj, err = fs.store.NewReader(fs.ctx, obj); err != nil {
+		fs.mu.Lock()
+		tail := fs.tails[path]
+		fs.mu.Unlock()
+		if pf.obj, err = fs.store.NewReader(fs.ctx, obj, tail); err != nil {
 			return nil, fmt.Errorf("parquet %w", err)
 		}
 		pf.ra, pf.size = pf.obj, obj.Size
