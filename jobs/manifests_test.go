@@ -24,6 +24,7 @@ var manifests = []string{
 	"base/job-loadgen.yaml",
 	"base/secret.example.yaml",
 	"base/pvc.yaml",
+	"base/serviceaccount.yaml",
 	"overlays/persistent/job-verify-indexed.yaml",
 	"overlays/persistent/job-merge.yaml",
 }
@@ -59,6 +60,8 @@ func decodeStrict(doc []byte) (string, any, error) {
 		obj = &corev1.Secret{}
 	case "v1 PersistentVolumeClaim":
 		obj = &corev1.PersistentVolumeClaim{}
+	case "v1 ServiceAccount":
+		obj = &corev1.ServiceAccount{}
 	default:
 		return "", nil, fmt.Errorf("apiVersion %q kind %q: not a type these manifests use", tm.APIVersion, tm.Kind)
 	}

@@ -317,7 +317,22 @@ func TestMergeReadsVerifyShards(t *testing.T) {
 // Every pod runs as the image's nonroot user, read-only, without
 // privileges or a service account token, with resources set.
 func TestSecurity(t *testing.T) {
-	ws, _, _ := split(t, load(t))
+	objs := load(t)
+	ws, _, _ := split(t, objs)
+	var sa *corev1.ServiceAccount
+	for _, o := range objs {
+		if v, ok := o.obj.(*corev1.ServiceAccount); ok {
+			sa = v
+		}
+	}
+	switch {
+	case sa == nil:
+		t.Fatal("no ServiceAccount for the pods")
+	case len(sa.Annotations) > 0 || len(sa.Secrets) > 0:
+		t.Errorf("ServiceAccount %s has annotations or secrets %v %v: the cloud role stays a comment users fill in", sa.Name, sa.Annotations, sa.Secrets)
+	case sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken:
+		t.Errorf("ServiceAccount %s: automountServiceAccountToken not false", sa.Name)
+	}
 	for _, w := range ws {
 		p := w.pod()
 		sc := p.SecurityContext
@@ -327,6 +342,9 @@ func TestSecurity(t *testing.T) {
 		}
 		if p.AutomountServiceAccountToken == nil || *p.AutomountServiceAccountToken {
 			t.Errorf("%s: automountServiceAccountToken not false: the jobs never call the Kubernetes API", w.file)
+		}
+		if p.ServiceAccountName != sa.Name {
+			t.Errorf("%s: serviceAccountName %q, want %q, the identity a cloud role is bound to (serviceaccount.yaml)", w.file, p.ServiceAccountName, sa.Name)
 		}
 		if p.RestartPolicy != corev1.RestartPolicyNever {
 			t.Errorf("%s: restartPolicy %q, want Never (retries are the Job's, and podFailurePolicy needs it)", w.file, p.RestartPolicy)

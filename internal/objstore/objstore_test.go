@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -256,5 +257,46 @@ func TestWrongCredentials(t *testing.T) {
 	}
 	if st := s.Stats(); st.Requests != 1 {
 		t.Errorf("wrong secret: %d requests, want 1", st.Requests)
+	}
+}
+
+// replayFirstPage is a server whose listings ignore the continuation
+// token: every page is the first one again.
+type replayFirstPage struct {
+	next  http.RoundTripper
+	first []byte
+}
+
+func (r *replayFirstPage) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil || !req.URL.Query().Has("list-type") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if r.first == nil {
+		r.first = body
+	}
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(r.first)), int64(len(r.first))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// A listing whose pages do not move on fails instead of giving a short
+// (or endless) list.
+func TestBrokenPaginationFails(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	for i := range 5 {
+		b.Put("p/"+string(rune('a'+i))+".parquet", []byte{byte(i)})
+	}
+	cfg := b.Config
+	cfg.ListPageSize, cfg.HTTPClient = 2, &http.Client{Transport: &replayFirstPage{next: http.DefaultTransport}}
+	s := open(t, b, cfg)
+	_, err := s.List(context.Background(), "p", ".parquet")
+	if err == nil || !strings.Contains(err.Error(), "refusing an incomplete list") {
+		t.Fatalf("pages that repeat: %v, want the listing refused", err)
 	}
 }
