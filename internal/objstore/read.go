@@ -98,13 +98,21 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// Prefetch fetches ranges, replacing what the last Prefetch held (the
-// tail stays): ranges closer than the store's Gap are merged into one
-// request, requests are cut to its PartSize, and at most MaxInFlight are
-// in flight. A Parquet reader prefetches the column chunks of the row
-// group it is about to decode.
+// Prefetch makes ranges held in memory and lets go of held bytes no range
+// wants (the tail stays). Bytes already held are not fetched again; of the
+// rest, ranges closer than the store's Gap are merged into one request,
+// requests are cut to its PartSize, and at most MaxInFlight are in
+// flight. A Parquet reader prefetches the column chunks of the row group
+// it is about to decode.
 func (r *Reader) Prefetch(ranges []Range) error {
-	parts, wasted := r.s.plan(ranges, r.obj.Size)
+	held := r.parts[:len(r.parts)-1] // the tail is last
+	var keep []part
+	for _, p := range held {
+		if overlaps(p, ranges) {
+			keep = append(keep, p)
+		}
+	}
+	parts, wasted := r.s.plan(missing(ranges, append(slices.Clone(keep), r.tail)), r.obj.Size)
 	g, ctx := errgroup.WithContext(r.ctx)
 	for i := range parts {
 		g.Go(func() error {
@@ -121,9 +129,15 @@ func (r *Reader) Prefetch(ranges []Range) error {
 		return err
 	}
 	r.s.wasted.Add(wasted)
-	// The tail goes where it sorts; prefetched parts overlapping it are
-	// cut back to end where it starts.
-	held := make([]part, 0, len(parts)+1)
+	// New parts may span a kept one (merged across it): the kept one
+	// goes. The tail goes where it sorts; parts overlapping it are cut
+	// back to end where it starts.
+	next := make([]part, 0, len(keep)+len(parts)+1)
+	for _, p := range keep {
+		if !overlapsParts(p, parts) {
+			next = append(next, p)
+		}
+	}
 	for _, p := range parts {
 		if p.off >= r.tail.off {
 			continue
@@ -131,10 +145,54 @@ func (r *Reader) Prefetch(ranges []Range) error {
 		if end := p.off + int64(len(p.b)); end > r.tail.off {
 			p.b = p.b[:r.tail.off-p.off]
 		}
-		held = append(held, p)
+		next = append(next, p)
 	}
-	r.parts = append(held, r.tail)
+	slices.SortFunc(next, func(a, b part) int { return cmp.Compare(a.off, b.off) })
+	r.parts = append(next, r.tail)
 	return nil
+}
+
+func (p part) end() int64 { return p.off + int64(len(p.b)) }
+
+// overlaps reports whether p shares a byte with any range.
+func overlaps(p part, ranges []Range) bool {
+	for _, rg := range ranges {
+		if rg.Off < p.end() && p.off < rg.Off+rg.Len {
+			return true
+		}
+	}
+	return false
+}
+
+func overlapsParts(p part, parts []part) bool {
+	for _, q := range parts {
+		if q.off < p.end() && p.off < q.end() {
+			return true
+		}
+	}
+	return false
+}
+
+// missing returns the pieces of ranges that no part of held (sorted by
+// offset, not overlapping) covers.
+func missing(ranges []Range, held []part) []Range {
+	var out []Range
+	for _, rg := range ranges {
+		off, end := rg.Off, rg.Off+rg.Len
+		for _, p := range held {
+			if p.end() <= off || p.off >= end {
+				continue
+			}
+			if p.off > off {
+				out = append(out, Range{off, p.off - off})
+			}
+			off = max(off, p.end())
+		}
+		if off < end {
+			out = append(out, Range{off, end - off})
+		}
+	}
+	return out
 }
 
 // plan merges ranges (clipped to size) whose gap is at most Gap, then

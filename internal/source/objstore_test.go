@@ -3,12 +3,15 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/billharness/billharness/internal/faultnet"
 	"github.com/billharness/billharness/internal/faultnet/faultnettest"
@@ -176,5 +179,81 @@ func TestObjectsUnderFaults(t *testing.T) {
 	t.Logf("stats %+v; proxy %+v; slow-downs %d, 429s %d, expired %d", st, ps, faults.SlowDowns.Load(), faults.TooMany.Load(), faults.Expired.Load())
 	if st.Retries == 0 || ps.Dropped == 0 || ps.Cut == 0 || faults.SlowDowns.Load() == 0 || faults.Expired.Load() == 0 {
 		t.Errorf("a fault did not bite: stats %+v, proxy %+v", st, ps)
+	}
+}
+
+type clusteredRow struct {
+	ID         string    `parquet:"id"`
+	EventType  string    `parquet:"event_type"`
+	CustomerID string    `parquet:"customer_id"`
+	Timestamp  time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
+	Properties string    `parquet:"properties,json"`
+}
+
+// writeCustomers writes 16 customers' events, 300 each, in row groups of
+// 300 rows: sorted by customer (a row group per customer) or interleaved
+// (every customer in every row group).
+func writeCustomers(t *testing.T, path string, sorted bool) {
+	t.Helper()
+	var rows []clusteredRow
+	for i := range 16 * 300 {
+		c, k := i/300, i%300
+		if !sorted {
+			c, k = i%16, i/16
+		}
+		rows = append(rows, clusteredRow{ID: fmt.Sprintf("evt-%d-%d", c, k), EventType: "api.request", CustomerID: fmt.Sprintf("cus-%d", c),
+			Timestamp: time.Date(2026, 10, 1, 0, 0, i, 0, time.UTC), Properties: `{"endpoint":"/v1/chat","bytes":512,"padding":"` + strings.Repeat("x", 200) + `"}`})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[clusteredRow](f, parquet.MaxRowsPerRowGroup(300))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A shard of data kept by customer fetches the shard key column of every
+// row group and the other columns only of the row groups it reads; of data
+// that is not, it stops looking after prescanLimit row groups. Either way
+// it reads exactly what a local read does.
+func TestObjectsShardKeyFirst(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	dir := t.TempDir()
+	for _, sorted := range []bool{true, false} {
+		name := map[bool]string{true: "sorted", false: "interleaved"}[sorted]
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name, "events.parquet")
+		writeCustomers(t, path, sorted)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Put(name+"/events.parquet", data)
+		remote := Spec{Kind: KindParquet, Path: b.URL(name), Objects: b.Config}
+		whole := sameRead(t, Spec{Kind: KindParquet, Path: filepath.Join(dir, name)}, remote, filepath.Join(dir, name), b.URL(name+"/"))
+		var fetched int64
+		for i := range 4 {
+			local, rem := Spec{Kind: KindParquet, Path: filepath.Join(dir, name)}, remote
+			local.Shard, rem.Shard = Shard{Index: i, Count: 4}, Shard{Index: i, Count: 4}
+			st := sameRead(t, local, rem, filepath.Join(dir, name), b.URL(name+"/"))
+			fetched += st.BytesRead
+			if !sorted && st.Requests > whole.Requests+prescanLimit {
+				t.Errorf("interleaved, shard %d/4: %d requests, the whole read %d: the pre-scan did not stop", i, st.Requests, whole.Requests)
+			}
+		}
+		t.Logf("%s: whole read %d bytes in %d requests; the four shards %d bytes", name, whole.BytesRead, whole.Requests, fetched)
+		if sorted && fetched > whole.BytesRead*3/2 {
+			t.Errorf("sorted by customer: the four shards fetched %d bytes, the whole read %d: each shard fetched other shards' columns", fetched, whole.BytesRead)
+		}
 	}
 }

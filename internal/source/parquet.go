@@ -44,6 +44,10 @@ type parquetReader struct {
 	propKey, propValue *colReader
 	propTyped          []*colReader
 	rgRows             int64 // rows in the current row group
+	// hits and misses count, in the current file, the row groups whose
+	// shard key column was fetched alone first and that held rows of the
+	// shard, or none; see noneInShard.
+	hits, misses int
 	next               int64 // row of the row group the next batch starts at
 
 	b       *batch
@@ -395,6 +399,7 @@ func (r *parquetReader) nextRowGroup() (err error) {
 				return fmt.Errorf("parquet %s: %w", path, err)
 			}
 			r.rg = -1
+			r.hits, r.misses = 0, 0
 		}
 		r.rg++
 		groups := r.file.pq.RowGroups()
@@ -428,6 +433,13 @@ func (r *parquetReader) nextRowGroup() (err error) {
 			r.stats.RowGroupsSkipped++
 			continue
 		}
+		if skip, err := r.noneInShard(g, rows, start); err != nil || skip {
+			if err != nil {
+				return err
+			}
+			r.stats.SkippedShard += rows - start
+			continue
+		}
 		return r.openRowGroup(g, rows, start)
 	}
 }
@@ -456,6 +468,57 @@ func outsideWindow(w Window, lay *layout, g parquet.RowGroup) bool {
 		tlo, thi = fromTicks(lo.Int64(), l.unit), fromTicks(hi.Int64(), l.unit)
 	}
 	return !w.overlaps(tlo, thi)
+}
+
+// prescanLimit is how many row groups of a file noneInShard lets hold
+// rows of the shard, with none that did not, before it stops looking for
+// the rest of the file.
+const prescanLimit = 4
+
+// noneInShard reports, for a sharded read of an object, whether row group
+// g holds no row of the shard from row start on, fetching and decoding its
+// shard key column alone: the other columns are then never fetched. Data
+// kept by customer (partitions or files per customer, or sorted) skips
+// most row groups this way. Data that is not costs one more request per
+// row group, so once prescanLimit row groups of a file held rows of the
+// shard and none did not, it stops looking until the next file; the
+// fetched column stays held for the read. Local files are not pre-scanned: their bytes
+// cost no request.
+func (r *parquetReader) noneInShard(g parquet.RowGroup, rows, start int64) (none bool, err error) {
+	if r.file.obj == nil || r.spec.Shard.IsZero() || (r.hits >= prescanLimit && r.misses == 0) {
+		return false, nil
+	}
+	if err := r.file.prefetch(r.rg, []*leaf{r.lay.customerID}); err != nil {
+		return false, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parquet %s row group %d: corrupt data: %v", r.file.path, r.rg, p)
+		}
+	}()
+	c := newColReader(r.lay.customerID, g.ColumnChunks()[r.lay.customerID.index])
+	defer c.close()
+	if start > 0 {
+		if err := c.vr.SeekToRow(start); err != nil {
+			return false, fmt.Errorf("parquet %s row group %d: seek to row %d: %w", r.file.path, r.rg, start, err)
+		}
+	}
+	ids := r.b.customerID
+	for at := start; at < rows; {
+		n := int(min(int64(batchRows), rows-at))
+		if err := c.internedTexts(n, ids, nil); err != nil {
+			return false, fmt.Errorf("parquet %s row group %d: %w", r.file.path, r.rg, err)
+		}
+		for _, id := range ids[:n] {
+			if r.inShard.contains(id) {
+				r.hits++
+				return false, nil
+			}
+		}
+		at += int64(n)
+	}
+	r.misses++
+	return true, nil
 }
 
 func (r *parquetReader) openRowGroup(g parquet.RowGroup, rows, start int64) (err error) {
