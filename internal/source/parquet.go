@@ -48,7 +48,7 @@ type parquetReader struct {
 	// shard key column was fetched alone first and that held rows of the
 	// shard, or none; see noneInShard.
 	hits, misses int
-	next               int64 // row of the row group the next batch starts at
+	next         int64 // row of the row group the next batch starts at
 
 	b       *batch
 	inShard shardMemo
