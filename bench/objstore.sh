@@ -110,8 +110,9 @@ files whose statistics reach into the window) and the column chunks of the
 row groups whose timestamp statistics overlap the day; a shard still
 fetches the whole of those row groups, since these events are not stored
 by customer (a shard of data sorted by customer skips the row groups
-without its customers after fetching their \`customer_id\` column alone). On 127.0.0.1 a request costs no latency; against S3, count
-20–50 ms to the first byte of each, with up to 8 in flight.
+without its customers after fetching their \`customer_id\` column alone).
+On 127.0.0.1 a request costs no latency; against S3, count 20–50 ms to the
+first byte of each, with up to 8 in flight.
 
 Reproduce: \`scripts/with-s3.sh bash bench/objstore.sh\` (\`OBJ_EVENTS\`, \`OBJ_RUNS\`).
 MD
