@@ -154,6 +154,8 @@ dead-letter file in use by another run.`,
 		Examples: []string{
 			"BILLING_TOKEN=bsk_test_… reconcile replay -api-url http://127.0.0.1:8080 -source parquet:testdata/sample/parquet",
 			"reconcile replay -source 'parquet:/data/events/dt=2026-10-*' -rate 1000/s -concurrency 64 -checkpoint replay.ckpt",
+			"reconcile replay -source 'parquet:s3://usage-exports/usage/dt=2026-10-*/' -shard 0/8 -checkpoint postgres://ckpt@db/ops",
+			"reconcile replay -source parquet:s3://usage/2026/10/ -s3-endpoint https://minio.storage:9000 -s3-path-style -dry-run",
 			"reconcile replay -source postgres://reader@db/usage -window 2026-10-01..2026-11-01 -shard 2/8 -checkpoint postgres://ckpt@db/ops",
 			"reconcile replay -source parquet:events.parquet -map id=event_id,timestamp=ts -properties input_tokens,model -dry-run",
 			"reconcile replay -source deadletter:dead-letter.jsonl -rate 200/s",

@@ -384,6 +384,7 @@ read short of what it declares), 2 usage.`,
 			"BILLING_TOKEN=bsk_test_… reconcile verify -api-url http://127.0.0.1:8080 -source parquet:testdata/sample/parquet -window 2026-10-01..2026-11-01",
 			"reconcile verify -source postgres://reader@db/usage -window 2026-10-01..2026-11-01 -tolerance 'abs=0;Peak Storage Bytes:rel=0.1%' -settle 2m",
 			"reconcile verify -source 'parquet:/data/events/dt=2026-10-*' -from 2026-10-01 -to 2026-11-01 -shard 3/8 -out /reports/oct-3 -heal",
+			"reconcile verify -source parquet:gs://usage-exports/usage/ -window last-month -out /reports/last-month",
 		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
