@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/billharness/billharness/internal/backoff"
 )
 
 // Defaults applied by New to zero-valued Config fields.
@@ -161,7 +163,7 @@ func New(cfg Config) (*Client, error) {
 		base:   base,
 		prefix: base.EscapedPath(),
 		snd:    newSender(cfg, base),
-		jitter: fullJitter,
+		jitter: backoff.FullJitter,
 	}
 	c.bufs.New = func() any { return new(bytes.Buffer) }
 	return c, nil
@@ -267,9 +269,9 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 		}
 		wait := info.RetryAfter
 		if wait <= 0 {
-			wait = c.jitter(backoff(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, attempt))
+			wait = c.jitter(backoff.Ceiling(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, attempt))
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return res, err
 		}
 	}
@@ -367,7 +369,7 @@ func (c *Client) pause(d time.Duration) {
 func (c *Client) waitTurn(ctx context.Context) error {
 	if until := c.pauseUntil.Load(); until > 0 {
 		if d := time.Until(time.Unix(0, until)); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := backoff.Sleep(ctx, d); err != nil {
 				return err
 			}
 		}
@@ -407,21 +409,6 @@ func (e *redactedError) Error() string { return e.msg }
 
 // Unwrap keeps errors.Is(err, context.DeadlineExceeded) and the like working.
 func (e *redactedError) Unwrap() error { return e.err }
-
-// sleep waits d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // TransportError is a failure with no HTTP response: dial, TLS, a reset
 // connection, a timeout. It is retryable.

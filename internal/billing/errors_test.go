@@ -126,15 +126,4 @@ func TestRetryPolicy(t *testing.T) {
 			t.Errorf("shouldRetry(%d, %v) = %v, want %v", tt.status, tt.err, got, tt.want)
 		}
 	}
-	lo, hi := 100*time.Millisecond, time.Second
-	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 60: time.Second} {
-		if got := backoff(lo, hi, n); got != want {
-			t.Errorf("backoff(%v, %v, %d) = %v, want %v", lo, hi, n, got, want)
-		}
-	}
-	for range 1000 {
-		if j := fullJitter(hi); j < 0 || j > hi {
-			t.Fatalf("fullJitter(%v) = %v, outside [0, %v]", hi, j, hi)
-		}
-	}
 }

@@ -4,9 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"math/rand/v2"
 	"net/http"
-	"time"
 )
 
 // CodeKeyReused is the 409 code of an Idempotency-Key sent before with
@@ -35,28 +33,6 @@ func shouldRetry(status int, err error) bool {
 		return errors.As(err, &apiErr) && apiErr.Code == CodeRequestInProgress
 	}
 	return status >= 500 && status != http.StatusNotImplemented
-}
-
-// backoff is the capped exponential ceiling for attempt n (1-based):
-// min(hi, lo·2^(n-1)).
-func backoff(lo, hi time.Duration, n int) time.Duration {
-	d := lo
-	for i := 1; i < n; i++ {
-		d *= 2
-		if d >= hi || d <= 0 {
-			return hi
-		}
-	}
-	return min(d, hi)
-}
-
-// fullJitter picks a wait uniformly in [0, d]: retries of many callers that
-// failed together spread out instead of returning in lock-step.
-func fullJitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return rand.N(d + 1)
 }
 
 // IsCertificateError reports whether err is a failure to verify the API's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -12,6 +11,8 @@ import (
 	"github.com/aws/smithy-go"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/api/googleapi"
+
+	"github.com/billharness/billharness/internal/backoff"
 )
 
 // ErrChanged is wrapped by a read's error when the object is no longer
@@ -114,29 +115,16 @@ func (s *Store) do(ctx context.Context, what string, op func() error) error {
 			s.creds.Invalidate()
 		}
 		s.retries.Add(1)
-		if err := sleep(ctx, s.backoff(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, s.backoff(attempt)); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
 }
 
-// backoff is the wait before try attempt+1: full jitter over an
-// exponential bound, capped.
+// backoff is the wait before try attempt+1: between half and all of the
+// capped exponential ceiling, so that a throttled store is never asked
+// again at once.
 func (s *Store) backoff(attempt int) time.Duration {
-	d := s.cfg.RetryWaitMin << min(attempt-1, 30)
-	if d <= 0 || d > s.cfg.RetryWaitMax {
-		d = s.cfg.RetryWaitMax
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	d := backoff.Ceiling(s.cfg.RetryWaitMin, s.cfg.RetryWaitMax, attempt)
+	return d/2 + backoff.FullJitter(d/2)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"net/http"
 
+	"github.com/billharness/billharness/internal/backoff"
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -111,21 +112,9 @@ func (c *Config) defaults() error {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = backoff.Sleep
 	}
 	return errors.Join(errs...)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // verifier runs one Verify.
