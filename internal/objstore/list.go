@@ -123,7 +123,7 @@ func (s *Store) each(ctx context.Context, prefix string, fn func(*blob.ListObjec
 	for page := 1; ; page++ {
 		var objs []*blob.ListObject
 		var next []byte
-		err := s.do(ctx, fmt.Sprintf("list %s (page %d)", s.URL(prefix), page), func() error {
+		err := s.do(ctx, fmt.Sprintf("list %s (page %d)", s.URL(prefix), page), 0, func(ctx context.Context) error {
 			var err error
 			objs, next, err = s.b.ListPage(ctx, token, s.cfg.ListPageSize, &blob.ListOptions{Prefix: prefix})
 			return err

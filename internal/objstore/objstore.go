@@ -34,6 +34,9 @@ const (
 	DefaultAttempts     = 8
 	DefaultRetryWaitMin = 100 * time.Millisecond
 	DefaultRetryWaitMax = 5 * time.Second
+	// DefaultRequestTimeout is the time a request's try gets before a
+	// second per MiB it reads.
+	DefaultRequestTimeout = 30 * time.Second
 	// DefaultPartSize is the largest single range request: bigger column
 	// chunks are fetched as several parts in parallel.
 	DefaultPartSize = 8 << 20
@@ -68,6 +71,10 @@ type Config struct {
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential
 	// backoff between tries (DefaultRetryWaitMin, DefaultRetryWaitMax).
 	RetryWaitMin, RetryWaitMax time.Duration
+	// RequestTimeout bounds one try of a request, plus a second per MiB
+	// it reads (DefaultRequestTimeout): a connection that stalls is
+	// abandoned and the request tried again.
+	RequestTimeout time.Duration
 	// PartSize and Gap shape prefetches (DefaultPartSize, DefaultGap).
 	PartSize, Gap int64
 	// ListPageSize is the keys asked for per LIST request (1000, S3's
@@ -89,6 +96,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryWaitMax <= 0 {
 		c.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
 	}
 	if c.PartSize <= 0 {
 		c.PartSize = DefaultPartSize

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/billharness/billharness/internal/faultnet"
 	"github.com/billharness/billharness/internal/faultnet/faultnettest"
@@ -234,6 +235,42 @@ func TestFaultsAreRetried(t *testing.T) {
 	}
 	if st.Retries == 0 || st.BytesFetched < int64(len(data)) {
 		t.Errorf("stats %+v: want retries and every byte fetched", st)
+	}
+}
+
+// A request that gets no answer is abandoned at its deadline and tried
+// again; the caller's own deadline still ends the read.
+func TestStalledRequestsAreRetried(t *testing.T) {
+	b := objstoretest.NewBucket(t)
+	data := bytes.Repeat([]byte("0123456789"), 30_000)
+	b.Put("f.parquet", data)
+	faults := &objstoretest.Faults{StallEvery: 2}
+	cfg := b.Config
+	cfg.HTTPClient, cfg.RequestTimeout, cfg.PartSize = &http.Client{Transport: faults}, 50*time.Millisecond, 50_000
+	s := open(t, b, cfg)
+	objs, err := s.List(context.Background(), "f.parquet", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.NewReader(context.Background(), objs[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prefetch([]objstore.Range{{Off: 0, Len: int64(len(data))}}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(data))
+	if _, err := r.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read with stalls: %v, equal %v", err, bytes.Equal(got, data))
+	}
+	if faults.Stalls.Load() == 0 || s.Stats().Retries < faults.Stalls.Load() {
+		t.Errorf("stalls %d, retries %d: want every stall retried", faults.Stalls.Load(), s.Stats().Retries)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.NewReader(ctx, objs[0], 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("read with a cancelled context: %v, want context.Canceled", err)
 	}
 }
 

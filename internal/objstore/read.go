@@ -242,7 +242,7 @@ func (s *Store) fetch(ctx context.Context, obj Object, off int64, b []byte) erro
 	got := 0
 	opts := &blob.ReaderOptions{BeforeRead: s.pin(obj.Version)}
 	what := fmt.Sprintf("read %s bytes %d-%d", obj.URL, off, off+int64(len(b))-1)
-	return s.do(ctx, what, func() error {
+	return s.do(ctx, what, int64(len(b)), func(ctx context.Context) error {
 		rr, err := s.b.NewRangeReader(ctx, obj.Key, off+int64(got), int64(len(b)-got), opts)
 		if err != nil {
 			return err

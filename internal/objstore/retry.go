@@ -95,16 +95,26 @@ func explain(err error) error {
 }
 
 // do runs op until it succeeds, fails for good, or the attempts run out,
-// waiting a jittered exponential backoff between tries. what names the
+// waiting a jittered exponential backoff between tries. Each try gets its
+// own deadline, RequestTimeout plus a second per MiB of size: a try that
+// runs out of it (a stalled connection) is tried again. what names the
 // object or listing in the error.
-func (s *Store) do(ctx context.Context, what string, op func() error) error {
+func (s *Store) do(ctx context.Context, what string, size int64, op func(ctx context.Context) error) error {
+	limit := s.cfg.RequestTimeout + time.Duration(size>>20)*time.Second
 	var err error
 	for attempt := 1; ; attempt++ {
 		s.requests.Add(1)
-		if err = op(); err == nil {
+		actx, cancel := context.WithTimeout(ctx, limit)
+		err = op(actx)
+		cancel()
+		if err == nil {
 			return nil
 		}
 		v := classify(err)
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			v = retry // this try's deadline, not the caller's
+			err = fmt.Errorf("no answer within %s: %w", limit, err)
+		}
 		if v == giveUp || attempt >= s.cfg.Attempts {
 			if attempt > 1 {
 				return fmt.Errorf("%s: %w (after %d tries)", what, explain(err), attempt)

@@ -127,13 +127,14 @@ func (b *Bucket) PutTree(dir, prefix string) int {
 // and passes the rest to Next (http.DefaultTransport when nil). Request
 // n (from 1) gets a 503 SlowDown when n%SlowDownEvery == 0, else a 429
 // when n%TooManyEvery == 0, else a 400 ExpiredToken when
-// n%ExpiredEvery == 0 (a zero period never fires).
+// n%ExpiredEvery == 0, else no answer at all, until the request's
+// context ends, when n%StallEvery == 0 (a zero period never fires).
 type Faults struct {
-	Next                                      http.RoundTripper
-	SlowDownEvery, TooManyEvery, ExpiredEvery int64
+	Next                                                  http.RoundTripper
+	SlowDownEvery, TooManyEvery, ExpiredEvery, StallEvery int64
 
-	n                           atomic.Int64
-	SlowDowns, TooMany, Expired atomic.Int64
+	n                                   atomic.Int64
+	SlowDowns, TooMany, Expired, Stalls atomic.Int64
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -150,6 +151,10 @@ func (f *Faults) RoundTrip(req *http.Request) (*http.Response, error) {
 	case hit(f.ExpiredEvery):
 		f.Expired.Add(1)
 		return s3Error(req, http.StatusBadRequest, "ExpiredToken", "The provided token has expired."), nil
+	case hit(f.StallEvery):
+		f.Stalls.Add(1)
+		<-req.Context().Done()
+		return nil, req.Context().Err()
 	}
 	next := f.Next
 	if next == nil {
