@@ -166,6 +166,20 @@ func TestReadAtAndPrefetch(t *testing.T) {
 	if n := s.Stats().Requests - before.Requests; n != 1 {
 		t.Errorf("a read of bytes let go sent %d requests, want 1", n)
 	}
+
+	// Ranges on both sides of held bytes are not merged across them: the
+	// held bytes would be fetched again.
+	if err := r.Prefetch([]objstore.Range{{Off: 150_000, Len: 500}}); err != nil {
+		t.Fatal(err)
+	}
+	before = s.Stats()
+	if err := r.Prefetch([]objstore.Range{{Off: 149_500, Len: 500}, {Off: 150_000, Len: 500}, {Off: 150_500, Len: 500}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, n := s.Stats().BytesFetched-before.BytesFetched, s.Stats().Requests-before.Requests; d != 1000 || n != 2 {
+		t.Errorf("around held bytes: fetched %d bytes in %d requests, want 1000 in 2", d, n)
+	}
+	check(149_500, 1500)
 }
 
 // A read pinned to the listed ETag fails, naming the object, once the

@@ -112,7 +112,8 @@ func (r *Reader) Prefetch(ranges []Range) error {
 			keep = append(keep, p)
 		}
 	}
-	parts, wasted := r.s.plan(missing(ranges, append(slices.Clone(keep), r.tail)), r.obj.Size)
+	have := append(slices.Clone(keep), r.tail)
+	parts, wasted := r.s.plan(missing(ranges, have), have, r.obj.Size)
 	g, ctx := errgroup.WithContext(r.ctx)
 	for i := range parts {
 		g.Go(func() error {
@@ -164,6 +165,16 @@ func overlaps(p part, ranges []Range) bool {
 	return false
 }
 
+// heldWithin reports whether a part of held shares a byte with [off, end).
+func heldWithin(off, end int64, held []part) bool {
+	for _, p := range held {
+		if p.off < end && off < p.end() {
+			return true
+		}
+	}
+	return false
+}
+
 func overlapsParts(p part, parts []part) bool {
 	for _, q := range parts {
 		if q.off < p.end() && p.off < q.end() {
@@ -195,10 +206,11 @@ func missing(ranges []Range, held []part) []Range {
 	return out
 }
 
-// plan merges ranges (clipped to size) whose gap is at most Gap, then
-// cuts the merged ranges into parts of at most PartSize, each with its
-// buffer; wasted is the gap bytes the merges fetch.
-func (s *Store) plan(ranges []Range, size int64) (parts []part, wasted int64) {
+// plan merges ranges (clipped to size) whose gap is at most Gap and holds
+// none of the bytes already held, then cuts the merged ranges into parts
+// of at most PartSize, each with its buffer; wasted is the gap bytes the
+// merges fetch.
+func (s *Store) plan(ranges []Range, held []part, size int64) (parts []part, wasted int64) {
 	rs := make([]Range, 0, len(ranges))
 	for _, rg := range ranges {
 		end := min(rg.Off+rg.Len, size)
@@ -213,7 +225,7 @@ func (s *Store) plan(ranges []Range, size int64) (parts []part, wasted int64) {
 		if k := len(merged) - 1; k >= 0 {
 			last := &merged[k]
 			end := last.Off + last.Len
-			if rg.Off <= end+s.cfg.Gap {
+			if rg.Off <= end+s.cfg.Gap && !heldWithin(end, rg.Off, held) {
 				if rg.Off > end {
 					wasted += rg.Off - end
 				}
