@@ -18,6 +18,9 @@
 #   afterwards. COMMAND gets the key as AWS_ACCESS_KEY_ID and
 #   AWS_SECRET_ACCESS_KEY (test-only values), AWS_REGION, and
 #   AWS_EC2_METADATA_DISABLED (no instance metadata lookups on a laptop).
+# - A server left by a run killed before it could clean up is stopped at
+#   the next run; a port taken by anything else makes the script fail,
+#   naming the port.
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -47,12 +50,29 @@ if [ ! -x "$gw" ]; then
 fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+# A run killed before it could clean up leaves its directory and maybe its
+# server: stop and remove those whose creating process is gone.
+for dir in /tmp/billharness-s3.*; do
+  [ -f "$dir/owner.pid" ] || continue
+  kill -0 "$(cat "$dir/owner.pid")" 2>/dev/null && continue
+  if [ -f "$dir/server.pid" ]; then
+    pid=$(cat "$dir/server.pid")
+    if grep -q versitygw "/proc/$pid/cmdline" 2>/dev/null; then
+      say "stopping the server a killed earlier run left in $dir"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+  fi
+  rm -rf "$dir"
+done
 if port_busy; then
   die "127.0.0.1:$port is already in use; stop what uses it, set BILLHARNESS_S3_PORT to a free port, or set BILLHARNESS_TEST_S3_ENDPOINT"
 fi
 
 tmp=$(mktemp -d /tmp/billharness-s3.XXXXXX)
 mkdir "$tmp/data"
+echo $$ >"$tmp/owner.pid"
 server=""
 child=""
 cleanup() {
@@ -83,6 +103,7 @@ export AWS_EC2_METADATA_DISABLED=true
 "$gw" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" --port "127.0.0.1:$port" \
   posix "$tmp/data" >"$tmp/server.log" 2>&1 &
 server=$!
+echo "$server" >"$tmp/server.pid"
 for _ in $(seq 1 300); do
   port_busy && break
   kill -0 "$server" 2>/dev/null || { cat "$tmp/server.log" >&2; die "versitygw exited"; }
