@@ -44,7 +44,7 @@ type parquetReader struct {
 	propKey, propValue *colReader
 	propTyped          []*colReader
 	rgRows             int64 // rows in the current row group
-	// hits and misses count, in the current file, the row groups whose
+	// hits and misses count, over the run, the row groups whose
 	// shard key column was fetched alone first and that held rows of the
 	// shard, or none; see noneInShard.
 	hits, misses int
@@ -399,7 +399,6 @@ func (r *parquetReader) nextRowGroup() (err error) {
 				return fmt.Errorf("parquet %s: %w", path, err)
 			}
 			r.rg = -1
-			r.hits, r.misses = 0, 0
 		}
 		r.rg++
 		groups := r.file.pq.RowGroups()
@@ -470,9 +469,9 @@ func outsideWindow(w Window, lay *layout, g parquet.RowGroup) bool {
 	return !w.overlaps(tlo, thi)
 }
 
-// prescanLimit is how many row groups of a file noneInShard lets hold
-// rows of the shard, with none that did not, before it stops looking for
-// the rest of the file.
+// prescanLimit is how many row groups noneInShard lets hold rows of the
+// shard, with none that did not, before it stops looking for the rest of
+// the run.
 const prescanLimit = 4
 
 // noneInShard reports, for a sharded read of an object, whether row group
@@ -480,9 +479,10 @@ const prescanLimit = 4
 // shard key column alone: the other columns are then never fetched. Data
 // kept by customer (partitions or files per customer, or sorted) skips
 // most row groups this way. Data that is not costs one more request per
-// row group, so once prescanLimit row groups of a file held rows of the
-// shard and none did not, it stops looking until the next file; the
-// fetched column stays held for the read. Local files are not pre-scanned: their bytes
+// row group (two when the column sits between others), so once
+// prescanLimit row groups held rows of the shard and none did not, it
+// stops looking; the fetched column stays held for the read, not fetched
+// again. Local files are not pre-scanned: their bytes
 // cost no request.
 func (r *parquetReader) noneInShard(g parquet.RowGroup, rows, start int64) (none bool, err error) {
 	if r.file.obj == nil || r.spec.Shard.IsZero() || (r.hits >= prescanLimit && r.misses == 0) {
