@@ -88,7 +88,7 @@ say "closing run: invoices finalized, report in $out/closing"
 
 say "three events stamped October 30 arrive after the close; replaying them"
 cp -r testdata/demo/late/. "$src"/
-bin/reconcile replay -source parquet:testdata/demo/late -rate 0 -checkpoint "$out/late.checkpoint" 2>"$out/late.log" ||
+bin/reconcile replay -source parquet:testdata/demo/late -rate 0 -checkpoint "$out/late.checkpoint" -dead-letter "$out/late-dead-letter.jsonl" 2>"$out/late.log" ||
   die "replaying the late events failed: see $out/late.log"
 
 say "reconcile run -bill: verify again and check the closed invoices"
