@@ -260,7 +260,9 @@ func TestStalledRequestsAreRetried(t *testing.T) {
 	b.Put("f.parquet", data)
 	faults := &objstoretest.Faults{StallEvery: 2}
 	cfg := b.Config
-	cfg.HTTPClient, cfg.RequestTimeout, cfg.PartSize = &http.Client{Transport: faults}, 50*time.Millisecond, 50_000
+	// A deadline far above a real answer's time on a busy machine, and
+	// tries to spare: only the stalls use it up.
+	cfg.HTTPClient, cfg.RequestTimeout, cfg.PartSize, cfg.Attempts = &http.Client{Transport: faults}, 500*time.Millisecond, 50_000, 30
 	s := open(t, b, cfg)
 	objs, err := s.List(context.Background(), "f.parquet", "")
 	if err != nil {

@@ -59,9 +59,6 @@ func (s *Store) NewReader(ctx context.Context, obj Object, tail int64) (*Reader,
 	return r, nil
 }
 
-// Object returns the object read.
-func (r *Reader) Object() Object { return r.obj }
-
 // ReadAt implements io.ReaderAt.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -77,7 +74,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(want) {
 		at := off + int64(n)
-		i := sort.Search(len(r.parts), func(i int) bool { return r.parts[i].off+int64(len(r.parts[i].b)) > at })
+		i := sort.Search(len(r.parts), func(i int) bool { return r.parts[i].end() > at })
 		if i < len(r.parts) && r.parts[i].off <= at {
 			n += copy(want[n:], r.parts[i].b[at-r.parts[i].off:])
 			continue
@@ -130,24 +127,9 @@ func (r *Reader) Prefetch(ranges []Range) error {
 		return err
 	}
 	r.s.wasted.Add(wasted)
-	// New parts may span a kept one (merged across it): the kept one
-	// goes. The tail goes where it sorts; parts overlapping it are cut
-	// back to end where it starts.
-	next := make([]part, 0, len(keep)+len(parts)+1)
-	for _, p := range keep {
-		if !overlapsParts(p, parts) {
-			next = append(next, p)
-		}
-	}
-	for _, p := range parts {
-		if p.off >= r.tail.off {
-			continue
-		}
-		if end := p.off + int64(len(p.b)); end > r.tail.off {
-			p.b = p.b[:r.tail.off-p.off]
-		}
-		next = append(next, p)
-	}
+	// New parts cover only bytes not held and are never merged across
+	// held ones: they overlap neither the kept parts nor the tail.
+	next := append(keep, parts...)
 	slices.SortFunc(next, func(a, b part) int { return cmp.Compare(a.off, b.off) })
 	r.parts = append(next, r.tail)
 	return nil
@@ -169,15 +151,6 @@ func overlaps(p part, ranges []Range) bool {
 func heldWithin(off, end int64, held []part) bool {
 	for _, p := range held {
 		if p.off < end && off < p.end() {
-			return true
-		}
-	}
-	return false
-}
-
-func overlapsParts(p part, parts []part) bool {
-	for _, q := range parts {
-		if q.off < p.end() && p.off < q.end() {
 			return true
 		}
 	}

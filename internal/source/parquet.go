@@ -119,12 +119,12 @@ func (r *parquetReader) footer(path string) (_ FileMark, outside int, err error)
 	if err != nil {
 		return FileMark{}, 0, fmt.Errorf("source: parquet %s: %w", path, err)
 	}
-	m, err := footerMark(path, f.ra, f.size, f.pq.NumRows())
+	m, footerLen, err := footerMark(path, f.ra, f.size, f.pq.NumRows())
 	if err != nil {
 		return FileMark{}, 0, fmt.Errorf("source: parquet %s: %w", path, err)
 	}
 	m.Version = r.files.version(path)
-	r.files.noteTail(path, f)
+	r.files.noteTail(path, f, footerLen)
 	groups := f.pq.RowGroups()
 	for _, g := range groups {
 		if !outsideWindow(r.spec.Window, lay, g) {
@@ -214,9 +214,9 @@ func (r *parquetReader) Stats() Stats {
 	s := r.stats
 	s.Through = s.Emitted + s.Invalid + s.SkippedWindow + s.SkippedShard + s.SkippedResume
 	s.BytesRead = r.read.Load()
-	if st := r.files.fetched(); st.Requests > 0 {
-		s.BytesRead = st.BytesFetched
-		s.Requests, s.Retries = st.Requests, st.Retries
+	if r.files.store != nil {
+		st := r.files.store.Stats()
+		s.BytesRead, s.Requests, s.Retries = st.BytesFetched, st.Requests, st.Retries
 	}
 	return s
 }

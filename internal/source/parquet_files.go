@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -101,21 +100,18 @@ type files struct {
 	tails map[string]int64
 }
 
-// noteTail records the footer length of an open object.
-func (fs *files) noteTail(path string, f *parquetFile) {
+// noteTail records the length of an open object's tail: its footer of
+// footerLen bytes, the length and the magic.
+func (fs *files) noteTail(path string, f *parquetFile, footerLen int64) {
 	if f.obj == nil {
 		return
-	}
-	var b [8]byte
-	if _, err := f.ra.ReadAt(b[:], f.size-8); err != nil {
-		return // only a hint
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.tails == nil {
 		fs.tails = map[string]int64{}
 	}
-	fs.tails[path] = int64(binary.LittleEndian.Uint32(b[:4])) + 8
+	fs.tails[path] = footerLen + 8
 }
 
 func newFiles(ctx context.Context, spec Spec, read *atomic.Int64) (*files, error) {
@@ -155,14 +151,6 @@ func (fs *files) list(path string) ([]string, error) {
 
 // version is the listed version of an object; "" for a local file.
 func (fs *files) version(path string) string { return fs.objects[path].Version }
-
-// fetched is what the store has fetched; zero for local files.
-func (fs *files) fetched() objstore.Stats {
-	if fs.store == nil {
-		return objstore.Stats{}
-	}
-	return fs.store.Stats()
-}
 
 func (fs *files) close() error {
 	if fs.store == nil || fs.closed {

@@ -47,27 +47,28 @@ type Coverage struct {
 	Partial *FileMark  `json:"partial,omitempty"`
 }
 
-// footerMark reads the identity of an open Parquet file of the given size.
-func footerMark(path string, f io.ReaderAt, size, rows int64) (FileMark, error) {
+// footerMark reads the identity of an open Parquet file of the given size,
+// and the length of its footer.
+func footerMark(path string, f io.ReaderAt, size, rows int64) (FileMark, int64, error) {
 	m := FileMark{Path: path, Size: size, Rows: rows}
 	var tail [8]byte
 	if size < 12 {
-		return m, fmt.Errorf("parquet %s: %d bytes is too short for a Parquet file", path, size)
+		return m, 0, fmt.Errorf("parquet %s: %d bytes is too short for a Parquet file", path, size)
 	}
 	if _, err := f.ReadAt(tail[:], size-8); err != nil {
-		return m, fmt.Errorf("parquet %s: read footer: %w", path, err)
+		return m, 0, fmt.Errorf("parquet %s: read footer: %w", path, err)
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if n > size-12 {
-		return m, fmt.Errorf("parquet %s: footer length %d exceeds the file", path, n)
+		return m, 0, fmt.Errorf("parquet %s: footer length %d exceeds the file", path, n)
 	}
 	footer := make([]byte, n)
 	if _, err := f.ReadAt(footer, size-8-n); err != nil {
-		return m, fmt.Errorf("parquet %s: read footer: %w", path, err)
+		return m, 0, fmt.Errorf("parquet %s: read footer: %w", path, err)
 	}
 	h := sha256.Sum256(footer)
 	m.Footer = hex.EncodeToString(h[:16])
-	return m, nil
+	return m, n, nil
 }
 
 // differs says how m differs from was, for an error message; "" when

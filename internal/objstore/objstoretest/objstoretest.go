@@ -83,14 +83,6 @@ func (b *Bucket) Put(key string, data []byte) string {
 	return aws.ToString(out.ETag)
 }
 
-// Delete removes key.
-func (b *Bucket) Delete(key string) {
-	b.t.Helper()
-	if _, err := b.client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &b.Name, Key: &key}); err != nil {
-		b.t.Fatalf("delete %s: %v", b.URL(key), err)
-	}
-}
-
 // PutTree uploads every file under dir, keyed by prefix + its path
 // relative to dir (slash-separated), and returns the number uploaded.
 func (b *Bucket) PutTree(dir, prefix string) int {
