@@ -1,4 +1,4 @@
-# Targets: build test chaos demo bench lint testdata clean ('make help'). See README.md.
+# Targets: build test test-busy chaos demo bench lint testdata clean ('make help'). See README.md.
 
 SHELL := /bin/bash
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -9,7 +9,7 @@ need = command -v $(2) >/dev/null 2>&1 || { \
 	echo "installing $(1) (apt-get)" >&2; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; }
 
-.PHONY: build test chaos demo bench lint testdata clean help
+.PHONY: build test test-busy chaos demo bench lint testdata clean help
 
 ## build: every command under cmd/ into ./bin, stamped with the git version
 build:
@@ -24,6 +24,10 @@ test:
 	scripts/lint-openapi.sh
 	scripts/faults.sh 200000
 	scripts/fuzz.sh $(FUZZTIME)
+
+## test-busy: make test while one busy loop per core keeps the machine at 100% (what CI's shared runners look like)
+test-busy:
+	scripts/with-busy-cpus.sh $(MAKE) test
 
 ## chaos: the fault replay at 2,000,000 events, with its late-file-and-resume and conflicting-duplicates rounds
 chaos:

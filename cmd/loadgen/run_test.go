@@ -47,12 +47,17 @@ func TestRunExitCodes(t *testing.T) {
 		// found before any request.
 		sent bool
 	}{
-		{name: "thresholds hold", args: args("-threshold", "p99<5s", "-threshold", "error_rate<1%", "-threshold", "rate>150/s"),
-			sent: true, wantStdout: []string{"PASS  p99<5s", "PASS  rate>150/s", "200.0/s asked"}},
-		{name: "a threshold fails", args: args("-threshold", "p99<5s", "-threshold", "rate>1000/s"), wantCode: 4, sent: true,
+		// Thresholds here hold or fail whatever the machine's speed: a loaded
+		// CI machine achieves less than the asked rate and answers slower, so
+		// rate and latency gates are only asserted where the schedule decides
+		// them (at most 200/s can be sent) or on recorded results
+		// (internal/load's threshold tests).
+		{name: "thresholds hold", args: args("-threshold", "p99<1h", "-threshold", "error_rate<1%", "-threshold", "requests>=200"),
+			sent: true, wantStdout: []string{"PASS  p99<1h", "PASS  requests>=200", "200.0/s asked"}},
+		{name: "a threshold fails", args: args("-threshold", "p99<1h", "-threshold", "rate>1000/s"), wantCode: 4, sent: true,
 			wantStdout: []string{"FAIL  rate>1000/s"}, wantStderr: []string{"load thresholds failed: rate>1000/s (got "}},
-		{name: "thresholds from the environment", args: args(), env: map[string]string{"LOADGEN_THRESHOLDS": "p99<5s;dropped>0"},
-			wantCode: 4, sent: true, wantStdout: []string{"PASS  p99<5s", "FAIL  dropped>0"}},
+		{name: "thresholds from the environment", args: args(), env: map[string]string{"LOADGEN_THRESHOLDS": "p99<1h;dropped>0"},
+			wantCode: 4, sent: true, wantStdout: []string{"PASS  p99<1h", "FAIL  dropped>0"}},
 		{name: "unknown metric", args: args("-threshold", "latency<250ms"), wantCode: 2,
 			wantStderr: []string{`unknown metric "latency"`, "loadgen run -h"}},
 		{name: "unknown metric in the environment", args: args(), env: map[string]string{"LOADGEN_THRESHOLDS": "p99<1s;errors<1"},
@@ -147,7 +152,7 @@ func TestShardsAndReport(t *testing.T) {
 	}
 
 	merged := filepath.Join(dir, "all")
-	code, stdout, stderr := runLoadgen(t, nil, "report", "-threshold", "requests>=400", "-threshold", "p99<5s", "-out", merged, out[0], out[1])
+	code, stdout, stderr := runLoadgen(t, nil, "report", "-threshold", "requests>=400", "-threshold", "p99<1h", "-out", merged, out[0], out[1])
 	if code != 0 {
 		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
