@@ -43,9 +43,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func newRootCmd(a *app) *cli.Command {
-	var showVersion bool
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	return &cli.Command{
 		Name: "loadgen",
 		Description: `Loadgen stress-tests a billing API's event ingestion (POST /v1/events): it
@@ -63,17 +60,10 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 4 thresholds failed.`,
 			"loadgen run -h",
 			"export BILLING_API_URL=http://127.0.0.1:8080 BILLING_TOKEN_FILE=./token",
 		},
-		Flags: fs,
+		Version: version,
 		Subcommands: []*cli.Command{
 			newRunCmd(a),
 			newReportCmd(a),
-		},
-		Exec: func(context.Context, []string) error {
-			if !showVersion {
-				return cli.Usagef("missing command")
-			}
-			_, err := fmt.Fprintf(a.stdout, "loadgen %s\n", version)
-			return err
 		},
 	}
 }

@@ -44,9 +44,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func newRootCmd(a *app) *cli.Command {
-	var showVersion bool
-	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	return &cli.Command{
 		Name: "reconcile",
 		Description: `Reconcile backfills usage events into a billing API (POST /v1/events) and
@@ -71,7 +68,7 @@ doctor: the target differs from the contract).`,
 			"reconcile replay -h",
 			"export BILLING_API_URL=https://api.bill.sh BILLING_TOKEN_FILE=/var/run/secrets/billing/token",
 		},
-		Flags: fs,
+		Version: version,
 		Subcommands: []*cli.Command{
 			newReplayCmd(a),
 			newVerifyCmd(a),
@@ -79,13 +76,6 @@ doctor: the target differs from the contract).`,
 			newRunCmd(a),
 			newMergeCmd(a),
 			newDoctorCmd(a),
-		},
-		Exec: func(context.Context, []string) error {
-			if !showVersion {
-				return cli.Usagef("missing command")
-			}
-			_, err := fmt.Fprintf(a.stdout, "reconcile %s\n", version)
-			return err
 		},
 	}
 }

@@ -103,9 +103,10 @@ func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
 	return err
 }
 
-// expandDirs expands the glob patterns among args, in order, without
-// repeats; a pattern that matches nothing, or the output directory among
-// the inputs, is a usage error.
+// expandDirs expands the glob patterns among args, in order; a pattern
+// that matches nothing, a directory given twice (by name or by two
+// patterns: a typo for another shard, most often) or the output directory
+// among the inputs is a usage error.
 func expandDirs(args []string, out string) ([]string, error) {
 	var dirs []string
 	var errs []error
@@ -120,9 +121,11 @@ func expandDirs(args []string, out string) ([]string, error) {
 			matches = m
 		}
 		for _, d := range matches {
-			if !slices.Contains(dirs, d) {
-				dirs = append(dirs, d)
+			if slices.Contains(dirs, d) {
+				errs = append(errs, cli.Usagef("%s is given more than once (%s): each shard's directory once", d, arg))
+				continue
 			}
+			dirs = append(dirs, d)
 		}
 	}
 	absOut, _ := filepath.Abs(out)

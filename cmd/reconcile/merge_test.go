@@ -96,6 +96,8 @@ func TestMergeCommandRefuses(t *testing.T) {
 			wantErr: []string{"missing shards: 1/3"}},
 		{name: "shard twice", shards: map[string]*report.Report{"0": shardReport(0, 2), "1": shardReport(1, 2), "1-again": shardReport(1, 2)}, wantCode: 1,
 			wantErr: []string{"shards given more than once: 1/2 (2 times)"}},
+		{name: "directory repeated", shards: map[string]*report.Report{"0": shardReport(0, 3), "1": shardReport(1, 3), "2": shardReport(2, 3)},
+			args: []string{"SHARD-1"}, wantCode: 2, wantErr: []string{"shard-1 is given more than once", "each shard's directory once"}},
 		{name: "other tolerance", shards: map[string]*report.Report{"0": shardReport(0, 2), "1": otherTolerance}, wantCode: 1,
 			wantErr: []string{`tolerance "abs=1" differs from "exact"`}},
 		{name: "shard failed before comparing", shards: map[string]*report.Report{"0": shardReport(0, 2), "1": early}, wantCode: 1,
@@ -112,6 +114,11 @@ func TestMergeCommandRefuses(t *testing.T) {
 				writeShards(t, dir, tt.shards)
 				args = append(args, filepath.Join(dir, "shard-*"))
 			}
+			for i, a := range tt.args {
+				if a == "SHARD-1" {
+					tt.args[i] = filepath.Join(dir, "shard-1")
+				}
+			}
 			code, stdout, stderr := runReconcile(t, nil, append(args, tt.args...)...)
 			if code != tt.wantCode {
 				t.Fatalf("merge exit %d, want %d\n%s%s", code, tt.wantCode, stdout, stderr)
@@ -122,6 +129,21 @@ func TestMergeCommandRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Flags after the directories are flags, not directories: "merge A B -out
+// X" writes to X.
+func TestMergeFlagsAfterDirectories(t *testing.T) {
+	dir := t.TempDir()
+	dirs := writeShards(t, dir, map[string]*report.Report{"0": shardReport(0, 2), "1": shardReport(1, 2)})
+	out := filepath.Join(dir, "merged")
+	code, stdout, stderr := runReconcile(t, nil, "merge", dirs[0], dirs[1], "-out", out)
+	if code != 0 && code != 3 {
+		t.Fatalf("merge A B -out X = exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); err != nil {
+		t.Errorf("merge A B -out X did not write X: %v", err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/billharness/billharness/internal/cli"
 )
 
 func main() {
@@ -14,5 +16,5 @@ func main() {
 	context.AfterFunc(ctx, stop) // after the first signal, a second one kills at once
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(cli.ExitCode(err))
 }

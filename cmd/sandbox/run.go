@@ -8,38 +8,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/sandbox"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=…".
 var version = "dev"
-
-// usageError marks bad flags or environment: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// exitCode maps run's error to the process exit status, printing it:
-// 0 success (and -h), 1 failure, 2 usage.
-func exitCode(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "sandbox: %v\nRun 'sandbox -h' for usage.\n", err)
-		return 2
-	}
-	fmt.Fprintf(stderr, "sandbox: %v\n", err)
-	return 1
-}
 
 // options are the raw flag values; every flag is a string (parsed after
 // flag parsing) so that all bad values are reported together.
@@ -47,77 +26,66 @@ type options struct {
 	addr, adminToken, customerToken, seed, seedFile                               string
 	failRate, throttleRate, resetRate, dropRate, doubleRate, rateLimit, rateBurst string
 	latency, usageLag, faultLog, idemKeys, laxBilling                             string
-	version, openapi                                                              bool
-	from                                                                          map[string]string // flag name -> env var it came from
+	openapi                                                                       bool
+	fs                                                                            *flag.FlagSet
 }
 
 // label names a flag's source in errors: "-fail-rate" or "SANDBOX_FAIL_RATE".
-func (o *options) label(name string) string {
-	if env, ok := o.from[name]; ok {
-		return env
-	}
-	return "-" + name
-}
+func (o *options) label(name string) string { return cli.Source(o.fs.Lookup(name)) }
 
-func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+// newCommand is the sandbox's command line: the same entry-point kit as
+// reconcile and loadgen (help layout, environment fallbacks, exit codes).
+func newCommand(o *options, exec func(ctx context.Context, args []string) error) *cli.Command {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address` (port 0: any free port)")
-	fs.StringVar(&o.adminToken, "admin-token", "", "admin-scope API `key` (default: random bsk_test_ key, printed once at start)")
-	fs.StringVar(&o.customerToken, "customer-token", "", "customer-scope API `key` (default: none)")
-	fs.StringVar(&o.seed, "seed", "0", "`n` (integer) seeding every fault decision")
-	fs.StringVar(&o.seedFile, "seed-file", "", "JSON `file` with an initial catalog: customers, products, plans, skus, subscriptions; several, comma-separated, load in order")
-	fs.StringVar(&o.failRate, "fail-rate", "0", "`share` of authenticated requests answered 500, 0..1")
-	fs.StringVar(&o.throttleRate, "throttle-rate", "0", "`share` of authenticated requests answered 429 with Retry-After: 0, 0..1")
-	fs.StringVar(&o.resetRate, "reset-rate", "0", "`share` of POST /v1/events whose connection is reset after the event is stored, 0..1")
-	fs.StringVar(&o.dropRate, "drop-rate", "0", "`share` of events acknowledged 202 but never counted, 0..1")
-	fs.StringVar(&o.doubleRate, "double-rate", "0", "`share` of events counted twice, 0..1")
-	fs.StringVar(&o.rateLimit, "rate-limit", "0", "token bucket `N/s` over authenticated routes, e.g. 500/s (0: off)")
-	fs.StringVar(&o.rateBurst, "rate-burst", "0", "token bucket size `n` (0: the per-second rate)")
-	fs.StringVar(&o.latency, "latency", "0s", "`range` of added delay per authenticated request: 10ms, or a uniform range 5ms..50ms")
-	fs.StringVar(&o.faultLog, "fault-log", "", "at shutdown, write the ids of the events the sandbox dropped or doubled, per subscription, to this JSON `file`")
-	fs.StringVar(&o.usageLag, "usage-lag", "0s", "`duration` before an accepted event shows in usage and billing")
-	fs.StringVar(&o.laxBilling, "lax-billing", "false", "`bool`: bill like a careless platform (any period, full flat fees in trials and before the start), to test what reconcile bill catches")
-	fs.StringVar(&o.idemKeys, "idempotency-keys", strconv.Itoa(sandbox.DefaultIdempotencyKeys),
+	o.fs = fs
+	str := func(p *string, name, value, usage string) { cli.String(fs, p, name, envName(name), value, usage) }
+	str(&o.addr, "addr", "127.0.0.1:8080", "listen `address` (port 0: any free port)")
+	str(&o.adminToken, "admin-token", "", "admin-scope API `key` (default: random bsk_test_ key, printed once at start)")
+	str(&o.customerToken, "customer-token", "", "customer-scope API `key` (default: none)")
+	str(&o.seed, "seed", "0", "`n` (integer) seeding every fault decision")
+	str(&o.seedFile, "seed-file", "", "JSON `file` with an initial catalog: customers, products, plans, skus, subscriptions; several, comma-separated, load in order")
+	str(&o.failRate, "fail-rate", "0", "`share` of authenticated requests answered 500, 0..1")
+	str(&o.throttleRate, "throttle-rate", "0", "`share` of authenticated requests answered 429 with Retry-After: 0, 0..1")
+	str(&o.resetRate, "reset-rate", "0", "`share` of POST /v1/events whose connection is reset after the event is stored, 0..1")
+	str(&o.dropRate, "drop-rate", "0", "`share` of events acknowledged 202 but never counted, 0..1")
+	str(&o.doubleRate, "double-rate", "0", "`share` of events counted twice, 0..1")
+	str(&o.rateLimit, "rate-limit", "0", "token bucket `rate` over authenticated routes: 500/s, 30000/m, 100/10s or 500 (per second); 0: off")
+	str(&o.rateBurst, "rate-burst", "0", "token bucket size `n` (0: the per-second rate)")
+	str(&o.latency, "latency", "0s", "`range` of added delay per authenticated request: 10ms, or a uniform range 5ms..50ms")
+	str(&o.faultLog, "fault-log", "", "at shutdown, write the ids of the events the sandbox dropped or doubled, per subscription, to this JSON `file`")
+	str(&o.usageLag, "usage-lag", "0s", "`duration` before an accepted event shows in usage and billing")
+	str(&o.laxBilling, "lax-billing", "false", "`bool`: bill like a careless platform (any period, full flat fees in trials and before the start), to test what reconcile bill catches")
+	str(&o.idemKeys, "idempotency-keys", strconv.Itoa(sandbox.DefaultIdempotencyKeys),
 		"at most `n` Idempotency-Keys kept (they expire after 24 h; past n, arbitrary completed ones are dropped first)")
-	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.openapi, "openapi", false, "print the OpenAPI document (as GET /openapi.json serves it) and exit")
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Name != "version" && f.Name != "openapi" {
-			f.Usage += " [env " + envName(f.Name) + "]"
-		}
-	})
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: sandbox [flags]
-
-Runs the billing API sandbox: an in-memory server implementing the API
-contract billharness follows ([doc] rules from docs.bill.sh and the [chosen]
-behaviour where the docs are silent: 401/403 split, error body, 409 on a
-reused Idempotency-Key, 200 duplicate answers, usage JSON, bill body), plus
-fault knobs for testing. State is lost when it stops.
+	return &cli.Command{
+		Name:    "sandbox",
+		Version: version,
+		Description: `Sandbox runs the billing API sandbox: an in-memory server implementing the
+API contract billharness follows ([doc] rules from docs.bill.sh and the
+[chosen] behaviour where the docs are silent: 401/403 split, error body, 409
+on a reused Idempotency-Key, 200 duplicate answers, usage JSON, bill body),
+plus fault knobs for testing. State is lost when it stops.
 
 Every flag can also be set by the environment variable SANDBOX_<NAME>
-(e.g. SANDBOX_ADDR, SANDBOX_FAIL_RATE); a flag on the command line wins.
+shown beside it (e.g. SANDBOX_ADDR, SANDBOX_FAIL_RATE); a flag on the
+command line wins.
 
-Flags:
-`)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, `
-Examples:
-  sandbox
-  sandbox -addr 127.0.0.1:9090 -seed-file catalog.json
-  sandbox -fail-rate 0.01 -drop-rate 0.001 -double-rate 0.001 -seed 42
-  sandbox -rate-limit 500/s -latency 5ms..50ms
-  SANDBOX_ADMIN_TOKEN=bsk_test_secret sandbox -usage-lag 2s
-  sandbox -openapi > openapi.json   # for linters and client generators
-  sandbox -lax-billing true   # invoices overlap, trials are charged: for reconcile bill's checks
-
-Exit status: 0 after a clean shutdown (SIGINT/SIGTERM: stop accepting,
+Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM: stop accepting,
 drain in-flight requests), 1 on a runtime failure, 2 on bad flags or
-environment. A second signal exits at once.
-`)
+environment. A second signal exits at once.`,
+		Examples: []string{
+			"sandbox",
+			"sandbox -addr 127.0.0.1:9090 -seed-file catalog.json",
+			"sandbox -fail-rate 0.01 -drop-rate 0.001 -double-rate 0.001 -seed 42",
+			"sandbox -rate-limit 500/s -latency 5ms..50ms",
+			"SANDBOX_ADMIN_TOKEN=bsk_test_secret sandbox -usage-lag 2s",
+			"sandbox -openapi > openapi.json   # for linters and client generators",
+			"sandbox -lax-billing true   # invoices overlap, trials are charged: for reconcile bill's checks",
+		},
+		Flags: fs,
+		Exec:  exec,
 	}
-	return fs
 }
 
 // envName is the environment variable backing a flag.
@@ -128,31 +96,19 @@ func envName(flagName string) string {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	_ = stdin
 	var o options
-	fs := newFlagSet(&o, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	cmd := newCommand(&o, func(ctx context.Context, args []string) error { return serve(ctx, &o, args, stdout, stderr) })
+	err := cmd.Run(ctx, args, getenv, stdout)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, err)
 	}
+	return err
+}
+
+// serve starts the sandbox the options describe and serves until ctx ends.
+func serve(ctx context.Context, o *options, args []string, stdout, stderr io.Writer) error {
 	var errs []error
-	if fs.NArg() > 0 {
-		errs = append(errs, fmt.Errorf("unexpected arguments: %q", fs.Args()))
-	}
-	// Flags not given on the command line fall back to the environment;
-	// o.from remembers which, so errors name what the user actually set.
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	o.from = map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv(envName(f.Name)); v != "" && !given[f.Name] && f.Name != "version" && f.Name != "openapi" {
-			_ = fs.Set(f.Name, v) // string flags: Set cannot fail
-			o.from[f.Name] = envName(f.Name)
-		}
-	})
-	if o.version {
-		fmt.Fprintln(stdout, "sandbox", version)
-		return nil
+	if len(args) > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %q", args))
 	}
 	if o.openapi {
 		doc, err := sandbox.OpenAPI(version)
@@ -165,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cfg, err := o.config()
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
-		return usageError{err}
+		return &cli.UsageError{Err: err}
 	}
 
 	generated := false
@@ -176,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		generated = true
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return &cli.UsageError{Err: err}
 	}
 	if o.seedFile != "" {
 		cfg.Data = &sandbox.SeedData{}
@@ -251,8 +207,10 @@ func (o *options) config() (sandbox.Config, error) {
 		}
 		*r.dst = v
 	}
-	if cfg.RateLimit, err = parseRate(o.rateLimit); err != nil {
+	if r, err := cli.ParseRate(o.rateLimit); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", o.label("rate-limit"), err))
+	} else {
+		cfg.RateLimit = float64(r)
 	}
 	if cfg.RateBurst, err = strconv.Atoi(o.rateBurst); err != nil || cfg.RateBurst < 0 {
 		errs = append(errs, fmt.Errorf("%s %q: must be an integer >= 0", o.label("rate-burst"), o.rateBurst))
@@ -270,26 +228,4 @@ func (o *options) config() (sandbox.Config, error) {
 		errs = append(errs, fmt.Errorf("%s %q: must be true or false", o.label("lax-billing"), o.laxBilling))
 	}
 	return cfg, errors.Join(errs...)
-}
-
-// parseRate reads "500/s", "500" (per second) or "30000/m".
-func parseRate(s string) (float64, error) {
-	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
-	per := 1.0
-	if hasUnit {
-		switch unit {
-		case "s":
-		case "m":
-			per = 60
-		case "h":
-			per = 3600
-		default:
-			return 0, fmt.Errorf("%q: unit must be /s, /m or /h", s)
-		}
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("%q: want a rate like 500/s", s)
-	}
-	return v / per, nil
 }

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/billharness/billharness/internal/cli"
 )
 
 // syncBuffer is an io.Writer safe to read while run writes to it.
@@ -49,8 +48,10 @@ func TestRunFlags(t *testing.T) {
 		wantErrMsg []string
 	}{
 		{name: "version", args: []string{"-version"}, wantOut: []string{"sandbox dev\n"}},
-		{name: "help", args: []string{"-h"}, wantErrMsg: []string{"Usage: sandbox", "Examples:", "SANDBOX_FAIL_RATE", "[chosen]", `(default "127.0.0.1:8080")`}},
-		{name: "unknown flag", args: []string{"-nope"}, wantCode: 2, wantErrMsg: []string{"flag provided but not defined: -nope"}},
+		{name: "help", args: []string{"-h"}, wantOut: []string{"Usage:\n  sandbox [flags]", "Examples:", "env SANDBOX_FAIL_RATE", "[chosen]", "(default 127.0.0.1:8080; env SANDBOX_ADDR)", "Exit codes:"}},
+		{name: "unknown flag", args: []string{"-nope"}, wantCode: 2, wantErrMsg: []string{"flag provided but not defined: -nope", "run 'sandbox -h' for usage"}},
+		{name: "mistyped flag", args: []string{"-drop-rat", "0.1"}, wantCode: 2, wantErrMsg: []string{"(did you mean -drop-rate?)"}},
+		{name: "rate per duration", args: []string{"-rate-limit", "100/0s"}, wantCode: 2, wantErrMsg: []string{"-rate-limit: invalid rate"}},
 		{name: "every bad value at once",
 			args:       []string{"-fail-rate", "2", "-drop-rate", "x", "-latency", "9ms..1ms", "-rate-limit", "fast", "-seed", "s", "-usage-lag", "-1s", "-rate-burst", "-3"},
 			wantCode:   2,
@@ -68,7 +69,7 @@ func TestRunFlags(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel() // nothing here may serve
 			err := run(ctx, tt.args, env(tt.env), strings.NewReader(""), &stdout, &stderr)
-			if code := exitCode(err, &stderr); code != tt.wantCode {
+			if code := cli.ExitCode(err); code != tt.wantCode {
 				t.Fatalf("run(%q) exit code = %d (err %v), want %d", tt.args, code, err, tt.wantCode)
 			}
 			for _, w := range tt.wantOut {
@@ -82,22 +83,6 @@ func TestRunFlags(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestExitCode(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want int
-	}{
-		{nil, 0},
-		{flag.ErrHelp, 0},
-		{usageError{errors.New("bad flag")}, 2},
-		{errors.New("listen: address in use"), 1},
-	} {
-		if got := exitCode(tt.err, io.Discard); got != tt.want {
-			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
-		}
 	}
 }
 

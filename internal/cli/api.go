@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -69,7 +68,9 @@ func (a *API) Token(getenv func(string) string) (string, error) {
 	if a.TokenFile != "" {
 		b, err := os.ReadFile(a.TokenFile)
 		if err != nil {
-			return "", fmt.Errorf("read token file: %w", err)
+			// A usage error: nothing was done, and the fix is in the
+			// settings (a secret not mounted, a wrong path).
+			return "", Usagef("read token file (-token-file or %s): %w", EnvTokenFile, err)
 		}
 		tok, src = strings.TrimSpace(string(b)), "token file "+a.TokenFile
 	}

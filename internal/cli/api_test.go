@@ -18,7 +18,7 @@ func TestAPIRegister(t *testing.T) {
 		"BILLING_TOKEN_FILE":           "/run/secrets/token",
 		"BILLING_INSECURE_SKIP_VERIFY": "true",
 	}
-	if err := Parse(fs, nil, mapEnv(env)); err != nil {
+	if _, err := Parse(fs, nil, mapEnv(env)); err != nil {
 		t.Fatal(err)
 	}
 	want := API{URL: "https://api.bill.sh", TokenFile: "/run/secrets/token", InsecureSkipVerify: true}
@@ -87,7 +87,7 @@ func TestAPIToken(t *testing.T) {
 		{name: "file beats env", file: good, env: "bsk_test_env", want: "bsk_test_file"},
 		{name: "none", wantErr: "no API token", wantUsage: true},
 		{name: "empty file", file: empty, env: "bsk_test_env", wantErr: "empty", wantUsage: true},
-		{name: "missing file", file: filepath.Join(dir, "nope"), wantErr: "read token file"},
+		{name: "missing file", file: filepath.Join(dir, "nope"), wantErr: "read token file (-token-file or BILLING_TOKEN_FILE): open ", wantUsage: true},
 		{name: "inner space", file: spaced, wantErr: "spaces or control", wantUsage: true},
 	}
 	for _, tt := range tests {

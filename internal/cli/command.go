@@ -34,48 +34,75 @@ type Command struct {
 	// listed by -h in this order.
 	Subcommands []*Command
 	// Exec runs the command with the arguments left after the flags. For a
-	// command with subcommands, it runs only when no argument names one
-	// (for -version, say); nil makes a missing subcommand a usage error.
+	// command with subcommands, it runs only when no argument names one;
+	// nil makes a missing subcommand a usage error.
 	Exec func(ctx context.Context, args []string) error
+	// Version, set on the root, is what -version prints after the root's
+	// name. Every command gets -version, as every command gets -h.
+	Version string
+}
+
+// runEnv is what a command line's run carries down to its subcommands.
+type runEnv struct {
+	getenv  func(string) string
+	stdout  io.Writer
+	root    string
+	version string
 }
 
 // Run parses args (flags with environment fallbacks read through getenv),
-// then runs the subcommand the next argument names, or Exec.
+// then runs the subcommand the next argument names, or Exec. A command
+// without subcommands also takes flags after its positional arguments.
 //
-// On -h it writes the usage to stdout and returns flag.ErrHelp. Errors come
-// back prefixed with the command path ("reconcile replay: …"); usage errors
-// as a *UsageError that also points to -h.
+// On -h, or "help [command…]" in place of a subcommand, it writes the
+// usage to stdout and returns flag.ErrHelp; on -version it writes the root's
+// name and Version and returns nil. Errors come back prefixed with the
+// command path ("reconcile replay: …"); usage errors as a *UsageError that
+// also points to -h, with a "did you mean" for a mistyped flag or command.
 func (c *Command) Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return c.run(ctx, c.Name, args, getenv, stdout)
+	return c.run(ctx, c.Name, args, &runEnv{getenv: getenv, stdout: stdout, root: c.Name, version: c.Version})
 }
 
-func (c *Command) run(ctx context.Context, path string, args []string, getenv func(string) string, stdout io.Writer) error {
+func (c *Command) run(ctx context.Context, path string, args []string, env *runEnv) error {
 	fs := c.Flags
 	if fs == nil {
 		fs = flag.NewFlagSet(c.Name, flag.ContinueOnError)
+		c.Flags = fs
 	}
-	if err := Parse(fs, args, getenv); err != nil {
+	var showVersion bool
+	if fs.Lookup("version") == nil {
+		fs.BoolVar(&showVersion, "version", false, "print the version and exit")
+	}
+	parse := ParseInterspersed
+	if len(c.Subcommands) > 0 {
+		parse = Parse
+	}
+	rest, err := parse(fs, args, env.getenv)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			if werr := c.WriteUsage(stdout, path); werr != nil {
-				return fmt.Errorf("%s: write usage: %w", path, werr)
-			}
-			return err
+			return c.help(path, env.stdout)
 		}
 		return &UsageError{Cmd: path, Err: err}
 	}
-	rest := fs.Args()
+	if showVersion {
+		_, err := fmt.Fprintf(env.stdout, "%s %s\n", env.root, env.version)
+		return err
+	}
 	if len(c.Subcommands) > 0 && len(rest) > 0 {
+		if rest[0] == "help" {
+			return c.helpFor(path, rest[1:], env.stdout)
+		}
 		for _, sub := range c.Subcommands {
 			if sub.Name == rest[0] {
-				return sub.run(ctx, path+" "+sub.Name, rest[1:], getenv, stdout)
+				return sub.run(ctx, path+" "+sub.Name, rest[1:], env)
 			}
 		}
-		return &UsageError{Cmd: path, Err: fmt.Errorf("unknown command %q", rest[0])}
+		return &UsageError{Cmd: path, Err: errUnknownCommand(rest[0], c)}
 	}
 	if c.Exec == nil {
 		return &UsageError{Cmd: path, Err: errors.New("missing command")}
 	}
-	err := c.Exec(ctx, rest)
+	err = c.Exec(ctx, rest)
 	var ue *UsageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -86,6 +113,32 @@ func (c *Command) run(ctx context.Context, path string, args []string, getenv fu
 		return err
 	}
 	return fmt.Errorf("%s: %w", path, err)
+}
+
+// help writes c's usage and returns flag.ErrHelp.
+func (c *Command) help(path string, stdout io.Writer) error {
+	if err := c.WriteUsage(stdout, path); err != nil {
+		return fmt.Errorf("%s: write usage: %w", path, err)
+	}
+	return flag.ErrHelp
+}
+
+// helpFor answers "help a b": the usage of subcommand a's subcommand b.
+func (c *Command) helpFor(path string, names []string, stdout io.Writer) error {
+	cmd := c
+	for _, name := range names {
+		var next *Command
+		for _, sub := range cmd.Subcommands {
+			if sub.Name == name {
+				next = sub
+			}
+		}
+		if next == nil {
+			return &UsageError{Cmd: path, Err: errUnknownCommand(name, cmd)}
+		}
+		cmd, path = next, path+" "+name
+	}
+	return cmd.help(path, stdout)
 }
 
 // WriteUsage writes the -h text of c, invoked as path ("reconcile replay"):
@@ -126,7 +179,7 @@ func (c *Command) WriteUsage(w io.Writer, path string) error {
 		}
 	}
 	if len(c.Subcommands) > 0 {
-		fmt.Fprintf(&b, "\nRun '%s <command> -h' for a command's flags.\n", path)
+		fmt.Fprintf(&b, "\nRun '%s help <command>' or '%s <command> -h' for a command's flags.\n", path, path)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -155,7 +208,9 @@ func writeFlag(b *strings.Builder, f *flag.Flag) {
 	}
 	fmt.Fprintf(b, "\n    \t%s", strings.ReplaceAll(usage, "\n", "\n    \t"))
 	var notes []string
-	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+	// A usage that explains its own default ("(default: GOMEMLIMIT…)")
+	// is not followed by the flag's zero value.
+	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" && !strings.Contains(usage, "(default") {
 		notes = append(notes, "default "+f.DefValue)
 	}
 	if env := EnvOf(f); env != "" {

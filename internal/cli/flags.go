@@ -15,6 +15,8 @@ import (
 type envValue struct {
 	flag.Value
 	env string
+	// fromEnv is set when Parse took the value from env.
+	fromEnv bool
 }
 
 // IsBoolFlag keeps "-flag" (without "=true") working for wrapped bool flags:
@@ -58,6 +60,15 @@ func EnvOf(f *flag.Flag) string {
 	return ""
 }
 
+// Source names where the flag f's value came from, for error messages:
+// its environment variable when Parse read it from there, else "-name".
+func Source(f *flag.Flag) string {
+	if v, ok := f.Value.(*envValue); ok && v.fromEnv {
+		return v.env
+	}
+	return "-" + f.Name
+}
+
 // String defines a string flag on fs that falls back to the environment
 // variable env (none when env is "").
 func String(fs *flag.FlagSet, p *string, name, env, value, usage string) {
@@ -96,19 +107,56 @@ func TextVar(fs *flag.FlagSet, p encoding.TextUnmarshaler, name, env string, val
 // Parse parses args into fs, then sets each flag that args did not give from
 // its environment variable, read with getenv: a flag given wins over its
 // variable, which wins over the default. An empty variable counts as unset,
-// as Kubernetes manifests often leave them empty.
+// as Kubernetes manifests often leave them empty. It returns the positional
+// arguments; flags stop at the first one, as package flag does.
 //
 // Parse writes nothing: it silences fs and returns flag.ErrHelp for -h, or a
-// *UsageError carrying the message for a bad flag, and one *UsageError
-// naming every bad variable at once. fs must use flag.ContinueOnError.
-func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+// *UsageError carrying the message for a bad flag (with a "did you mean"
+// when a defined flag is close), and one *UsageError naming every bad
+// variable at once. fs must use flag.ContinueOnError.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	return parse(fs, args, getenv, false)
+}
+
+// ParseInterspersed is Parse for a command without subcommands: flags may
+// also follow positional arguments ("report DIR -out X"), as GNU tools and
+// most CLIs allow; "--" ends the flags.
+func ParseInterspersed(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	return parse(fs, args, getenv, true)
+}
+
+func parse(fs *flag.FlagSet, args []string, getenv func(string) string, intersperse bool) ([]string, error) {
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &UsageError{Err: suggestFlag(fs, err)}
 		}
-		return &UsageError{Err: err}
+		rest := fs.Args()
+		if !intersperse || len(rest) == 0 {
+			positional = append(positional, rest...)
+			break
+		}
+		// Package flag stops at "--" (consumed) or at the first positional.
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+	if err := fromEnv(fs, getenv); err != nil {
+		return nil, err
+	}
+	return positional, nil
+}
+
+// fromEnv sets each flag of fs not given on the command line from its
+// environment variable.
+func fromEnv(fs *flag.FlagSet, getenv func(string) string) error {
 	given := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
@@ -124,7 +172,9 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 		// fs.Set, not f.Value.Set, so that fs.Visit reports the flag as set.
 		if err := fs.Set(f.Name, s); err != nil {
 			errs = append(errs, fmt.Errorf("invalid value %q for %s (-%s): %w", s, env, f.Name, err))
+			return
 		}
+		f.Value.(*envValue).fromEnv = true
 	})
 	if len(errs) > 0 {
 		return &UsageError{Err: errors.Join(errs...)}

@@ -60,7 +60,7 @@ func TestParsePrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs, got := newTestFlags()
-			if err := Parse(fs, tt.args, mapEnv(tt.env)); err != nil {
+			if _, err := Parse(fs, tt.args, mapEnv(tt.env)); err != nil {
 				t.Fatalf("Parse(%q) = %v", tt.args, err)
 			}
 			if *got != tt.want {
@@ -72,7 +72,7 @@ func TestParsePrecedence(t *testing.T) {
 
 func TestParseEnvMarksFlagSet(t *testing.T) {
 	fs, _ := newTestFlags()
-	if err := Parse(fs, nil, mapEnv(map[string]string{"T_N": "3"})); err != nil {
+	if _, err := Parse(fs, nil, mapEnv(map[string]string{"T_N": "3"})); err != nil {
 		t.Fatal(err)
 	}
 	var set []string
@@ -100,7 +100,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs, _ := newTestFlags()
-			err := Parse(fs, tt.args, mapEnv(tt.env))
+			_, err := Parse(fs, tt.args, mapEnv(tt.env))
 			if !errors.Is(err, ErrUsage) {
 				t.Fatalf("Parse(%q) = %v, want a usage error", tt.args, err)
 			}
@@ -115,7 +115,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestParseHelp(t *testing.T) {
 	fs, _ := newTestFlags()
-	if err := Parse(fs, []string{"-h"}, mapEnv(nil)); !errors.Is(err, flag.ErrHelp) {
+	if _, err := Parse(fs, []string{"-h"}, mapEnv(nil)); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("Parse(-h) = %v, want flag.ErrHelp", err)
 	}
 }
@@ -123,7 +123,7 @@ func TestParseHelp(t *testing.T) {
 func TestBoolFlagStaysBool(t *testing.T) {
 	fs, v := newTestFlags()
 	// "-on x": with a non-bool Value, "x" would be taken as the flag's value.
-	if err := Parse(fs, []string{"-on", "x"}, mapEnv(nil)); err != nil || !v.on || fs.Arg(0) != "x" {
+	if _, err := Parse(fs, []string{"-on", "x"}, mapEnv(nil)); err != nil || !v.on || fs.Arg(0) != "x" {
 		t.Errorf("Parse(-on x) = %v, on=%v, args=%q; want nil, true, [x]", err, v.on, fs.Args())
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Rate is a rate in events per second, written "500/s", "30/m", "2/h" or
-// per any positive duration ("100/10s"). "0" means unlimited. Rate
+// Rate is a rate in events per second, written "500/s", "30/m", "2/h",
+// per any positive duration ("100/10s"), or as a bare number per second
+// ("500", as vegeta's -rate takes it). "0" means unlimited. Rate
 // implements flag.Value.
 type Rate float64
 
@@ -21,7 +22,7 @@ func ParseRate(s string) (Rate, error) {
 	}
 	count, per, ok := strings.Cut(s, "/")
 	if !ok {
-		return 0, fmt.Errorf("invalid rate %q: want N/s, N/m, N/h, N/<duration>, or 0 for unlimited", s)
+		per = "s"
 	}
 	n, err := strconv.ParseFloat(count, 64)
 	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
