@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
 	"github.com/billharness/billharness/internal/load/report"
+	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -171,22 +173,12 @@ func verdict(s *load.Summary) error {
 	return fmt.Errorf("%w: %s", cli.ErrThresholds, strings.Join(failed, ", "))
 }
 
-// progressFunc is the live display -progress asks for.
+// progressFunc is the display -progress asks for.
 func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) {
 	switch cli.ProgressMode(o.progress, a.stderr) {
 	case "live":
-		return func(p load.Progress) {
-			end := "\r"
-			if p.Final {
-				end = "\n"
-			}
-			asked := ""
-			if p.AskedRate > 0 {
-				asked = fmt.Sprintf(" of %.0f/s", p.AskedRate)
-			}
-			fmt.Fprintf(a.stderr, "\x1b[2K%6.0fs  %7.0f req/s%s  in flight %d  p99 %s  errors %d  dropped %d  done %d%s",
-				p.Elapsed.Seconds(), p.Rate, asked, p.InFlight, report.Latency(p.P99), p.Errors, p.Dropped, p.Completed, end)
-		}
+		live := &progress.Live{W: a.stderr, Width: progress.TerminalWidth(a.stderr)}
+		return func(p load.Progress) { live.Draw(loadStatus(p)) }
 	case "log":
 		n := 0
 		return func(p load.Progress) {
@@ -194,10 +186,33 @@ func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) 
 			if p.Final || n%10 != 0 {
 				return
 			}
-			log.Info("load progress", "elapsed", p.Elapsed.Round(time.Second).String(), "rate", int64(p.Rate),
+			st := loadStatus(p)
+			pct, known := st.Fraction()
+			if !known {
+				pct = -1
+			}
+			log.Info("load progress", "elapsed", p.Elapsed.Round(time.Second).String(), "total", p.Total.String(),
+				"percent", math.Floor(pct*1000)/10, "rate", int64(p.Rate),
 				"asked_rate", int64(p.AskedRate), "inflight", p.InFlight, "p99_ms", float64(p.P99.Microseconds())/1000,
-				"errors", p.Errors, "dropped", p.Dropped, "completed", p.Completed)
+				"errors", p.Errors, "dropped", p.Dropped, "completed", p.Completed, "last_error", p.LastError)
 		}
 	}
 	return nil
+}
+
+// loadStatus is a load test's status line: k6's clock ("08s/10s") and
+// bar, requests per second, and what went wrong so far.
+func loadStatus(p load.Progress) progress.Status {
+	st := progress.Status{
+		Verb: "load", Done: p.Completed, Unit: "req", Elapsed: p.Elapsed, Duration: p.Total,
+		Rate: p.Rate, RateUnit: "req/s", ETA: -1, LastError: p.LastError, Final: p.Final,
+		Counts: []progress.Count{{Name: "errors", N: p.Errors}, {Name: "dropped", N: p.Dropped}, {Name: "in flight", N: p.InFlight}},
+	}
+	if p.P99 > 0 {
+		st.Note = "p99 " + report.Latency(p.P99)
+	}
+	if p.Final {
+		st.Note = ""
+	}
+	return st
 }

@@ -332,3 +332,32 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("summary.json: interrupted %v, completed %d of %d sent (%v)", s.Interrupted, s.Completed, s.Sent, err)
 	}
 }
+
+// TestLiveProgress: the live line shows k6's clock and bar within 80
+// columns, and the final line is drawn once.
+func TestLiveProgress(t *testing.T) {
+	_, env := sandboxEnv(t, sandbox.Config{})
+	env["LOADGEN_PROGRESS"] = "live"
+	code, stdout, stderr := runLoadgen(t, env, "run", "-rate", "100/s", "-duration", "2s", "-setup", "3")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	var draws []string
+	for _, seg := range strings.Split(stderr, "\r\x1b[2K")[1:] {
+		line, _, _ := strings.Cut(seg, "\n")
+		draws = append(draws, line)
+		if n := len([]rune(line)); n > 79 {
+			t.Errorf("live line of %d columns, want <= 79: %q", n, line)
+		}
+		if !strings.HasPrefix(line, "load [") || !strings.Contains(line, "/02s") {
+			t.Errorf("live line %q: want the bar and the clock out of 02s", line)
+		}
+	}
+	if len(draws) == 0 {
+		t.Fatalf("no live line in %q", stderr)
+	}
+	last := draws[len(draws)-1]
+	if !strings.Contains(last, "100%") || !strings.Contains(last, "done in") || strings.Count(stderr, last) != 1 {
+		t.Errorf("final line %q (drawn %d times): want 100%%, done in, once", last, strings.Count(stderr, last))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/lock"
 	"github.com/billharness/billharness/internal/outcome"
+	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -462,36 +464,54 @@ func (o *replayOptions) store(fp string) replay.Store {
 func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progress) {
 	switch cli.ProgressMode(o.progress, a.stderr) {
 	case "live":
-		return func(p replay.Progress) {
-			end := "\r"
-			if p.Final {
-				end = "\n"
-			}
-			eta := "ETA ?"
-			switch {
-			case p.Stopped != "":
-				eta = "STOPPED: " + p.Stopped
-			case !p.PausedUntil.IsZero():
-				eta = "paused by the API (Retry-After) until " + p.PausedUntil.UTC().Format(time.TimeOnly)
-			case p.Final:
-				eta = "done in " + time.Duration(p.Elapsed).Round(time.Second).String()
-			case p.ETA > 0:
-				eta = "ETA " + p.ETA.Round(time.Second).String()
-			}
-			fmt.Fprintf(a.stderr, "\x1b[2K%7.0f ev/s  sent %d  accepted %d  duplicate %d  rejected %d  failed %d  invalid %d  %s%s",
-				p.Rate, p.Sent, p.Accepted, p.Duplicate, p.Rejected, p.Failed, p.Invalid, eta, end)
-		}
+		live := &progress.Live{W: a.stderr, Width: progress.TerminalWidth(a.stderr)}
+		return func(p replay.Progress) { live.Draw(replayStatus(p)) }
 	case "log":
 		return func(p replay.Progress) {
 			if p.Final {
 				return // the summary follows
 			}
-			log.Info("replay progress", "rate", int64(p.Rate), "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
-				"rejected", p.Rejected, "failed", p.Failed, "invalid", p.Invalid, "retried", p.Retried,
-				"consumed", p.Consumed, "declared", p.Declared, "eta", p.ETA.Round(time.Second).String(), "paused_until", pausedUntil(p.PausedUntil))
+			logReplayProgress(log, p)
 		}
 	}
 	return nil
+}
+
+// logReplayProgress writes one progress line as a log record: the fields
+// of the live line, for log collectors.
+func logReplayProgress(log *slog.Logger, p replay.Progress) {
+	st := replayStatus(p)
+	pct, known := st.Fraction()
+	if !known {
+		pct = -1
+	}
+	log.Info("replay progress", "done", p.Consumed, "total", p.Declared, "percent", math.Floor(pct*1000)/10,
+		"rate", int64(p.Rate), "eta", progress.Short(p.ETA), "elapsed", time.Duration(p.Elapsed).Round(time.Second).String(),
+		"sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate, "dead_lettered", p.DeadLettered,
+		"rejected", p.Rejected, "failed", p.Failed, "invalid", p.Invalid, "retried", p.Retried,
+		"paused_until", pausedUntil(p.PausedUntil), "last_error", p.LastError)
+}
+
+// replayStatus is the status line of a replay: rows done of the total the
+// source declared, events per second, the smoothed ETA, and the counters
+// that say where events went.
+func replayStatus(p replay.Progress) progress.Status {
+	st := progress.Status{
+		Verb: "replay", Done: p.Consumed, Total: p.Declared, Unit: "rows", Elapsed: time.Duration(p.Elapsed),
+		Rate: p.Rate, RateUnit: "ev/s", ETA: p.ETA, LastError: p.LastError, Final: p.Final,
+		Counts: []progress.Count{{Name: "accepted", N: p.Accepted}, {Name: "duplicate", N: p.Duplicate},
+			{Name: "dead-lettered", N: p.DeadLettered}, {Name: "retried", N: p.Retried}},
+	}
+	switch {
+	case p.Stopped != "":
+		st.Note = "STOPPED: " + p.Stopped
+	case !p.PausedUntil.IsZero():
+		st.Note = "paused by the API (Retry-After) until " + p.PausedUntil.UTC().Format(time.TimeOnly)
+	}
+	if p.Final {
+		st.LastError = "" // the summary and the dead-letter file say what failed
+	}
+	return st
 }
 
 // DefaultMaxRetryAfter is the longest Retry-After replay waits for by

@@ -60,8 +60,9 @@ func (o *runOptions) replayStep(ctx context.Context, a *app, spec source.Spec, l
 		DrainTimeout:  time.Duration(o.drainTimeout),
 		ProgressEvery: 5 * time.Second,
 		Progress: func(p replay.Progress) {
-			log.Info("replay progress", "sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate,
-				"dead_lettered", p.DeadLettered, "rate", int64(p.Rate), "final", p.Final)
+			if !p.Final {
+				logReplayProgress(log, p)
+			}
 		},
 	})
 	if err != nil {

@@ -117,6 +117,14 @@ type Client struct {
 	// one that received it, so the whole run slows down together.
 	pauseUntil atomic.Int64
 	bufs       sync.Pool
+	// lastErr is the latest failed attempt, for progress displays.
+	lastErr atomic.Pointer[AttemptError]
+}
+
+// AttemptError is a failed attempt: what went wrong and when.
+type AttemptError struct {
+	Err  error
+	Time time.Time
 }
 
 // New returns a Client for cfg with defaults applied.
@@ -351,6 +359,11 @@ func (c *Client) PausedUntil() time.Time {
 	return time.Unix(0, until)
 }
 
+// LastError is the latest attempt that failed (a retried one included),
+// nil when none has: why a run slows down, before any record fails. Its
+// text never holds the token.
+func (c *Client) LastError() *AttemptError { return c.lastErr.Load() }
+
 // pause holds every caller until now+d (never shortening a longer pause).
 func (c *Client) pause(d time.Duration) {
 	until := time.Now().Add(d).UnixNano()
@@ -386,6 +399,9 @@ func (c *Client) waitTurn(ctx context.Context) error {
 }
 
 func (c *Client) observe(info RequestInfo) {
+	if info.Err != nil {
+		c.lastErr.Store(&AttemptError{Err: info.Err, Time: info.Start.Add(info.Latency)})
+	}
 	if c.cfg.Observer != nil {
 		c.cfg.Observer(info)
 	}

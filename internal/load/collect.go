@@ -99,6 +99,13 @@ func (c *collector) point(now time.Time, final bool) {
 			pr.Rate = float64(pr.Completed) / s
 		}
 	}
+	pr.Total = r.cfg.Duration
+	if sch := r.cfg.Schedule; sch != nil {
+		pr.Total = sch.Duration()
+	}
+	if e := r.cfg.Client.LastError(); e != nil {
+		pr.LastError = e.Err.Error()
+	}
 	r.cfg.Progress(pr)
 }
 

@@ -89,7 +89,12 @@ type Progress struct {
 	InFlight                        int64
 	Rate, AskedRate                 float64 // over the last step, per second
 	P99                             time.Duration
-	Final                           bool
+	// Total is the run's planned length (the schedule's, or -duration in
+	// the closed model); 0 when it runs until stopped.
+	Total time.Duration
+	// LastError is the latest failed request's cause, "" when none failed.
+	LastError string
+	Final     bool
 }
 
 // runner is one run's shared state.

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -165,9 +166,15 @@ type Progress struct {
 	Sent int64
 	// Rate is events finished per second over the last interval.
 	Rate float64
-	// Consumed and Declared are source rows done and in total: ETA's basis.
+	// Consumed and Declared are source rows done and in total (Declared 0
+	// when the source cannot tell): ETA's basis.
 	Consumed, Declared int64
-	ETA                time.Duration // 0 when unknown
+	// ETA is the time left, from a smoothed rate (progress.ETA); negative
+	// when unknown: no total, or nothing done yet.
+	ETA time.Duration
+	// LastError is the latest failed request's cause (retried ones
+	// included), "" when none has failed: why the rate dropped.
+	LastError string
 	// PausedUntil is when the API's 429 pause (Retry-After) ends, zero
 	// when no pause is in force: the run is waiting, not stuck.
 	PausedUntil time.Time
@@ -205,6 +212,8 @@ type run struct {
 	wm       *watermark
 	consumed atomic.Int64 // source rows consumed, for the ETA
 	declared atomic.Int64
+	etaMu    sync.Mutex
+	eta      progress.ETA
 	cpMu     sync.Mutex // serializes checkpoint writes
 	lastCP   *Checkpoint
 	// stop ends the run on a fatal condition found outside the workers
@@ -685,8 +694,13 @@ func (r *run) progress(st Stats, rate float64, final bool) Progress {
 	if final && st.Elapsed > 0 {
 		p.Rate = float64(finished(st)) / time.Duration(st.Elapsed).Seconds()
 	}
-	if rate > 0 && p.Declared > p.Consumed {
-		p.ETA = time.Duration(float64(p.Declared-p.Consumed) / rate * float64(time.Second))
+	r.etaMu.Lock()
+	p.ETA = r.eta.Update(p.Consumed, p.Declared, time.Duration(st.Elapsed))
+	r.etaMu.Unlock()
+	if r.cfg.Client != nil {
+		if e := r.cfg.Client.LastError(); e != nil {
+			p.LastError = e.Err.Error()
+		}
 	}
 	return p
 }
