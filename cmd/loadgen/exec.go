@@ -158,15 +158,7 @@ func model(p *plan) string {
 
 // verdict is ErrThresholds when a threshold or the verification failed.
 func verdict(s *load.Summary) error {
-	var failed []string
-	for _, t := range s.Thresholds {
-		if !t.Pass {
-			failed = append(failed, fmt.Sprintf("%s (got %s)", t.Threshold, t.Got))
-		}
-	}
-	if s.Verify != nil && !s.Verify.Pass {
-		failed = append(failed, fmt.Sprintf("verify (%d of %d subscriptions differ)", s.Verify.Mismatched, s.Verify.Subscriptions))
-	}
+	failed := report.Failed(s)
 	if len(failed) == 0 {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -62,16 +63,49 @@ func Status(s *load.Summary) string {
 	return "measured"
 }
 
+// Failed lists what failed a run: each failed threshold with the value it
+// got, and a failed verification; nil when nothing did.
+func Failed(s *load.Summary) []string {
+	var failed []string
+	for _, t := range s.Thresholds {
+		if !t.Pass {
+			failed = append(failed, fmt.Sprintf("%s (got %s)", t.Threshold, t.Got))
+		}
+	}
+	if s.Verify != nil && !s.Verify.Pass {
+		failed = append(failed, fmt.Sprintf("verify (%d of %d subscriptions differ)", s.Verify.Mismatched, s.Verify.Subscriptions))
+	}
+	return failed
+}
+
+// headline is the report's first sentence: what failed first, when
+// anything did, then the run's numbers, the dropped share among them.
+func headline(s *load.Summary) string {
+	h := fmt.Sprintf("%d requests in %s: %s (%s asked), p99 %s corrected, %s service, error rate %s",
+		s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), Rate(s.AskedRate),
+		at(s.Corrected, 99), at(s.Service, 99), Percent(s.ErrorRate))
+	if s.Model != load.ModelOpen {
+		h = fmt.Sprintf("%d requests in %s: %s (closed model), p99 %s, error rate %s",
+			s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), at(s.Service, 99), Percent(s.ErrorRate))
+	}
+	if s.Dropped > 0 {
+		h += fmt.Sprintf(", %s of the ticks dropped", Percent(s.DroppedShare))
+	}
+	h += "."
+	if failed := Failed(s); len(failed) > 0 {
+		h = "Failed: " + strings.Join(failed, ", ") + ". " + h
+	}
+	return h
+}
+
 // WriteHTML writes report.html: one page with inline CSS and SVG
 // (throughput and latency over time, the latency percentile spectrum) and
 // the summary's tables. It loads nothing from the network.
 func WriteHTML(w io.Writer, res *load.Result, s *load.Summary) error {
 	v := htmlView{
-		Title:  "Load test " + s.RunID,
-		Status: Status(s),
-		Headline: fmt.Sprintf("%d requests in %s: %s (%s asked), p99 %s corrected, %s service, error rate %s.",
-			s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), Rate(s.AskedRate),
-			at(s.Corrected, 99), at(s.Service, 99), Percent(s.ErrorRate)),
+		Title:    "Load test " + s.RunID,
+		Status:   Status(s),
+		Headline: headline(s),
 		Meta: [][2]string{
 			{"Target", s.Target}, {"Model", model(s)}, {"Shards", fmt.Sprint(s.Shards)},
 			{"Start", s.Start.Format(time.RFC3339)}, {"End", s.End.Format(time.RFC3339)},
@@ -84,10 +118,6 @@ func WriteHTML(w io.Writer, res *load.Result, s *load.Summary) error {
 		},
 		Errors: s.Errors, Thresholds: s.Thresholds,
 		Files: []string{SummaryFile, SeriesFile, HistogramsFile},
-	}
-	if s.Model != load.ModelOpen {
-		v.Headline = fmt.Sprintf("%d requests in %s: %s (closed model), p99 %s, error rate %s.",
-			s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), at(s.Service, 99), Percent(s.ErrorRate))
 	}
 	for _, q := range s.Corrected.Percentiles {
 		v.PctHeader = append(v.PctHeader, load.PercentileName(q.Percentile))
@@ -121,20 +151,33 @@ func WriteHTML(w io.Writer, res *load.Result, s *load.Summary) error {
 	return t.Execute(w, v)
 }
 
-// offsets returns each point's end, in seconds from the run's start.
-func offsets(res *load.Result) []float64 {
+// offsets returns each point's end, in seconds from the run's start, and
+// the run's end: the later of its elapsed time and the last point's end.
+func offsets(res *load.Result) ([]float64, float64) {
 	xs := make([]float64, len(res.Series.Points))
+	end := res.Elapsed().Seconds()
 	for i, p := range res.Series.Points {
 		xs[i] = p.Time.Sub(res.Start).Seconds() + p.Seconds
+		end = max(end, xs[i])
 	}
-	return xs
+	return xs, end
 }
+
+// shortStep is a point whose interval is too short (under a tenth of the
+// series' usual step) for a rate over it to mean anything: the sliver a
+// run's last answers fall in. Rates there are left out, not drawn as a
+// plunge to 0 or a spike.
+func shortStep(p load.Point, longest float64) bool { return p.Seconds < longest/10 }
 
 func throughputChart(res *load.Result) *chart {
 	c := newChart("Throughput over time", "time since start", "requests/s")
-	xs := offsets(res)
+	xs, end := offsets(res)
+	var longest float64
+	for _, p := range res.Series.Points {
+		longest = max(longest, p.Seconds)
+	}
 	per := func(n int64, p load.Point) float64 {
-		if p.Seconds <= 0 {
+		if p.Seconds <= 0 || shortStep(p, longest) {
 			return math.NaN()
 		}
 		return float64(n) / p.Seconds
@@ -155,12 +198,12 @@ func throughputChart(res *load.Result) *chart {
 			}
 		}
 	}
-	return c.finish(xs, all, false, hi, 0)
+	return c.finish(end, all, false, hi, 0)
 }
 
 func latencyChart(res *load.Result) *chart {
 	c := newChart("Latency over time (log scale)", "time since start", "latency")
-	xs := offsets(res)
+	xs, end := offsets(res)
 	all := []series{
 		{name: "corrected p50", color: "#64b5f6"},
 		{name: "corrected p99", color: "#1565c0"},
@@ -178,7 +221,7 @@ func latencyChart(res *load.Result) *chart {
 			}
 		}
 	}
-	return c.finish(xs, all, true, hi, lo)
+	return c.finish(end, all, true, hi, lo)
 }
 
 // spectrumQuantiles are the percentiles the spectrum chart plots, as far
@@ -242,13 +285,15 @@ func ms(v int64) float64 { return float64(v) / 1000 }
 
 // finish lays out a time chart's axes and lines. A log chart spans
 // [lo, hi] in decades; a linear one starts at 0.
-func (c *chart) finish(xs []float64, all []series, log bool, hi, lo float64) *chart {
-	xmax := 1.0
-	if len(xs) > 0 {
-		xmax = max(xs[len(xs)-1], 1)
+func (c *chart) finish(end float64, all []series, log bool, hi, lo float64) *chart {
+	// The x-axis ends where the run ended, not at the next round number:
+	// a 10 s run drawn to 15 s looks as if it stopped early.
+	xmax := max(end, 1)
+	xv, xl, _ := linearTicks(xmax, secLabel)
+	for len(xv) > 0 && xv[len(xv)-1] > xmax*1.0001 {
+		xv, xl = xv[:len(xv)-1], xl[:len(xl)-1]
 	}
-	xv, xl, xtop := linearTicks(xmax, secLabel)
-	xa := c.xAxis(0, xtop, false)
+	xa := c.xAxis(0, xmax, false)
 	c.XTicks = ticks(xa, xv, xl)
 	var ya axis
 	if log {
