@@ -286,7 +286,7 @@ func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr er
 	err := verdict(res, runErr)
 	rep := &report.Report{
 		RunID: c.runID, Command: c.cmd, GeneratedAt: time.Now().UTC(), Source: c.source, Target: c.target,
-		Tolerance: o.tolerance.String(), Result: res, Replay: replayStats, ExitStatus: cli.ExitCode(err),
+		Tolerance: o.tolerance.String(), Result: res, Window: c.cfg.Window, Replay: replayStats, ExitStatus: cli.ExitCode(err),
 	}
 	if err != nil && rep.ExitStatus != cli.ExitDiscrepancies {
 		rep.Error = err.Error()

@@ -270,10 +270,15 @@ func TestVerifyExitCodes(t *testing.T) {
 			if code != tt.want {
 				t.Fatalf("verify %s: exit %d, want %d\n%s\n%s", tt.name, code, tt.want, stdout, stderr)
 			}
+			// Every report names its window, a failed run's too.
+			s := checkSummary(t, out)
+			if w := s.Window.From.Format(time.RFC3339) + ".." + s.Window.To.Format(time.RFC3339); w != window {
+				t.Errorf("summary window %s, want %s", w, window)
+			}
 			if tt.status == "" {
 				return
 			}
-			if s := checkSummary(t, out); s.Status != tt.status || s.ExitStatus != tt.want {
+			if s.Status != tt.status || s.ExitStatus != tt.want {
 				t.Errorf("summary status %q exit %d, want %q %d", s.Status, s.ExitStatus, tt.status, tt.want)
 			}
 		})

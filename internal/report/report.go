@@ -22,6 +22,7 @@ import (
 	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/reconcile"
+	"github.com/billharness/billharness/internal/source"
 )
 
 // File names written by Write, in the order written.
@@ -52,6 +53,10 @@ type Report struct {
 	Tolerance string
 	// Result is the comparison; nil when the run failed before one.
 	Result *reconcile.Result
+	// Window is the window the run was asked to compare: shown even when
+	// it failed before a Result, so that a failed run's report still says
+	// which month it was about.
+	Window source.Window
 	// Replay is the replay step's statistics, when it ran.
 	Replay any
 	// ExitStatus is the process exit status the run ends with.
@@ -253,10 +258,13 @@ type classCount struct {
 
 // window renders the compared window.
 func (r *Report) window() string {
-	if r.Result == nil {
+	w := r.Window
+	if r.Result != nil {
+		w = r.Result.Window
+	}
+	if w.IsZero() {
 		return ""
 	}
-	w := r.Result.Window
 	return fmtTime(w.From) + " .. " + fmtTime(w.To)
 }
 

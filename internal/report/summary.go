@@ -106,6 +106,7 @@ func (r *Report) Summary() Summary {
 	for _, c := range r.counts() {
 		s.Classes[string(c.Class)] = c.N
 	}
+	s.Window = SummaryWindow{From: r.Window.From.UTC(), To: r.Window.To.UTC()}
 	res := r.Result
 	if res == nil {
 		return s
