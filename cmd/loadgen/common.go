@@ -2,12 +2,14 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
+	"github.com/billharness/billharness/internal/load/report"
 )
 
 // common holds the flags shared by the subcommands that talk to the API.
@@ -72,11 +74,30 @@ func (r *reportFlags) parse() (load.Percentiles, error) {
 	return load.ParsePercentiles(ps.String())
 }
 
-// check evaluates the thresholds into s.
-func (r *reportFlags) check(s *load.Summary) {
-	for _, t := range r.thresholds {
-		s.Thresholds = append(s.Thresholds, t.Check(s))
+// DefaultThresholds gate a run given no -threshold: k6's rule that only
+// thresholds decide the exit code is kept, but a run in which no request
+// succeeded, or none was answered (the target down, the token refused),
+// measured nothing and must not exit 0.
+const DefaultThresholds = "error_rate<100%;requests>0"
+
+// check evaluates the thresholds into s: the ones given, else
+// DefaultThresholds. It returns a warning to print when errors occurred
+// that no given threshold gates.
+func (r *reportFlags) check(s *load.Summary) (warning string) {
+	ts := r.thresholds
+	if len(ts) == 0 {
+		_ = ts.Set(DefaultThresholds) // constant, known to parse
 	}
+	gated := false
+	for _, t := range ts {
+		s.Thresholds = append(s.Thresholds, t.Check(s))
+		gated = gated || (len(r.thresholds) > 0 && t.Metric == "error_rate")
+	}
+	if !gated && s.ErrorRate > 0 {
+		return fmt.Sprintf("WARNING: %s of the requests failed and no -threshold gates the error rate, so the run can pass; add e.g. -threshold 'error_rate<1%%'",
+			report.Percent(s.ErrorRate))
+	}
+	return ""
 }
 
 // thresholdList is the repeatable -threshold flag. An unknown metric or a

@@ -100,7 +100,7 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 		return runErr
 	}
 	s := res.Summary(p.percentiles)
-	o.report.check(s)
+	warning := o.report.check(s)
 
 	// What follows must happen even after an interrupt: the summary is the
 	// point of the run.
@@ -125,6 +125,9 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 	}
 	if o.pushgateway != "" {
 		errs = append(errs, pushMetrics(fctx, o.pushgateway, reg, o.runID, shardLabel))
+	}
+	if warning != "" {
+		fmt.Fprintln(a.stderr, warning)
 	}
 	errs = append(errs, verdict(s))
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
@@ -62,10 +63,13 @@ verification failed does too.`,
 			}
 			s := merged.Summary(ps)
 			s.Verify = mergeVerifications(verifies)
-			r.check(s)
+			warning := r.check(s)
 			errs := []error{report.WriteText(a.stdout, s)}
 			if r.out != "" {
 				errs = append(errs, report.Write(r.out, merged, s))
+			}
+			if warning != "" {
+				fmt.Fprintln(a.stderr, warning)
 			}
 			errs = append(errs, verdict(s))
 			return errors.Join(errs...)

@@ -130,13 +130,19 @@ and -out directories of their own, then merge them with 'loadgen report'.
 The first SIGTERM or SIGINT stops sending, lets in-flight requests finish
 within -drain-timeout, prints and writes the summary and exits 1.
 
+Thresholds decide the exit code, as in k6. Without any -threshold, the
+default ` + DefaultThresholds + ` applies: a run in which no request
+succeeded, or none was answered, fails; any other error rate passes, with a
+warning on stderr. Gate the error rate you accept with -threshold
+'error_rate<…'.
+
 Exit codes: 0 the run completed and every threshold and -verify held,
 4 a threshold or -verify failed, 1 failure or interruption, 2 usage.`,
 		Examples: []string{
-			"BILLING_TOKEN=bsk_test_… loadgen run -api-url http://127.0.0.1:8080 -rate 500/s -duration 1m -setup 200 -verify",
+			"BILLING_TOKEN=bsk_test_… loadgen run -api-url http://127.0.0.1:8080 -rate 500/s -duration 1m -setup 200 -verify -threshold 'error_rate<1%'",
 			"loadgen run -stages 30s@100,2m@2000,30s@0 -threshold 'p99<250ms' -threshold 'error_rate<0.1%' -threshold 'rate>1900/s' -out results",
-			"loadgen run -rate 0 -workers 64 -duration 30s -setup 10",
-			"loadgen run -source parquet:testdata/sample/parquet -rate 1000/s -metrics-addr :9090",
+			"loadgen run -rate 0 -workers 64 -duration 30s -setup 10 -threshold 'error_rate<1%'",
+			"loadgen run -source parquet:testdata/sample/parquet -rate 1000 -metrics-addr :9090 -threshold 'error_rate<0.1%'",
 		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -359,5 +360,33 @@ func TestLiveProgress(t *testing.T) {
 	last := draws[len(draws)-1]
 	if !strings.Contains(last, "100%") || !strings.Contains(last, "done in") || strings.Count(stderr, last) != 1 {
 		t.Errorf("final line %q (drawn %d times): want 100%%, done in, once", last, strings.Count(stderr, last))
+	}
+}
+
+// TestDefaultGate: without -threshold, a run in which every request failed
+// (here a closed port, with events from a source so that no setup call
+// fails first) exits 4 naming the default gate; a run with some errors
+// passes with a warning.
+func TestDefaultGate(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"BILLING_API_URL": closed, "BILLING_TOKEN": "bsk_test_x", "LOADGEN_PROGRESS": "off"}
+	code, stdout, stderr := runLoadgen(t, env, "run", "-source", "parquet:../../testdata/sample/parquet", "-rate", "50", "-duration", "1s")
+	if code != 4 || !strings.Contains(stderr, "error_rate<100%") || !strings.Contains(stdout, "FAIL  error_rate<100%") {
+		t.Errorf("closed port, no threshold: exit %d, want 4 naming error_rate<100%%\n%s\n%s", code, stdout, stderr)
+	}
+
+	_, env = sandboxEnv(t, sandbox.Config{FailRate: 0.3, Seed: 3})
+	code, stdout, stderr = runLoadgen(t, env, args()...)
+	if code != 0 || !strings.Contains(stderr, "WARNING: ") || !strings.Contains(stderr, "no -threshold gates the error rate") {
+		t.Errorf("30%% errors, no threshold: exit %d, want 0 with a warning\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = runLoadgen(t, env, args("-threshold", "error_rate<50%")...)
+	if code != 0 || strings.Contains(stderr, "WARNING") {
+		t.Errorf("30%% errors gated by error_rate<50%%: exit %d, want 0 and no warning\n%s", code, stderr)
 	}
 }
