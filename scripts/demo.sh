@@ -19,8 +19,20 @@ cd "$(dirname "$0")/.."
 say() { echo "demo: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-make -s build >/dev/null
 out=out/demo
+mkdir -p out
+
+# The first build compiles every dependency (the AWS and Google Cloud SDKs,
+# pgx, parquet-go): several minutes on a fresh machine with 2 cores, seconds
+# afterwards. Say so, and show the build's own errors if it fails.
+if [ -x bin/reconcile ] && [ -x bin/sandbox ]; then
+  say "building bin/ (seconds when the Go build cache is warm)"
+else
+  say "building bin/ for the first time: compiling every dependency takes about 5-10 minutes on 2 cores (once; later runs take seconds)"
+fi
+build_start=$SECONDS
+make -s build >"$out.build.log" 2>&1 || { cat "$out.build.log" >&2; die "make build failed"; }
+say "built in $((SECONDS - build_start))s"
 rm -rf "$out"
 mkdir -p "$out"
 
