@@ -16,9 +16,10 @@ build:
 	@mkdir -p bin
 	go build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/ ./cmd/...
 
-## test: go test -race ./... against a throwaway PostgreSQL (installed if missing) and S3-compatible server (versitygw, built once), the jobs/ manifests' tests, the OpenAPI lint (redocly, spectral), the fault replay at 200,000 events, a short fuzz of every target
+## test: go test -race ./... against a throwaway PostgreSQL (installed if missing) and S3-compatible server (versitygw, built once), the HTML reports in headless Chromium (installed if missing), the README's runnable blocks, the jobs/ manifests' tests, the OpenAPI lint (redocly, spectral), the fault replay at 200,000 events, a short fuzz of every target
 test:
 	@$(call need,gcc libc6-dev,$$(go env CC))
+	@$(call need,chromium,chromium)
 	scripts/with-postgres.sh scripts/with-s3.sh go test -race ./... ./testdata/gen/... ./testdata/fixtures/gen/...
 	cd jobs && go test ./...
 	scripts/lint-openapi.sh

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/browsertest"
 	"github.com/billharness/billharness/internal/reconcile"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -281,5 +282,33 @@ func TestMoneyTableRanksAndSaysWhenCut(t *testing.T) {
 	}
 	if strings.Contains(md, "sub_m00 ") {
 		t.Errorf("the smallest amount made the cut")
+	}
+}
+
+// TestHTMLInChromium: the report (its script included) runs in a browser
+// with nothing on the console, for a full run and for one that failed
+// before comparing, which still names its window.
+func TestHTMLInChromium(t *testing.T) {
+	early := failedEarly()
+	early.Window = source.Window{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	for name, r := range map[string]*Report{"full": sample(), "failed early": early} {
+		var b bytes.Buffer
+		if err := WriteHTML(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "report.html")
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		page := browsertest.Render(t, path)
+		if len(page.Console) > 0 {
+			t.Errorf("%s: console messages: %q", name, page.Console)
+		}
+		if !strings.Contains(page.DOM, "<table") {
+			t.Errorf("%s: no table rendered", name)
+		}
+		if name == "failed early" && !strings.Contains(page.DOM, "2026-10-01") {
+			t.Errorf("failed early: the page does not name its window")
+		}
 	}
 }

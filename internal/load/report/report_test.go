@@ -5,11 +5,15 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/billharness/billharness/internal/load"
+
+	"github.com/billharness/billharness/internal/browsertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -216,6 +220,51 @@ func TestLatencyFormat(t *testing.T) {
 		{999 * time.Millisecond, "999ms"}, {1200 * time.Millisecond, "1.20s"}, {125 * time.Second, "125s"}} {
 		if got := Latency(tt.d); got != tt.want {
 			t.Errorf("Latency(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestHTMLInChromium: report.html renders in a browser with nothing on the
+// console, and the time charts' x-axis ends where the run ended: the last
+// point sits on the plot's right edge and no tick lies beyond it.
+func TestHTMLInChromium(t *testing.T) {
+	r := sample(t)
+	s := summary(t, r)
+	path := filepath.Join(t.TempDir(), "report.html")
+	var html bytes.Buffer
+	if err := WriteHTML(&html, r, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, html.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := browsertest.Render(t, path)
+	if len(page.Console) > 0 {
+		t.Errorf("console messages: %q", page.Console)
+	}
+	charts := regexp.MustCompile(`(?s)<svg[^>]*aria-label="([^"]*over time[^"]*)".*?</svg>`).FindAllStringSubmatch(page.DOM, -1)
+	if len(charts) != 2 {
+		t.Fatalf("rendered %d time charts, want 2", len(charts))
+	}
+	right := float64(chartWidth - plotRight)
+	num := regexp.MustCompile(`[0-9.]+`)
+	for _, c := range charts {
+		var lastX float64
+		for _, pts := range regexp.MustCompile(`points="([^"]*)"`).FindAllStringSubmatch(c[0], -1) {
+			for _, p := range strings.Fields(pts[1]) {
+				x, _ := strconv.ParseFloat(strings.Split(p, ",")[0], 64)
+				lastX = max(lastX, x)
+			}
+		}
+		// The last point ends its interval; the run ends after its last
+		// answers drained (20 ms here): within 1% of the width.
+		if width := right - plotLeft; lastX < right-width/100 || lastX > right+0.01 {
+			t.Errorf("%s: the last point is at x=%.1f, want the plot's right edge %.0f (the run's end)", c[1], lastX, right)
+		}
+		for _, tick := range regexp.MustCompile(`<line class="grid" x1="([0-9.]+)"`).FindAllStringSubmatch(c[0], -1) {
+			if x, _ := strconv.ParseFloat(num.FindString(tick[1]), 64); x > right+0.01 {
+				t.Errorf("%s: a tick at x=%.1f lies past the run's end (%.0f)", c[1], x, right)
+			}
 		}
 	}
 }
