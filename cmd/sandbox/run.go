@@ -144,7 +144,7 @@ func serve(ctx context.Context, o *options, args []string, stdout, stderr io.Wri
 			cfg.Data.Add(d)
 		}
 	}
-	cfg.Logger = newLogger(stderr)
+	cfg.Logger = cli.NewLogger(stderr, slog.LevelInfo)
 	srv, err := sandbox.New(cfg)
 	if err != nil {
 		return err
@@ -172,16 +172,6 @@ func serve(ctx context.Context, o *options, args []string, stdout, stderr io.Wri
 		}
 	}
 	return err
-}
-
-// newLogger logs text on a terminal and JSON otherwise (e.g. in Kubernetes).
-func newLogger(w io.Writer) *slog.Logger {
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, nil))
-		}
-	}
-	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
 // config parses every flag value, reporting all problems at once.
