@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/billharness/billharness/internal/billing"
@@ -86,13 +87,13 @@ const DefaultThresholds = "error_rate<100%;requests>0"
 func (r *reportFlags) check(s *load.Summary) (warning string) {
 	ts := r.thresholds
 	if len(ts) == 0 {
+		ts = nil
 		_ = ts.Set(DefaultThresholds) // constant, known to parse
 	}
-	gated := false
 	for _, t := range ts {
 		s.Thresholds = append(s.Thresholds, t.Check(s))
-		gated = gated || (len(r.thresholds) > 0 && t.Metric == "error_rate")
 	}
+	gated := slices.ContainsFunc(r.thresholds, func(t load.Threshold) bool { return t.Metric == "error_rate" })
 	if !gated && s.ErrorRate > 0 {
 		return fmt.Sprintf("WARNING: %s of the requests failed and no -threshold gates the error rate, so the run can pass; add e.g. -threshold 'error_rate<1%%'",
 			report.Percent(s.ErrorRate))

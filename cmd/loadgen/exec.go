@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strings"
 	"time"
 
@@ -181,13 +180,8 @@ func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) 
 			if p.Final || n%10 != 0 {
 				return
 			}
-			st := loadStatus(p)
-			pct, known := st.Fraction()
-			if !known {
-				pct = -1
-			}
 			log.Info("load progress", "elapsed", p.Elapsed.Round(time.Second).String(), "total", p.Total.String(),
-				"percent", math.Floor(pct*1000)/10, "rate", int64(p.Rate),
+				"percent", loadStatus(p).Percent(), "rate", int64(p.Rate),
 				"asked_rate", int64(p.AskedRate), "inflight", p.InFlight, "p99_ms", float64(p.P99.Microseconds())/1000,
 				"errors", p.Errors, "dropped", p.Dropped, "completed", p.Completed, "last_error", p.LastError)
 		}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"strings"
@@ -480,12 +479,7 @@ func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progr
 // logReplayProgress writes one progress line as a log record: the fields
 // of the live line, for log collectors.
 func logReplayProgress(log *slog.Logger, p replay.Progress) {
-	st := replayStatus(p)
-	pct, known := st.Fraction()
-	if !known {
-		pct = -1
-	}
-	log.Info("replay progress", "done", p.Consumed, "total", p.Declared, "percent", math.Floor(pct*1000)/10,
+	log.Info("replay progress", "done", p.Consumed, "total", p.Declared, "percent", replayStatus(p).Percent(),
 		"rate", int64(p.Rate), "eta", progress.Short(p.ETA), "elapsed", time.Duration(p.Elapsed).Round(time.Second).String(),
 		"sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate, "dead_lettered", p.DeadLettered,
 		"rejected", p.Rejected, "failed", p.Failed, "invalid", p.Invalid, "retried", p.Retried,

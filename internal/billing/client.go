@@ -117,14 +117,8 @@ type Client struct {
 	// one that received it, so the whole run slows down together.
 	pauseUntil atomic.Int64
 	bufs       sync.Pool
-	// lastErr is the latest failed attempt, for progress displays.
-	lastErr atomic.Pointer[AttemptError]
-}
-
-// AttemptError is a failed attempt: what went wrong and when.
-type AttemptError struct {
-	Err  error
-	Time time.Time
+	// lastErr is the latest failed attempt's error, for progress displays.
+	lastErr atomic.Pointer[error]
 }
 
 // New returns a Client for cfg with defaults applied.
@@ -359,10 +353,15 @@ func (c *Client) PausedUntil() time.Time {
 	return time.Unix(0, until)
 }
 
-// LastError is the latest attempt that failed (a retried one included),
-// nil when none has: why a run slows down, before any record fails. Its
-// text never holds the token.
-func (c *Client) LastError() *AttemptError { return c.lastErr.Load() }
+// LastError is the error of the latest attempt that failed (a retried one
+// included), nil when none has: why a run slows down, before any record
+// fails. Its text never holds the token.
+func (c *Client) LastError() error {
+	if e := c.lastErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
 
 // pause holds every caller until now+d (never shortening a longer pause).
 func (c *Client) pause(d time.Duration) {
@@ -400,7 +399,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 
 func (c *Client) observe(info RequestInfo) {
 	if info.Err != nil {
-		c.lastErr.Store(&AttemptError{Err: info.Err, Time: info.Start.Add(info.Latency)})
+		c.lastErr.Store(&info.Err)
 	}
 	if c.cfg.Observer != nil {
 		c.cfg.Observer(info)

@@ -104,7 +104,7 @@ func (c *collector) point(now time.Time, final bool) {
 		pr.Total = sch.Duration()
 	}
 	if e := r.cfg.Client.LastError(); e != nil {
-		pr.LastError = e.Err.Error()
+		pr.LastError = e.Error()
 	}
 	r.cfg.Progress(pr)
 }

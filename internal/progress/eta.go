@@ -31,17 +31,15 @@ func (e *ETA) Update(done, total int64, elapsed time.Duration) time.Duration {
 	if alpha <= 0 || alpha > 1 {
 		alpha = 0.1
 	}
-	if e.samples > 0 && elapsed > e.lastAt {
+	switch {
+	case elapsed <= 0 || (e.samples > 0 && elapsed <= e.lastAt):
+		// No time has passed: nothing to measure.
+	case e.rate == 0:
+		// Start from the average so far, not from zero.
+		e.rate = float64(done) / elapsed.Seconds()
+	default:
 		r := float64(done-e.lastDone) / (elapsed - e.lastAt).Seconds()
-		if e.rate == 0 && e.samples == 1 {
-			// Start from the average so far, not from zero.
-			e.rate = r
-			if elapsed > 0 {
-				e.rate = float64(done) / elapsed.Seconds()
-			}
-		} else {
-			e.rate = alpha*r + (1-alpha)*e.rate
-		}
+		e.rate = alpha*r + (1-alpha)*e.rate
 	}
 	e.samples++
 	e.lastDone, e.lastAt = done, elapsed

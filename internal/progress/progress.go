@@ -65,6 +65,16 @@ func (s Status) Fraction() (float64, bool) {
 	return 0, false
 }
 
+// Percent is the share done in percent, to one decimal, rounded down; -1
+// when unknown. Log records carry it.
+func (s Status) Percent() float64 {
+	f, ok := s.Fraction()
+	if !ok {
+		return -1
+	}
+	return math.Floor(f*1000) / 10
+}
+
 // barWidth is the bar's width between its brackets, as k6's.
 const barWidth = 20
 
@@ -122,11 +132,8 @@ func line(s Status, limit int, num func(int64) string) (string, bool) {
 		head = append(head, s.Note)
 	case s.Final:
 		head = append(head, "done in "+Short(s.Elapsed))
-	case s.ETA >= 0 && !(s.Duration > 0):
-		head = append(head, "ETA "+Short(s.ETA))
-	case s.Duration > 0:
-	default:
-		head = append(head, "ETA ?")
+	case s.Duration == 0: // a run of fixed length shows its clock instead
+		head = append(head, "ETA "+Short(s.ETA)) // "ETA ?" when unknown
 	}
 	line := strings.Join(head, "  ")
 	barShown := bar == ""
@@ -182,21 +189,27 @@ func oneLine(s string) string {
 }
 
 // Count3 writes n with thousands separators: 1,234,567.
-func Count3(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+func Count3(n int64) string { return Group(strconv.FormatInt(n, 10)) }
+
+// Group writes the digits of a decimal string in groups of three:
+// "-1234567.5" → "-1,234,567.5".
+func Group(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
 	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
 	}
-	if neg {
-		return "-" + b.String()
+	if hasFrac {
+		b.WriteString("." + frac)
 	}
-	return b.String()
+	return sign + b.String()
 }
 
 // Compact writes n in three significant digits past 10,000: 9,999,

@@ -699,7 +699,7 @@ func (r *run) progress(st Stats, rate float64, final bool) Progress {
 	r.etaMu.Unlock()
 	if r.cfg.Client != nil {
 		if e := r.cfg.Client.LastError(); e != nil {
-			p.LastError = e.Err.Error()
+			p.LastError = e.Error()
 		}
 	}
 	return p

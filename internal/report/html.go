@@ -3,6 +3,7 @@ package report
 import (
 	_ "embed"
 	"fmt"
+	"github.com/billharness/billharness/internal/progress"
 	"html/template"
 	"io"
 
@@ -107,20 +108,20 @@ func WriteHTML(w io.Writer, r *Report) error {
 	if res := r.Result; res != nil {
 		v.HasResult = true
 		rows := res.Rows
-		v.Complete, v.RowsRead, v.RowsDeclared = rows.Complete(), group(itoa(rows.Read)), group(itoa(rows.Declared))
+		v.Complete, v.RowsRead, v.RowsDeclared = rows.Complete(), progress.Count3(rows.Read), progress.Count3(rows.Declared)
 		v.Rows = [][2]string{
-			{"declared", group(itoa(rows.Declared))}, {"read", group(itoa(rows.Read))}, {"events in window", group(itoa(rows.Events))},
-			{"invalid", group(itoa(rows.Invalid))}, {"outside window", group(itoa(rows.OutsideWindow))},
-			{"duplicates", group(itoa(rows.Duplicates))}, {"conflicting duplicates", group(itoa(rows.Conflicting))},
-			{"unattributed", group(itoa(rows.Unattributed))},
-			{"foreign", group(itoa(rows.Foreign))}, {"other shards", group(itoa(rows.OtherShards))},
-			{"unmetered", group(itoa(rows.Unmetered))}, {"counted", group(itoa(rows.Counted))},
+			{"declared", progress.Count3(rows.Declared)}, {"read", progress.Count3(rows.Read)}, {"events in window", progress.Count3(rows.Events)},
+			{"invalid", progress.Count3(rows.Invalid)}, {"outside window", progress.Count3(rows.OutsideWindow)},
+			{"duplicates", progress.Count3(rows.Duplicates)}, {"conflicting duplicates", progress.Count3(rows.Conflicting)},
+			{"unattributed", progress.Count3(rows.Unattributed)},
+			{"foreign", progress.Count3(rows.Foreign)}, {"other shards", progress.Count3(rows.OtherShards)},
+			{"unmetered", progress.Count3(rows.Unmetered)}, {"counted", progress.Count3(rows.Counted)},
 		}
 		v.chart(r)
 		d := r.digested()
 		for _, m := range d.moneyList() {
 			v.Money = append(v.Money, htmlMoney{Currency: cur(m.Currency), Under: money(m.UnderBilled.Quantity()), Over: money(m.OverBilled.Quantity()),
-				AtRisk: money(m.AtRisk.Quantity()), Net: money(m.Net.Quantity()), Pairs: group(itoa(int64(m.Pairs)))})
+				AtRisk: money(m.AtRisk.Quantity()), Net: money(m.Net.Quantity()), Pairs: progress.Count3(int64(m.Pairs))})
 		}
 		for _, p := range d.topMoney {
 			v.MoneyTop = append(v.MoneyTop, htmlRow{Sub: p.SubscriptionID, Class: string(p.Class), Meter: p.Meter, Invoice: p.InvoiceID,
@@ -137,7 +138,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		v.NotYetReflected, v.Settle = res.NotYetReflected, res.Settle.Budget.String()
 		for _, p := range r.largest(reconcile.MeasureQuantity, TopN) {
 			v.Top = append(v.Top, htmlRow{Sub: p.SubscriptionID, Meter: p.Meter, Class: string(p.Class), NotYet: p.NotYetReflected,
-				Expected: group(p.Expected.String()), Observed: group(p.Observed.String()), Delta: group(p.Delta.String()), Rel: relDelta(p)})
+				Expected: progress.Group(p.Expected.String()), Observed: progress.Group(p.Observed.String()), Delta: progress.Group(p.Delta.String()), Rel: relDelta(p)})
 		}
 		for _, p := range r.largest(reconcile.MeasureAmount, TopN) {
 			v.Lines = append(v.Lines, htmlRow{Sub: p.SubscriptionID, Invoice: p.InvoiceID, Meter: p.Meter,
@@ -168,7 +169,7 @@ func (v *htmlView) chart(r *Report) {
 	most := 0
 	for _, c := range counts {
 		if c.Class == reconcile.Match {
-			v.Matches = group(itoa(int64(c.N)))
+			v.Matches = progress.Count3(int64(c.N))
 			continue
 		}
 		most = max(most, c.N)
@@ -182,7 +183,7 @@ func (v *htmlView) chart(r *Report) {
 		if most > 0 && c.N > 0 {
 			width = max(2, c.N*barMax/most)
 		}
-		v.Chart = append(v.Chart, htmlBar{Class: string(c.Class), N: group(itoa(int64(c.N))), Y: y, Width: width,
+		v.Chart = append(v.Chart, htmlBar{Class: string(c.Class), N: progress.Count3(int64(c.N)), Y: y, Width: width,
 			TextX: barLeft + width + 6, TextY: y + barHeight - 6, Color: classColor(c.Class)})
 		y += barHeight + barGap
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/billharness/billharness/internal/progress"
 	"io"
 	"slices"
 	"strings"
@@ -39,18 +40,18 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	rows := res.Rows
 	b.WriteString("\n## Source rows\n\n")
 	if rows.Complete() {
-		fmt.Fprintf(&b, "Every declared row was read: %s of %s.\n\n", group(itoa(rows.Read)), group(itoa(rows.Declared)))
+		fmt.Fprintf(&b, "Every declared row was read: %s of %s.\n\n", progress.Count3(rows.Read), progress.Count3(rows.Declared))
 	} else {
-		fmt.Fprintf(&b, "**Incomplete read: %s of %s declared rows.**\n\n", group(itoa(rows.Read)), group(itoa(rows.Declared)))
+		fmt.Fprintf(&b, "**Incomplete read: %s of %s declared rows.**\n\n", progress.Count3(rows.Read), progress.Count3(rows.Declared))
 	}
 	b.WriteString("| declared | read | events in window | invalid | outside window | duplicates | conflicting duplicates | unattributed | foreign | other shards | unmetered | counted |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %s |\n", strings.Join(mapInts(group, rows.Declared, rows.Read, rows.Events, rows.Invalid, rows.OutsideWindow,
+	fmt.Fprintf(&b, "| %s |\n", strings.Join(mapInts(progress.Group, rows.Declared, rows.Read, rows.Events, rows.Invalid, rows.OutsideWindow,
 		rows.Duplicates, rows.Conflicting, rows.Unattributed, rows.Foreign, rows.OtherShards, rows.Unmetered, rows.Counted), " | "))
 	if rows.Conflicting > 0 {
 		fmt.Fprintf(&b, "\n**%s conflicting duplicates**: events whose id appeared earlier in the source with another payload "+
 			"(e.g. %s). The API counts the first copy, and so does this comparison; the source holds two versions of these events.\n",
-			group(itoa(rows.Conflicting)), strings.Join(rows.ConflictSamples, ", "))
+			progress.Count3(rows.Conflicting), strings.Join(rows.ConflictSamples, ", "))
 	}
 
 	b.WriteString("\n## Pairs by class\n\n| class | pairs | |\n|---|---:|---|\n")
@@ -66,7 +67,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if c.Class != reconcile.Match && most > 0 {
 			bar = strings.Repeat("█", (c.N*30+most-1)/most)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Class, group(itoa(int64(c.N))), bar)
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Class, progress.Count3(int64(c.N)), bar)
 	}
 	if res.NotYetReflected > 0 {
 		fmt.Fprintf(&b, "\n%d of the under and missing pairs were still rising when the %s settle ran out: not yet reflected, rather than lost.\n",
@@ -81,7 +82,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				class += " (not yet reflected)"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", p.SubscriptionID, mdCell(p.Meter), class,
-				group(p.Expected.String()), group(p.Observed.String()), group(p.Delta.String()), relDelta(p))
+				progress.Group(p.Expected.String()), progress.Group(p.Observed.String()), progress.Group(p.Delta.String()), relDelta(p))
 		}
 	}
 	if top := r.largest(reconcile.MeasureAmount, TopN); len(top) > 0 {
@@ -117,8 +118,8 @@ func headline(r *Report) string {
 	}
 	d := r.digested()
 	s := fmt.Sprintf("%s of %s differ, in %s of %s",
-		group(itoa(int64(d.usage))), plural(res.Pairs, "pair"),
-		group(itoa(int64(d.subscriptions))), plural(res.Subscriptions, "subscription"))
+		progress.Count3(int64(d.usage)), plural(res.Pairs, "pair"),
+		progress.Count3(int64(d.subscriptions)), plural(res.Subscriptions, "subscription"))
 	if res.Bill != nil {
 		s += fmt.Sprintf("; %d of %s have lines that differ", res.Bill.Mismatched, plural(res.Bill.Billed, "invoice"))
 	}
@@ -143,7 +144,7 @@ func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	return group(itoa(int64(n))) + " " + noun + "s"
+	return progress.Count3(int64(n)) + " " + noun + "s"
 }
 
 func mapInts(f func(string) string, ns ...int64) []string {
@@ -195,7 +196,7 @@ func MoneyLines(ms []MoneyImpact) []string {
 	for i, m := range ms {
 		out[i] = fmt.Sprintf("%s: under-billed %s, over-billed %s, at risk %s, net %s (%s)", cur(m.Currency),
 			money(m.UnderBilled.Quantity()), money(m.OverBilled.Quantity()), money(m.AtRisk.Quantity()), money(m.Net.Quantity()),
-			group(itoa(int64(m.Pairs)))+" priced")
+			progress.Count3(int64(m.Pairs))+" priced")
 	}
 	return out
 }
@@ -227,7 +228,7 @@ func moneyMarkdown(r *Report) string {
 	b.WriteString("| currency | under-billed | over-billed | at risk | net | discrepancies |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, m := range ms {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cur(m.Currency), money(m.UnderBilled.Quantity()), money(m.OverBilled.Quantity()),
-			money(m.AtRisk.Quantity()), money(m.Net.Quantity()), group(itoa(int64(m.Pairs))))
+			money(m.AtRisk.Quantity()), money(m.Net.Quantity()), progress.Count3(int64(m.Pairs)))
 	}
 	if d.moneyOverflow {
 		b.WriteString("\n**A sum overflowed 128 bits: the sums above are incomplete.**\n")

@@ -12,6 +12,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/billharness/billharness/internal/progress"
 	"io"
 	"os"
 	"path/filepath"
@@ -225,7 +226,7 @@ func cut(shown, total int) string {
 	if shown >= total {
 		return ""
 	}
-	return " (the largest " + group(itoa(int64(shown))) + " of " + group(itoa(int64(total))) + ")"
+	return " (the largest " + progress.Count3(int64(shown)) + " of " + progress.Count3(int64(total)) + ")"
 }
 
 // largest returns up to n discrepancies of the measure (n <= TopN), by
@@ -283,27 +284,6 @@ func (r *Report) shard() string {
 	return fmt.Sprintf("%d/%d", r.Result.Shard.Index, r.Result.Shard.Count)
 }
 
-// group writes the digits of a decimal string in groups of three:
-// "-1234567.5" → "-1,234,567.5".
-func group(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if hasFrac {
-		b.WriteString("." + frac)
-	}
-	return sign + b.String()
-}
-
 // money renders pico-units as currency units, exactly: "1,234.5".
 func money(q billing.Quantity) string {
 	s := q.String()
@@ -313,16 +293,16 @@ func money(q billing.Quantity) string {
 	}
 	intPart, frac, _ := strings.Cut(s, ".") // pico-units are whole
 	if frac != "" {
-		return sign + group(s) + " pico-units"
+		return sign + progress.Group(s) + " pico-units"
 	}
 	for len(intPart) <= 12 {
 		intPart = "0" + intPart
 	}
 	whole, dec := intPart[:len(intPart)-12], strings.TrimRight(intPart[len(intPart)-12:], "0")
 	if dec != "" {
-		return sign + group(whole) + "." + dec
+		return sign + progress.Group(whole) + "." + dec
 	}
-	return sign + group(whole)
+	return sign + progress.Group(whole)
 }
 
 // amount renders a pair's value for people: quantities grouped, amounts
@@ -331,7 +311,7 @@ func amount(p reconcile.Pair, q billing.Quantity) string {
 	if p.Measure == reconcile.MeasureAmount {
 		return money(q)
 	}
-	return group(q.String())
+	return progress.Group(q.String())
 }
 
 // relDelta renders a pair's relative delta as a percentage, "" when the
