@@ -11,7 +11,6 @@ import (
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/outcome"
-	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/report"
 )
 
@@ -79,7 +78,7 @@ func (p *pushFlag) push(ctx context.Context, log *slog.Logger, o outcome.Outcome
 }
 
 // checkOutcome is the outcome of a finished verify, bill, run or merge.
-func checkOutcome(cmd string, rep *report.Report, exit int, replayStats any) outcome.Outcome {
+func checkOutcome(cmd string, rep *report.Report, exit int) outcome.Outcome {
 	o := outcome.Outcome{Command: cmd, Shard: "0/1", ExitStatus: exit,
 		Completed: exit == cli.ExitOK || exit == cli.ExitDiscrepancies}
 	if res := rep.Result; res != nil {
@@ -89,7 +88,7 @@ func checkOutcome(cmd string, rep *report.Report, exit int, replayStats any) out
 			o.Money = append(o.Money, outcome.Money{Currency: m.Currency, UnderBilled: m.UnderBilled, OverBilled: m.OverBilled, AtRisk: m.AtRisk})
 		}
 	}
-	if st, ok := replayStats.(replay.Stats); ok {
+	if st := rep.Replay.Own(); st != nil {
 		o.Replayed = &outcome.Replayed{Accepted: st.Accepted, Duplicate: st.Duplicate, DeadLettered: st.DeadLettered}
 	}
 	return o

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/cli"
-	"github.com/billharness/billharness/internal/reconcile"
 	"github.com/billharness/billharness/internal/report"
 )
 
@@ -79,14 +76,14 @@ func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	rep, failed, err := mergeReports(dirs, log)
+	rep, failed, err := report.MergeDirs(dirs, log)
 	if err != nil {
 		return err
 	}
 	if o.runID != "" {
 		rep.RunID = o.runID
 	} else if rep.RunID == "" {
-		rep.RunID = newRunID(time.Now())
+		rep.RunID = report.NewRunID(time.Now())
 	}
 	err = verdict(rep.Result, failed)
 	rep.ExitStatus = cli.ExitCode(err)
@@ -95,11 +92,11 @@ func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
 	}
 	if _, werr := report.Write(o.out, rep); werr != nil {
 		err = errors.Join(err, werr)
-	} else if perr := printSummary(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
+	} else if perr := report.WriteText(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
 		err = errors.Join(err, perr)
 	}
 	log.Info("merged", "shards", len(dirs), "dir", o.out, "exit", cli.ExitCode(err))
-	o.push.push(ctx, log, checkOutcome(rep.Command, rep, cli.ExitCode(err), nil))
+	o.push.push(ctx, log, checkOutcome(rep.Command, rep, cli.ExitCode(err)))
 	return err
 }
 
@@ -135,81 +132,4 @@ func expandDirs(args []string, out string) ([]string, error) {
 		}
 	}
 	return dirs, errors.Join(errs...)
-}
-
-// mergeReports reads the shards' reports and merges them. The merged
-// report carries their shared settings, the last time any of them ended
-// and each shard's replay statistics, by shard. failed joins the failures
-// of the shards whose runs failed (their reports are incomplete, and so is
-// the merged one).
-func mergeReports(dirs []string, log *slog.Logger) (rep *report.Report, failed, err error) {
-	var parts []*report.Report
-	var partDirs []string
-	var results []*reconcile.Result
-	var errs []error
-	for _, d := range dirs {
-		r, err := report.ReadSummary(d) // the rows are streamed at write time
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if r.Result == nil {
-			errs = append(errs, fmt.Errorf("%s: the %s run %s failed before it compared anything: %s", d, r.Command, r.RunID, r.Error))
-			continue
-		}
-		log.Info("shard report", "dir", d, "shard", shardOf(r), "run_id", r.RunID, "status", report.Status(r.ExitStatus))
-		parts = append(parts, r)
-		partDirs = append(partDirs, d)
-		results = append(results, r.Result)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
-	}
-	first := parts[0]
-	for i, r := range parts[1:] {
-		for _, f := range []struct{ name, a, b string }{
-			{"command", first.Command, r.Command}, {"source", first.Source, r.Source},
-			{"target", first.Target, r.Target}, {"tolerance", first.Tolerance, r.Tolerance},
-		} {
-			if f.a != f.b {
-				errs = append(errs, fmt.Errorf("%s: %s %q differs from %q in %s: merge the shards of one run", dirs[i+1], f.name, f.b, f.a, dirs[0]))
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
-	}
-	res, err := reconcile.Merge(results)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep = &report.Report{
-		RunID: first.RunID, Command: first.Command, Source: first.Source, Target: first.Target,
-		Tolerance: first.Tolerance, Result: res, Pairs: report.MergedPairs(partDirs),
-	}
-	replays := map[string]json.RawMessage{}
-	var failures []error
-	for i, r := range parts {
-		if r.ExitStatus != cli.ExitOK && r.ExitStatus != cli.ExitDiscrepancies {
-			failures = append(failures, fmt.Errorf("shard %s (%s) failed: %s", shardOf(r), dirs[i], r.Error))
-		}
-		if r.RunID != rep.RunID {
-			rep.RunID = ""
-		}
-		if r.GeneratedAt.After(rep.GeneratedAt) {
-			rep.GeneratedAt = r.GeneratedAt
-		}
-		if raw, ok := r.Replay.(json.RawMessage); ok {
-			replays[shardOf(r)] = raw
-		}
-	}
-	if len(replays) > 0 {
-		rep.Replay = replays
-	}
-	return rep, errors.Join(failures...), nil
-}
-
-// shardOf names a shard report's shard, i/N.
-func shardOf(r *report.Report) string {
-	return r.Result.Shard.String()
 }

@@ -2,25 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"maps"
-	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
-	"github.com/billharness/billharness/internal/lock"
 	"github.com/billharness/billharness/internal/outcome"
 	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/replay"
@@ -191,10 +184,10 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	if o.summary != "" {
 		errs = append(errs, cli.CheckWritable("summary", o.summary))
 	}
-	if !o.dryRun && o.deadLetter != "" && !isPostgresURL(o.deadLetter) {
+	if !o.dryRun && o.deadLetter != "" && !replay.IsPostgresURL(o.deadLetter) {
 		errs = append(errs, cli.CheckWritable("dead-letter", o.deadLetter))
 	}
-	if !o.dryRun && o.checkpoint != "" && !isPostgresURL(o.checkpoint) {
+	if !o.dryRun && o.checkpoint != "" && !replay.IsPostgresURL(o.checkpoint) {
 		errs = append(errs, cli.CheckWritable("checkpoint", o.checkpoint))
 	}
 	errs = append(errs, o.push.validate())
@@ -223,362 +216,90 @@ func (o *replayOptions) run(ctx context.Context, a *app) error {
 // failed before replaying), and whether the replay went through all its
 // input (dead letters or not).
 func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log *slog.Logger) (*replay.Stats, bool, error) {
-	var cfg billing.Config
-	var err error
+	job := replay.Job{
+		Spec: spec, Checkpoint: o.checkpoint, CheckpointName: o.cpName, Restart: o.restart,
+		DeadLetter: o.deadLetter, DeadLetterName: o.dlName, AcceptEarlier: o.acceptDL,
+		Engine: replay.Config{
+			Concurrency: o.concurrency, DryRun: o.dryRun, MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld,
+			DrainTimeout: time.Duration(o.drainTimeout), StallTimeout: time.Duration(o.stallTimeout),
+			FailFast: time.Duration(o.failFast), FailFastRejections: o.failFastN,
+			Logger: log, CheckpointEvery: time.Duration(o.cpEvery), Progress: o.progressFunc(a, log),
+		},
+	}
 	if !o.dryRun {
-		if cfg, err = o.clientConfig(a, false); err != nil {
-			return nil, false, err
-		}
-	}
-	dlPath := o.deadLetter
-	var table *replay.PGLetters // the dead-letter table written, or re-driven
-	openTable := func(dsn, table, name string) (*replay.PGLetters, error) {
-		t, err := replay.PostgresLetters{DSN: dsn, Table: table, Name: name}.Open(ctx)
-		if errors.Is(err, lock.ErrHeld) {
-			return nil, cli.Usagef("%w", err)
-		}
-		return t, err
-	}
-	switch {
-	case spec.Kind == source.KindDeadLetter && !o.dryRun && o.checkpoint != "":
-		return nil, false, cli.Usagef("-checkpoint does not apply to a re-drive (-source deadletter:…): it is short, and safe to repeat")
-	case spec.Kind == source.KindDeadLetter && !o.dryRun && spec.DSN != "":
-		if o.dlName == "" {
-			return nil, false, cli.Usagef("-dead-letter-name: re-driving a dead-letter table needs the name its letters are kept under")
-		}
-		if table, err = openTable(spec.DSN, spec.Table, o.dlName); err != nil {
-			return nil, false, err
-		}
-		defer table.Close()
-		spec.Letters, spec.LettersUpTo = o.dlName, table.MaxSeq()
-	case spec.Kind == source.KindDeadLetter && spec.DSN != "":
-		spec.Letters, spec.LettersUpTo = o.dlName, 1<<63-1
-	case spec.Kind == source.KindDeadLetter && !o.dryRun:
-		lk, err := lock.Take(spec.Path, "reconcile replay (re-drive)")
-		if errors.Is(err, lock.ErrHeld) {
-			return nil, false, cli.Usagef("%w", err)
-		}
+		cfg, err := o.clientConfig(a, false)
 		if err != nil {
 			return nil, false, err
 		}
-		defer lk.Release()
-		dlPath = replay.AgainPath(spec.Path)
-		if err := os.Remove(dlPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, false, err
-		}
-	}
-	fp := replay.Fingerprint(spec)
-	store := o.store(fp)
-	if store != nil && !o.dryRun {
-		release, err := store.Lock(ctx)
-		if errors.Is(err, lock.ErrHeld) {
-			return nil, false, cli.Usagef("%w", err)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		defer release()
-	}
-	var resumed *replay.Checkpoint
-	if store != nil && !o.restart && !o.dryRun {
-		if resumed, err = store.Load(ctx); err != nil {
-			return nil, false, err
-		}
-		if resumed != nil {
-			switch {
-			case resumed.Version < replay.CheckpointVersion:
-				return nil, false, cli.Usagef("checkpoint %s was written by an older version (format %d, now %d), whose position means something else "+
-					"(format 1 did not record what it covered; format 2 split shards by subscription, not customer); "+
-					"pass -restart to start over (the API deduplicates what it already has)", store, resumed.Version, replay.CheckpointVersion)
-			case resumed.Fingerprint != fp:
-				return nil, false, cli.Usagef("checkpoint %s was written for another source, shard or window; pass -restart to start over", store)
-			}
-			spec.After, spec.Resume = resumed.Position, &resumed.Coverage
-			log.Info("resuming", "checkpoint", store.String(), "after", resumed.Position.String(), "covered_rows", resumed.Coverage.Rows)
-		}
-	}
-	src, err := source.Open(ctx, spec)
-	if errors.Is(err, source.ErrSourceChanged) {
-		return nil, false, cli.Usagef("%w; checkpoint %s cannot be resumed: pass -restart to replay the source again (the API deduplicates what it already has)", err, store)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	if st := src.Stats(); st.Late > 0 {
-		how := "files added before the checkpoint's position are read whole"
-		if st.Reread {
-			how = "rows appeared at or before the checkpoint's position, so the window is read again and the API deduplicates what it has"
-		}
-		log.Warn("late data since the checkpoint", "rows", st.Late, "action", how)
-	}
-	defer src.Close()
-	rc := replay.Config{
-		Source: src, Concurrency: o.concurrency, DryRun: o.dryRun,
-		MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld, DrainTimeout: time.Duration(o.drainTimeout), StallTimeout: time.Duration(o.stallTimeout),
-		FailFast: time.Duration(o.failFast), FailFastRejections: o.failFastN,
-		Checkpoint: store, Fingerprint: fp, Resumed: resumed, Logger: log, CheckpointEvery: time.Duration(o.cpEvery),
-	}
-	if !o.dryRun {
 		cfg.MaxRetryAfter = time.Duration(o.maxRetryAft)
-		// The end of a pause is logged by a timer, which must not outlive
-		// the run: ended, under pauseMu, turns the late ones into no-ops.
-		var pauseMu sync.Mutex
-		ended := false
-		defer func() { pauseMu.Lock(); ended = true; pauseMu.Unlock() }()
-		cfg.OnPause = func(until time.Time, d time.Duration) {
-			if d < time.Second { // a throttling gateway's short pauses are not news
-				return
-			}
-			log.Warn("the API asked every request to wait (429 Retry-After)", "for", d.String(), "until", until.UTC().Format(time.RFC3339))
-			time.AfterFunc(time.Until(until), func() {
-				pauseMu.Lock()
-				defer pauseMu.Unlock()
-				if !ended {
-					log.Info("the API's pause is over", "was", d.String())
-				}
-			})
-		}
-		if rc.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
+		stop := logPauses(&cfg, log)
+		defer stop()
+		if job.Engine.Client, err = eventClient(cfg, o.rate, o.concurrency); err != nil {
 			return nil, false, err
 		}
-		if table == nil && isPostgresURL(o.deadLetter) {
-			name := o.dlName
-			if name == "" {
-				name = "replay-" + fp
+	}
+	res, err := job.Do(ctx)
+	if st := res.Stats; st != nil {
+		st.WriteText(a.stdout, o.dryRun)
+		if o.summary != "" {
+			err = errors.Join(err, st.WriteJSON(o.summary))
+		}
+	}
+	if res.Redrive != "" {
+		fmt.Fprintln(a.stdout, res.Redrive)
+	}
+	return res.Stats, res.Completed, replayErr(err)
+}
+
+// replayErr makes a replay that refused to start a usage error (exit 2).
+func replayErr(err error) error {
+	if r := (*replay.RefusedError)(nil); errors.As(err, &r) {
+		return &cli.UsageError{Err: err}
+	}
+	return err
+}
+
+// logPauses logs the API's long 429 pauses and their ends. The end is
+// logged by a timer, which must not outlive the run: stop, under mu, turns
+// the late ones into no-ops.
+func logPauses(cfg *billing.Config, log *slog.Logger) (stop func()) {
+	var mu sync.Mutex
+	ended := false
+	cfg.OnPause = func(until time.Time, d time.Duration) {
+		if d < time.Second { // a throttling gateway's short pauses are not news
+			return
+		}
+		log.Warn("the API asked every request to wait (429 Retry-After)", "for", d.String(), "until", until.UTC().Format(time.RFC3339))
+		time.AfterFunc(time.Until(until), func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !ended {
+				log.Info("the API's pause is over", "was", d.String())
 			}
-			if table, err = openTable(o.deadLetter, "", name); err != nil {
-				return nil, false, err
-			}
-			defer table.Close()
-		}
+		})
 	}
-	if table != nil {
-		rc.DeadLetter = table
-	} else if !o.dryRun {
-		dl, err := replay.OpenDeadLetter(dlPath)
-		if errors.Is(err, lock.ErrHeld) {
-			return nil, false, cli.Usagef("%w", err)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		defer dl.Close()
-		if dl.Torn > 0 {
-			log.Warn("cut off a torn last line of the dead-letter file, left by a crash; its record lies after the checkpoint and is done again",
-				"file", dlPath, "bytes", dl.Torn)
-		}
-		rc.DeadLetter = dl
-	}
-	rc.Progress = o.progressFunc(a, log)
-	st, runErr := replay.Run(ctx, rc)
-	completed := runErr == nil
-	if err := o.report(a, st); err != nil {
-		runErr = errors.Join(runErr, err)
-	}
-	switch {
-	case runErr != nil:
-		return &st, completed, runErr
-	case o.dryRun:
-		if st.DeadLettered > 0 {
-			return &st, completed, fmt.Errorf("%w: %d records would be dead-lettered", cli.ErrDeadLettered, st.DeadLettered)
-		}
-		return &st, completed, nil
-	case spec.Kind == source.KindDeadLetter:
-		return &st, completed, o.finishRedrive(ctx, a, spec, table, st)
-	}
-	var errs []error
-	if st.DeadLettered > 0 {
-		errs = append(errs, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, rc.DeadLetter))
-	}
-	if n, kinds := letterCounts(rc.DeadLetter.EarlierCounts()); n > 0 && !o.acceptDL {
-		redrive := "deadletter:" + o.deadLetter
-		if table != nil {
-			redrive = "deadletter:" + source.RedactDSN(o.deadLetter) + " -dead-letter-name " + table.Name()
-		}
-		errs = append(errs, fmt.Errorf("%w: %s holds %d dead letters of earlier runs (%s), never re-driven: re-drive them with "+
-			"reconcile replay -source %s, or pass -accept-dead-letters", cli.ErrDeadLettered, rc.DeadLetter, n, kinds, redrive))
-	}
-	return &st, completed, errors.Join(errs...)
-}
-
-// isPostgresURL reports whether s names a PostgreSQL database.
-func isPostgresURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
-
-// finishRedrive replaces a re-driven dead-letter file (or the re-driven
-// rows of a table) with the letters still undelivered, and says what is
-// left.
-func (o *replayOptions) finishRedrive(ctx context.Context, a *app, spec source.Spec, table *replay.PGLetters, st replay.Stats) error {
-	var remaining map[string]int64
-	var archive string
-	var err error
-	path := spec.Path
-	if table != nil {
-		path = table.String()
-		archive = o.dlName + ".redriven-" + time.Now().UTC().Format("20060102T150405.000000000Z")
-		remaining, err = table.FinishRedrive(ctx, archive)
-		archive = fmt.Sprintf("the rows named %q", archive)
-	} else {
-		remaining, archive, err = replay.FinishRedrive(path, time.Now())
-	}
-	if err != nil {
-		return err
-	}
-	n, kinds := letterCounts(remaining)
-	fmt.Fprintf(a.stdout, "re-drive: %d re-sent (%d accepted, %d duplicate), %d failed again, %d kept; %s now holds %d letters (%s); the old file is %s\n",
-		st.Read-st.Invalid, st.Accepted, st.Duplicate, st.DeadLettered-st.Invalid, st.Source.Kept, path, n, kinds, archive)
-	if n > 0 && (st.DeadLettered > 0 || !o.acceptDL) {
-		return fmt.Errorf("%w: %d letters remain in %s (%s)", cli.ErrDeadLettered, n, path, kinds)
-	}
-	return nil
-}
-
-// letterCounts totals letters by kind and renders the kinds.
-func letterCounts(byKind map[string]int64) (int64, string) {
-	var n int64
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(byKind)) {
-		n += byKind[k]
-		parts = append(parts, fmt.Sprintf("%s %d", k, byKind[k]))
-	}
-	return n, strings.Join(parts, ", ")
-}
-
-// store is the checkpoint store the flags name, nil without -checkpoint.
-func (o *replayOptions) store(fp string) replay.Store {
-	switch {
-	case o.checkpoint == "":
-		return nil
-	case strings.HasPrefix(o.checkpoint, "postgres://"), strings.HasPrefix(o.checkpoint, "postgresql://"):
-		name := o.cpName
-		if name == "" {
-			name = "replay-" + fp
-		}
-		return replay.PostgresStore{DSN: o.checkpoint, Name: name}
-	}
-	return replay.FileStore{Path: o.checkpoint}
+	return func() { mu.Lock(); ended = true; mu.Unlock() }
 }
 
 func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progress) {
 	switch cli.ProgressMode(o.progress, a.stderr) {
 	case "live":
 		live := &progress.Live{W: a.stderr, Width: progress.TerminalWidth(a.stderr)}
-		return func(p replay.Progress) { live.Draw(replayStatus(p)) }
+		return func(p replay.Progress) { live.Draw(p.Status()) }
 	case "log":
 		return func(p replay.Progress) {
-			if p.Final {
-				return // the summary follows
+			if !p.Final { // the summary follows
+				p.Log(log)
 			}
-			logReplayProgress(log, p)
 		}
 	}
 	return nil
-}
-
-// logReplayProgress writes one progress line as a log record: the fields
-// of the live line, for log collectors.
-func logReplayProgress(log *slog.Logger, p replay.Progress) {
-	log.Info("replay progress", "done", p.Consumed, "total", p.Declared, "percent", replayStatus(p).Percent(),
-		"rate", int64(p.Rate), "eta", progress.Short(p.ETA), "elapsed", time.Duration(p.Elapsed).Round(time.Second).String(),
-		"sent", p.Sent, "accepted", p.Accepted, "duplicate", p.Duplicate, "dead_lettered", p.DeadLettered,
-		"rejected", p.Rejected, "failed", p.Failed, "invalid", p.Invalid, "retried", p.Retried,
-		"paused_until", pausedUntil(p.PausedUntil), "last_error", p.LastError)
-}
-
-// replayStatus is the status line of a replay: rows done of the total the
-// source declared, events per second, the smoothed ETA, and the counters
-// that say where events went.
-func replayStatus(p replay.Progress) progress.Status {
-	st := progress.Status{
-		Verb: "replay", Done: p.Consumed, Total: p.Declared, Unit: "rows", Elapsed: time.Duration(p.Elapsed),
-		Rate: p.Rate, RateUnit: "ev/s", ETA: p.ETA, LastError: p.LastError, Final: p.Final,
-		Counts: []progress.Count{{Name: "accepted", N: p.Accepted}, {Name: "duplicate", N: p.Duplicate},
-			{Name: "dead-lettered", N: p.DeadLettered}, {Name: "retried", N: p.Retried}},
-	}
-	switch {
-	case p.Stopped != "":
-		st.Note = "STOPPED: " + p.Stopped
-	case !p.PausedUntil.IsZero():
-		st.Note = "paused by the API (Retry-After) until " + p.PausedUntil.UTC().Format(time.TimeOnly)
-	}
-	if p.Final {
-		st.LastError = "" // the summary and the dead-letter file say what failed
-	}
-	return st
 }
 
 // DefaultMaxRetryAfter is the longest Retry-After replay waits for by
 // default: with the retries, a record then finishes well within the
 // default -stall-timeout.
 const DefaultMaxRetryAfter = 2 * time.Minute
-
-func pausedUntil(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-// report prints the summary and writes it as JSON with -summary.
-func (o *replayOptions) report(a *app, st replay.Stats) error {
-	printReplaySummary(a.stdout, st, o.dryRun)
-	if o.summary == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(o.summary, 0o644, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	return nil
-}
-
-func printReplaySummary(w io.Writer, st replay.Stats, dryRun bool) {
-	el := time.Duration(st.Elapsed)
-	fmt.Fprintf(w, "replay summary (%s)\n", el.Round(time.Millisecond))
-	rows := [][2]any{
-		{"source rows declared", st.Source.Declared},
-		{"skipped: window / shard / before checkpoint", fmt.Sprintf("%d / %d / %d", st.Source.SkippedWindow, st.Source.SkippedShard, st.Source.SkippedResume)},
-		{"late rows the checkpoint had not covered", st.Source.Late},
-	}
-	if s := st.Source; s.Requests > 0 {
-		rows = append(rows, [2]any{"object store: bytes fetched / requests / retries", fmt.Sprintf("%d / %d / %d", s.BytesRead, s.Requests, s.Retries)})
-	}
-	rows = append(rows, [][2]any{
-		{"records read", st.Read},
-		{"invalid (dead-lettered)", st.Invalid},
-		{"too old (dead-lettered)", st.TooOld},
-	}...)
-	if dryRun {
-		rows = append(rows, [2]any{"valid, would be sent", st.Valid - st.TooOld})
-	} else {
-		rows = append(rows,
-			[2]any{"accepted", st.Accepted},
-			[2]any{"duplicate (already counted)", st.Duplicate},
-			[2]any{"rejected (dead-lettered)", st.Rejected},
-			[2]any{"failed after retries (dead-lettered)", st.Failed},
-			[2]any{"conflicting duplicates (dead-lettered)", st.Conflicting},
-			[2]any{"delivered after a retry", st.Retried})
-		if st.Ambiguous > 0 {
-			rows = append(rows, [2]any{"of which after an unanswered attempt", st.Ambiguous})
-		}
-		if st.Abandoned > 0 {
-			rows = append(rows, [2]any{"left for the resumed run", st.Abandoned})
-		}
-		if el > 0 {
-			rows = append(rows, [2]any{"events/s", fmt.Sprintf("%.0f", float64(st.Accepted+st.Duplicate+st.Rejected+st.Failed)/el.Seconds())})
-		}
-	}
-	for _, r := range rows {
-		fmt.Fprintf(w, "  %-45s %v\n", r[0], r[1])
-	}
-	if st.Checkpoint != nil {
-		fmt.Fprintf(w, "  %-45s %s\n", "checkpoint", st.Checkpoint.Position.String())
-	}
-}
 
 // eventClient is the client of a replay: r events/s at most (0: no limit,
 // with bursts of 1% of the rate) over as many connections as workers.

@@ -63,12 +63,12 @@ failed after retries), 2 usage.`,
 			if err != nil {
 				return err
 			}
-			var stats any
+			var stats *replay.Stats
 			var replayErr error
 			if o.replay {
 				c.log.Info("replaying", "source", c.source)
 				stats, replayErr = o.replayStep(ctx, a, c.spec, c.log)
-				if replayErr != nil && !errors.Is(replayErr, cli.ErrDeadLettered) {
+				if replayErr != nil && !errors.Is(replayErr, replay.ErrDeadLettered) {
 					return o.finish(ctx, a, c, nil, fmt.Errorf("replay: %w", replayErr), stats)
 				}
 			}

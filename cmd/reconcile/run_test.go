@@ -39,8 +39,7 @@ func TestRunReplay(t *testing.T) {
 	if s.Status != "ok" || s.Classes["match"] == 0 || s.Classes["under"] != 0 {
 		t.Errorf("run -replay summary: status %s, classes %v; want ok and only matches", s.Status, s.Classes)
 	}
-	rs, ok := s.Replay.(map[string]any)
-	if !ok || rs["accepted"] != float64(s.Rows.Counted) {
+	if rs := s.Replay.Own(); rs == nil || rs.Accepted != int64(s.Rows.Counted) {
 		t.Errorf("summary replay = %v, want accepted = the %d events counted", s.Replay, s.Rows.Counted)
 	}
 	if got := sb.Server.Stats().EventsStored; got != int64(s.Rows.Counted) {

@@ -29,11 +29,12 @@ func (r *runReplay) register(fs *flag.FlagSet) {
 
 // replayStep is run's replay step: the events of spec (the source, with the
 // window and the shard as the flags give them) into the API, undelivered
-// ones to OUT/dead-letter.jsonl. Re-running a month is safe: the API counts
-// an event id once. It returns statistics for the reports and an error:
-// one wrapping cli.ErrDeadLettered lets the run carry on to verify (it
+// ones to OUT/dead-letter.jsonl, through the replay command's own job
+// (without a checkpoint). Re-running a month is safe: the API counts an
+// event id once. It returns statistics for the reports and an error: one
+// wrapping replay.ErrDeadLettered lets the run carry on to verify (it
 // still exits 1), any other stops it.
-func (o *runOptions) replayStep(ctx context.Context, a *app, spec source.Spec, log *slog.Logger) (any, error) {
+func (o *runOptions) replayStep(ctx context.Context, a *app, spec source.Spec, log *slog.Logger) (*replay.Stats, error) {
 	cfg, err := o.clientConfig(a, false)
 	if err != nil {
 		return nil, err
@@ -45,31 +46,17 @@ func (o *runOptions) replayStep(ctx context.Context, a *app, spec source.Spec, l
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", o.out, err)
 	}
-	dl, err := replay.OpenDeadLetter(filepath.Join(o.out, "dead-letter.jsonl"))
-	if err != nil {
-		return nil, err
-	}
-	defer dl.Close()
-	src, err := source.Open(ctx, spec)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	st, err := replay.Run(ctx, replay.Config{
-		Source: src, Client: client, DeadLetter: dl, Concurrency: o.replayFlags.concurrency, Logger: log,
-		DrainTimeout:  time.Duration(o.drainTimeout),
-		ProgressEvery: 5 * time.Second,
-		Progress: func(p replay.Progress) {
-			if !p.Final {
-				logReplayProgress(log, p)
-			}
+	res, err := replay.Job{
+		Spec: spec, DeadLetter: filepath.Join(o.out, "dead-letter.jsonl"), AcceptEarlier: true,
+		Engine: replay.Config{
+			Client: client, Concurrency: o.replayFlags.concurrency, Logger: log,
+			DrainTimeout: time.Duration(o.drainTimeout), ProgressEvery: 5 * time.Second,
+			Progress: func(p replay.Progress) {
+				if !p.Final {
+					p.Log(log)
+				}
+			},
 		},
-	})
-	if err != nil {
-		return st, err
-	}
-	if st.DeadLettered > 0 {
-		return st, fmt.Errorf("%w: %d records, see %s", cli.ErrDeadLettered, st.DeadLettered, dl.Path())
-	}
-	return st, nil
+	}.Do(ctx)
+	return res.Stats, replayErr(err)
 }

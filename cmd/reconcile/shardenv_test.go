@@ -102,9 +102,10 @@ func TestCheckpointNamePerShard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store, ok := o.store(replay.Fingerprint(spec)).(replay.PostgresStore)
+		job := replay.Job{Spec: spec, Checkpoint: o.checkpoint}
+		store, ok := job.CheckpointStore().(replay.PostgresStore)
 		if !ok {
-			t.Fatalf("store for %s = %T, want a PostgresStore", o.checkpoint, o.store(replay.Fingerprint(spec)))
+			t.Fatalf("store for %s = %T, want a PostgresStore", o.checkpoint, job.CheckpointStore())
 		}
 		key := tt.shard + " " + tt.window
 		for other, name := range names {

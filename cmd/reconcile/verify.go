@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"path/filepath"
@@ -20,6 +17,7 @@ import (
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/reconcile"
+	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/report"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -187,7 +185,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: source.RedactDSN(o.src.source), target: o.api.URL}
 	c.spec.Window = window
 	if c.runID == "" {
-		c.runID = newRunID(time.Now())
+		c.runID = report.NewRunID(time.Now())
 	}
 	var meters []reconcile.Meter
 	if o.meters != "" {
@@ -234,13 +232,6 @@ func memoryLimit(flag int64) int64 {
 	return flag
 }
 
-// newRunID names a run by its UTC start time and 4 random bytes.
-func newRunID(now time.Time) string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return "rc-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
 // verifyAndBill runs the comparison, then billing when bill is set.
 func (o *checkOptions) verifyAndBill(ctx context.Context, c *check, bill bool) (*reconcile.Result, error) {
 	res, err := reconcile.Verify(ctx, c.cfg)
@@ -275,18 +266,21 @@ func verdict(res *reconcile.Result, runErr error) error {
 
 // finish writes the reports, prints the summary and pushes the outcome,
 // and returns the command's error.
-func (o *checkOptions) finish(ctx context.Context, a *app, c *check, res *reconcile.Result, runErr error, replayStats any) error {
-	rep, err := o.report(a, c, res, runErr, replayStats)
-	o.push.push(ctx, c.log, checkOutcome(c.cmd, rep, cli.ExitCode(err), replayStats))
+func (o *checkOptions) finish(ctx context.Context, a *app, c *check, res *reconcile.Result, runErr error, replayed *replay.Stats) error {
+	rep, err := o.report(a, c, res, runErr, replayed)
+	o.push.push(ctx, c.log, checkOutcome(c.cmd, rep, cli.ExitCode(err)))
 	return err
 }
 
 // report writes the reports and prints the summary.
-func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr error, replayStats any) (*report.Report, error) {
+func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr error, replayed *replay.Stats) (*report.Report, error) {
 	err := verdict(res, runErr)
 	rep := &report.Report{
 		RunID: c.runID, Command: c.cmd, GeneratedAt: time.Now().UTC(), Source: c.source, Target: c.target,
-		Tolerance: o.tolerance.String(), Result: res, Window: c.cfg.Window, Replay: replayStats, ExitStatus: cli.ExitCode(err),
+		Tolerance: o.tolerance.String(), Result: res, Window: c.cfg.Window, ExitStatus: cli.ExitCode(err),
+	}
+	if replayed != nil {
+		rep.Replay = report.Replays{"": replayed}
 	}
 	if err != nil && rep.ExitStatus != cli.ExitDiscrepancies {
 		rep.Error = err.Error()
@@ -295,72 +289,11 @@ func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr er
 	if werr != nil {
 		return rep, errors.Join(err, werr)
 	}
-	if perr := printSummary(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
+	if perr := report.WriteText(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
 		return rep, errors.Join(err, perr)
 	}
 	c.log.Info("reports written", "dir", o.out, "files", len(files), "exit", rep.ExitStatus)
 	return rep, err
-}
-
-// printSummary writes the headline numbers and the report's path.
-func printSummary(w io.Writer, rep *report.Report, html string) error {
-	s := rep.Summary()
-	var b strings.Builder
-	fmt.Fprintf(&b, "reconcile %s %s: %s (exit %d)\n", s.Command, s.RunID, s.Status, s.ExitStatus)
-	if s.Error != "" {
-		fmt.Fprintf(&b, "error: %s\n", s.Error)
-	}
-	if rep.Result != nil {
-		complete := "complete"
-		if !s.RowsComplete {
-			complete = "INCOMPLETE"
-		}
-		fmt.Fprintf(&b, "window %s..%s, shard %s, tolerance %s\n", s.Window.From.Format(time.RFC3339), s.Window.To.Format(time.RFC3339), s.Shard, s.Tolerance)
-		fmt.Fprintf(&b, "rows: %d read of %d declared (%s); %d counted, %d duplicates, %d outside the window, %d invalid\n",
-			s.Rows.Read, s.Rows.Declared, complete, s.Rows.Counted, s.Rows.Duplicates, s.Rows.OutsideWindow, s.Rows.Invalid)
-		if s.SourceBytes > 0 {
-			fmt.Fprintf(&b, "source: %d bytes read (fetched, for objects) in %.1f s\n", s.SourceBytes, s.ScanSeconds)
-		}
-		if s.Rows.Conflicting > 0 {
-			fmt.Fprintf(&b, "conflicting duplicates: %d events repeat an earlier id with another payload (e.g. %s); the first copy is the one counted\n",
-				s.Rows.Conflicting, strings.Join(s.Rows.ConflictSamples, ", "))
-		}
-		fmt.Fprintf(&b, "pairs: %d compared in %d subscriptions; %d subscriptions with discrepancies\n ",
-			s.Pairs, s.Subscriptions, s.SubscriptionsWithDiscrepancies)
-		for _, c := range reconcile.Classes {
-			fmt.Fprintf(&b, " %s %d", c, s.Classes[string(c)])
-		}
-		b.WriteString("\n")
-		if s.NotYetReflected > 0 {
-			fmt.Fprintf(&b, "not yet reflected: %d (still rising when the %s settle ran out)\n", s.NotYetReflected, s.Settle.Budget)
-		}
-		if h := s.Heal; h != nil {
-			fmt.Fprintf(&b, "heal: %d events re-sent for %d subscriptions, %d counted now; under pairs %d -> %d\n",
-				h.Resent, h.Subscriptions, h.Accepted, h.Before, h.After)
-		}
-		if inv := s.Invoices; inv != nil {
-			fmt.Fprintf(&b, "invoices: %d billed (%d finalized, %d skipped, %d failed), %d with lines that differ, total %s\n",
-				inv.Billed, inv.Finalized, inv.Skipped, inv.Failed, inv.Mismatched, report.Totals(inv.TotalsNanos))
-		}
-		for i, line := range report.MoneyLines(s.Money) {
-			if i == 0 {
-				b.WriteString("money at stake:\n")
-			}
-			fmt.Fprintf(&b, "  %s\n", line)
-		}
-		for i, d := range s.LargestDeltas {
-			if i == 0 {
-				b.WriteString("largest deltas:\n")
-			}
-			if i == 5 {
-				break
-			}
-			fmt.Fprintf(&b, "  %s %-22s %-10s expected %s observed %s delta %s\n", d.SubscriptionID, d.Meter, d.Class, d.Expected, d.Observed, d.Delta)
-		}
-	}
-	fmt.Fprintf(&b, "report: %s\n", html)
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func newVerifyCmd(a *app) *cli.Command {

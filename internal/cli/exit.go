@@ -27,11 +27,6 @@ var (
 	// ErrThresholds means a load test ran to completion and failed one of its
 	// pass/fail thresholds.
 	ErrThresholds = errors.New("load thresholds failed")
-	// ErrDeadLettered means a run went through all its input but some
-	// records were rejected for good and written to the dead-letter file. It
-	// exits 1 like any failure, as a cron or Kubernetes job must be looked
-	// at, but names its cause.
-	ErrDeadLettered = errors.New("completed with dead-lettered records")
 )
 
 // UsageError reports a command line or environment that cannot be used: an
@@ -64,7 +59,7 @@ func (e *UsageError) Is(target error) bool { return target == ErrUsage }
 
 // ExitCode maps the error a command returned to the process exit code:
 // 0 for nil and flag.ErrHelp, 2 for usage errors, 3 for ErrDiscrepancies,
-// 4 for ErrThresholds and 1 for anything else, ErrDeadLettered included.
+// 4 for ErrThresholds and 1 for anything else (replay.ErrDeadLettered included).
 //
 // When err joins several errors (errors.Join, or fmt.Errorf with several
 // %w), the most severe wins: usage, then failure, then thresholds, then
@@ -90,8 +85,6 @@ func classify(err error) int {
 			return ExitDiscrepancies
 		case ErrThresholds:
 			return ExitThresholds
-		case ErrDeadLettered:
-			return ExitFailure
 		}
 		switch e := err.(type) {
 		case *UsageError:

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"testing"
+
+	"github.com/billharness/billharness/internal/replay"
 )
 
 func TestExitCode(t *testing.T) {
@@ -25,10 +27,10 @@ func TestExitCode(t *testing.T) {
 		{"wrapped usage error", fmt.Errorf("x: %w", Usagef("bad")), 2},
 		{"discrepancies", fmt.Errorf("verify: 3 subscriptions: %w", ErrDiscrepancies), 3},
 		{"thresholds", fmt.Errorf("run: p99: %w", ErrThresholds), 4},
-		{"dead-lettered", fmt.Errorf("replay: 12 records: %w", ErrDeadLettered), 1},
+		{"dead-lettered", fmt.Errorf("replay: 12 records: %w", replay.ErrDeadLettered), 1},
 		{"failure beats discrepancies", errors.Join(ErrDiscrepancies, failure), 1},
 		{"failure beats discrepancies, multi %w", fmt.Errorf("%w; %w", ErrDiscrepancies, failure), 1},
-		{"dead-lettered beats discrepancies", errors.Join(ErrDiscrepancies, ErrDeadLettered), 1},
+		{"dead-lettered beats discrepancies", errors.Join(ErrDiscrepancies, replay.ErrDeadLettered), 1},
 		{"usage beats failure", errors.Join(failure, Usagef("bad")), 2},
 		{"thresholds beat discrepancies", errors.Join(ErrDiscrepancies, ErrThresholds), 4},
 		{"joined discrepancies", errors.Join(ErrDiscrepancies, fmt.Errorf("b: %w", ErrDiscrepancies)), 3},

@@ -3,9 +3,10 @@ package report
 import (
 	_ "embed"
 	"fmt"
-	"github.com/billharness/billharness/internal/progress"
 	"html/template"
 	"io"
+
+	"github.com/billharness/billharness/internal/progress"
 
 	"github.com/billharness/billharness/internal/reconcile"
 )

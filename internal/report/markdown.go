@@ -2,10 +2,11 @@ package report
 
 import (
 	"fmt"
-	"github.com/billharness/billharness/internal/progress"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/billharness/billharness/internal/progress"
 
 	"github.com/billharness/billharness/internal/billing"
 

@@ -34,11 +34,7 @@ func Read(dir string) (*Report, error) {
 // ReadSummary reads a report as Read does, without its discrepancy rows
 // (see MergedPairs).
 func ReadSummary(dir string) (*Report, error) {
-	var s struct {
-		Summary
-		// Replay is kept as written: its type is the replay step's.
-		Replay json.RawMessage `json:"replay"`
-	}
+	var s Summary
 	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
@@ -50,13 +46,11 @@ func ReadSummary(dir string) (*Report, error) {
 		RunID: s.RunID, Command: s.Command, GeneratedAt: s.GeneratedAt, Source: s.Source, Target: s.Target,
 		Tolerance: s.Tolerance, ExitStatus: s.ExitStatus, Error: s.Error,
 	}
-	if len(s.Replay) > 0 && string(s.Replay) != "null" {
-		r.Replay = s.Replay
-	}
+	r.Replay = s.Replay
 	if s.Window.From.IsZero() && s.Window.To.IsZero() {
 		return r, nil // failed before comparing: there is no result
 	}
-	res, err := result(&s.Summary)
+	res, err := result(&s)
 	if err != nil {
 		return nil, fmt.Errorf("read report %s: %w", filepath.Join(dir, SummaryFile), err)
 	}

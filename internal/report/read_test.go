@@ -7,21 +7,25 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/replay"
 )
 
 // Read is the inverse of Write: what it reads writes the same five files
 // again, byte for byte, and holds the same discrepancies.
 func TestReadRoundTrip(t *testing.T) {
 	withReplay := sample()
-	withReplay.Replay = map[string]any{"accepted": 12, "dead_lettered": 0}
+	withReplay.Replay = Replays{"": {Read: 12, Accepted: 12, Elapsed: replay.Duration(1500 * time.Millisecond)}}
+	merged := sample()
+	merged.Replay = Replays{"0/2": {Read: 5, Accepted: 5}, "1/2": {Read: 7, Accepted: 6, Rejected: 1, DeadLettered: 1}}
 	for _, tt := range []struct {
 		name string
 		rep  *Report
-	}{{"sample", sample()}, {"failed", failedEarly()}, {"replay", withReplay}} {
+	}{{"sample", sample()}, {"failed", failedEarly()}, {"replay", withReplay}, {"merged replays", merged}} {
 		t.Run(tt.name, func(t *testing.T) {
 			first, second := t.TempDir(), t.TempDir()
 			if _, err := Write(first, tt.rep); err != nil {
@@ -40,6 +44,9 @@ func TestReadRoundTrip(t *testing.T) {
 				if err != nil || !bytes.Equal(a, b) {
 					t.Errorf("Write(Read(dir)) wrote another %s (%v):\n%s\nwant:\n%s", name, err, b, a)
 				}
+			}
+			if diff := cmp.Diff(tt.rep.Replay, got.Replay); diff != "" {
+				t.Errorf("replay statistics read back differ (-wrote +read):\n%s", diff)
 			}
 			if tt.rep.Result == nil {
 				if got.Result != nil {

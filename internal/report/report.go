@@ -12,13 +12,14 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"github.com/billharness/billharness/internal/progress"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/billharness/billharness/internal/progress"
 
 	"github.com/billharness/billharness/internal/atomicfile"
 	"github.com/billharness/billharness/internal/billing"
@@ -58,8 +59,9 @@ type Report struct {
 	// it failed before a Result, so that a failed run's report still says
 	// which month it was about.
 	Window source.Window
-	// Replay is the replay step's statistics, when it ran.
-	Replay any
+	// Replay is the replay step's statistics, when it ran (each shard's, in
+	// a merged report).
+	Replay Replays
 	// ExitStatus is the process exit status the run ends with.
 	ExitStatus int
 	// Error is the run's failure, if any.

@@ -47,7 +47,7 @@ type Summary struct {
 	Settle   SummarySettle        `json:"settle"`
 	Heal     *reconcile.HealStats `json:"heal,omitempty"`
 	Invoices *SummaryInvoices     `json:"invoices,omitempty"`
-	Replay   any                  `json:"replay,omitempty"`
+	Replay   Replays              `json:"replay,omitempty"`
 
 	ScanSeconds  float64 `json:"scan_seconds"`
 	SourceBytes  int64   `json:"source_bytes"`
