@@ -172,36 +172,14 @@ func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) 
 	switch cli.ProgressMode(o.progress, a.stderr) {
 	case "live":
 		live := &progress.Live{W: a.stderr, Width: progress.TerminalWidth(a.stderr)}
-		return func(p load.Progress) { live.Draw(loadStatus(p)) }
+		return func(p load.Progress) { live.Draw(p.Status()) }
 	case "log":
 		n := 0
 		return func(p load.Progress) {
-			n++
-			if p.Final || n%10 != 0 {
-				return
+			if n++; !p.Final && n%10 == 0 {
+				p.Log(log)
 			}
-			log.Info("load progress", "elapsed", p.Elapsed.Round(time.Second).String(), "total", p.Total.String(),
-				"percent", loadStatus(p).Percent(), "rate", int64(p.Rate),
-				"asked_rate", int64(p.AskedRate), "inflight", p.InFlight, "p99_ms", float64(p.P99.Microseconds())/1000,
-				"errors", p.Errors, "dropped", p.Dropped, "completed", p.Completed, "last_error", p.LastError)
 		}
 	}
 	return nil
-}
-
-// loadStatus is a load test's status line: k6's clock ("08s/10s") and
-// bar, requests per second, and what went wrong so far.
-func loadStatus(p load.Progress) progress.Status {
-	st := progress.Status{
-		Verb: "load", Done: p.Completed, Unit: "req", Elapsed: p.Elapsed, Duration: p.Total,
-		Rate: p.Rate, RateUnit: "req/s", ETA: -1, LastError: p.LastError, Final: p.Final,
-		Counts: []progress.Count{{Name: "errors", N: p.Errors}, {Name: "dropped", N: p.Dropped}, {Name: "in flight", N: p.InFlight}},
-	}
-	if p.P99 > 0 {
-		st.Note = "p99 " + report.Latency(p.P99)
-	}
-	if p.Final {
-		st.Note = ""
-	}
-	return st
 }

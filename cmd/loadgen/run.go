@@ -12,7 +12,6 @@ import (
 
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
-	"github.com/billharness/billharness/internal/objstore"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -29,12 +28,7 @@ type runOptions struct {
 	drainTimeout cli.Duration
 	setup        int
 	seed         int
-	src          string
-	columns      source.ColumnMap
-	objects      objstore.Config
-	properties   string
-	table        string
-	query        string
+	src          cli.SourceFlags
 	runID        string
 	shard        source.Shard
 	verify       bool
@@ -75,14 +69,9 @@ func newRunCmd(a *app) *cli.Command {
 	cli.Int(fs, &o.setup, "setup", "LOADGEN_SETUP", 100,
 		"synthetic events: create `N` customers, a plan with metered SKUs and N subscriptions first (admin token)")
 	cli.Int(fs, &o.seed, "seed", "LOADGEN_SEED", 1, "`seed` of the synthetic event mix")
-	cli.String(fs, &o.src, "source", "LOADGEN_SOURCE", "",
+	o.src.Register(fs, "LOADGEN",
 		"send the events of `parquet:PATH` (PATH local, s3://… or gs://…) or postgres://… instead of synthetic ones, ids\n"+
 			"prefixed to be new; the run ends when the source does")
-	cli.ObjectStore(fs, &o.objects, "LOADGEN")
-	cli.Var(fs, &o.columns, "map", "LOADGEN_MAP", "-source column names that differ from ours, e.g. `id=event_id,timestamp=ts`")
-	cli.String(fs, &o.properties, "properties", "LOADGEN_PROPERTIES", "", "-source: build properties from these typed `columns`")
-	cli.String(fs, &o.table, "table", "LOADGEN_TABLE", "", "-source: Postgres `table` (default usage_events)")
-	cli.String(fs, &o.query, "query", "LOADGEN_QUERY", "", "-source: Postgres `SELECT` instead of a table")
 	cli.String(fs, &o.runID, "run-id", "LOADGEN_RUN_ID", "",
 		"`id` of the run, at the start of every event id (default lg-<random>); give every shard the same one")
 	cli.Var(fs, &o.shard, "shard", "LOADGEN_SHARD",
@@ -188,14 +177,18 @@ func (o *runOptions) validate(a *app, fs *flag.FlagSet) (*plan, error) {
 	if o.timeout <= 0 {
 		errs = append(errs, cli.Usagef("-timeout: must be positive"))
 	}
-	if o.src != "" {
+	if o.src.Source != "" {
 		if given["setup"] {
 			errs = append(errs, cli.Usagef("-setup and -source exclude each other: -source sends the source's events"))
 		}
 		if o.verify {
 			errs = append(errs, cli.Usagef("-verify needs the synthetic events of -setup: the usage of -source's subscriptions is not this run's alone"))
 		}
-		spec, err := o.sourceSpec(p.shard)
+		var shard source.Shard
+		if p.shard.Count > 1 { // a shard reads its own part
+			shard = p.shard
+		}
+		spec, err := o.src.Spec(source.Window{}, shard)
 		errs = append(errs, err)
 		p.spec = &spec
 	} else if o.setup < 1 {
@@ -220,25 +213,17 @@ func (o *runOptions) validate(a *app, fs *flag.FlagSet) (*plan, error) {
 }
 
 // resolveShard reads -shard, or else JOB_COMPLETION_INDEX and
-// LOADGEN_SHARDS, as a Kubernetes Indexed Job sets them.
+// LOADGEN_SHARDS, as a Kubernetes Indexed Job sets them; 0/1 without
+// either.
 func (o *runOptions) resolveShard(a *app, given map[string]bool) (source.Shard, error) {
 	if given["shard"] {
 		return o.shard, nil
 	}
-	idx, n := a.getenv("JOB_COMPLETION_INDEX"), a.getenv("LOADGEN_SHARDS")
-	switch {
-	case idx == "" && n == "":
-		return source.Shard{Index: 0, Count: 1}, nil
-	case n == "":
-		return source.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s is set but LOADGEN_SHARDS is not: set it to the Job's completions", idx)
-	case idx == "":
-		idx = "0"
+	s, err := cli.ShardFromEnv(a.getenv, "LOADGEN_SHARDS")
+	if s.Count == 0 {
+		s = source.Shard{Index: 0, Count: 1}
 	}
-	s, err := source.ParseShard(idx + "/" + n)
-	if err != nil {
-		return source.Shard{}, cli.Usagef("JOB_COMPLETION_INDEX=%s, LOADGEN_SHARDS=%s: %v", idx, n, err)
-	}
-	return s, nil
+	return s, err
 }
 
 // resolveSchedule turns -rate, -duration and -stages into the open
@@ -270,25 +255,4 @@ func (o *runOptions) resolveSchedule(p *plan, given map[string]bool) error {
 	}
 	p.schedule = sch
 	return nil
-}
-
-// sourceSpec builds the -source spec; a shard reads its own part.
-func (o *runOptions) sourceSpec(shard source.Shard) (source.Spec, error) {
-	spec, err := source.ParseSpec(o.src)
-	if err != nil {
-		return source.Spec{}, cli.Usagef("-source: %v", err)
-	}
-	spec.Columns, spec.Table, spec.Query, spec.Objects = o.columns, o.table, o.query, o.objects
-	if o.properties != "" {
-		if spec.Properties, err = source.ParseList(o.properties); err != nil {
-			return source.Spec{}, cli.Usagef("-properties: %v", err)
-		}
-	}
-	if shard.Count > 1 {
-		spec.Shard = shard
-	}
-	if err := spec.Validate(); err != nil {
-		return source.Spec{}, cli.Usagef("%v", err)
-	}
-	return spec, nil
 }

@@ -91,7 +91,7 @@ func TestCheckpointNamePerShard(t *testing.T) {
 		{"0/1", "2026-10-01..2026-11-01"}, {"0/3", "2026-11-01..2026-12-01"},
 	} {
 		o := &replayOptions{checkpoint: "postgres://ckpt@db/ops"}
-		o.src.source = "parquet:/data"
+		o.src.Source = "parquet:/data"
 		if err := o.src.shard.Set(tt.shard); err != nil {
 			t.Fatal(err)
 		}

@@ -182,7 +182,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 		return nil, err
 	}
 
-	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: source.RedactDSN(o.src.source), target: o.api.URL}
+	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: source.RedactDSN(o.src.Source), target: o.api.URL}
 	c.spec.Window = window
 	if c.runID == "" {
 		c.runID = report.NewRunID(time.Now())

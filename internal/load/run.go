@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/progress"
 )
 
 // Defaults for zero Config fields.
@@ -409,4 +411,27 @@ func (r *runner) finish(end time.Time) *Result {
 		}
 	}
 	return res
+}
+
+// Status is a load test's status line: k6's clock ("08s/10s") and bar,
+// requests per second, and what went wrong so far.
+func (p Progress) Status() progress.Status {
+	st := progress.Status{
+		Verb: "load", Done: p.Completed, Unit: "req", Elapsed: p.Elapsed, Duration: p.Total,
+		Rate: p.Rate, RateUnit: "req/s", ETA: -1, LastError: p.LastError, Final: p.Final,
+		Counts: []progress.Count{{Name: "errors", N: p.Errors}, {Name: "dropped", N: p.Dropped}, {Name: "in flight", N: p.InFlight}},
+	}
+	if p.P99 > 0 && !p.Final {
+		st.Note = "p99 " + progress.Latency(p.P99)
+	}
+	return st
+}
+
+// Log writes the progress as one log record, with the fields of the live
+// line, for log collectors.
+func (p Progress) Log(log *slog.Logger) {
+	log.Info("load progress", "elapsed", p.Elapsed.Round(time.Second).String(), "total", p.Total.String(),
+		"percent", p.Status().Percent(), "rate", int64(p.Rate),
+		"asked_rate", int64(p.AskedRate), "inflight", p.InFlight, "p99_ms", float64(p.P99.Microseconds())/1000,
+		"errors", p.Errors, "dropped", p.Dropped, "completed", p.Completed, "last_error", p.LastError)
 }

@@ -230,7 +230,7 @@ func Compact(n int64) string {
 func sig3(v float64) string {
 	switch a := math.Abs(v); {
 	case a >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	case a >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}

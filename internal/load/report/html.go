@@ -13,6 +13,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/billharness/billharness/internal/load"
+	"github.com/billharness/billharness/internal/progress"
 )
 
 //go:embed report.html.tmpl
@@ -82,11 +83,11 @@ func Failed(s *load.Summary) []string {
 // anything did, then the run's numbers, the dropped share among them.
 func headline(s *load.Summary) string {
 	h := fmt.Sprintf("%d requests in %s: %s (%s asked), p99 %s corrected, %s service, error rate %s",
-		s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), Rate(s.AskedRate),
+		s.Completed, progress.Latency(time.Duration(s.Elapsed)), Rate(s.Rate), Rate(s.AskedRate),
 		at(s.Corrected, 99), at(s.Service, 99), Percent(s.ErrorRate))
 	if s.Model != load.ModelOpen {
 		h = fmt.Sprintf("%d requests in %s: %s (closed model), p99 %s, error rate %s",
-			s.Completed, Latency(time.Duration(s.Elapsed)), Rate(s.Rate), at(s.Service, 99), Percent(s.ErrorRate))
+			s.Completed, progress.Latency(time.Duration(s.Elapsed)), Rate(s.Rate), at(s.Service, 99), Percent(s.ErrorRate))
 	}
 	if s.Dropped > 0 {
 		h += fmt.Sprintf(", %s of the ticks dropped", Percent(s.DroppedShare))
@@ -129,9 +130,9 @@ func WriteHTML(w io.Writer, res *load.Result, s *load.Summary) error {
 	}{{"corrected", s.Corrected}, {"service", s.Service}} {
 		row := pctRow{Name: r.name}
 		for _, q := range r.l.Percentiles {
-			row.Values = append(row.Values, Latency(time.Duration(q.Ms)))
+			row.Values = append(row.Values, progress.Latency(time.Duration(q.Ms)))
 		}
-		row.Values = append(row.Values, Latency(time.Duration(r.l.Mean)))
+		row.Values = append(row.Values, progress.Latency(time.Duration(r.l.Mean)))
 		v.PctRows = append(v.PctRows, row)
 	}
 	for _, c := range s.ByClass {

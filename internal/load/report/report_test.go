@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/load"
+	"github.com/billharness/billharness/internal/progress"
 
 	"github.com/billharness/billharness/internal/browsertest"
 )
@@ -218,8 +219,8 @@ func TestLatencyFormat(t *testing.T) {
 		want string
 	}{{812 * time.Microsecond, "812µs"}, {1234 * time.Microsecond, "1.23ms"}, {45600 * time.Microsecond, "45.6ms"},
 		{999 * time.Millisecond, "999ms"}, {1200 * time.Millisecond, "1.20s"}, {125 * time.Second, "125s"}} {
-		if got := Latency(tt.d); got != tt.want {
-			t.Errorf("Latency(%v) = %q, want %q", tt.d, got, tt.want)
+		if got := progress.Latency(tt.d); got != tt.want {
+			t.Errorf("progress.Latency(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/load"
+	"github.com/billharness/billharness/internal/progress"
 )
 
 // maxErrorLines bounds the error kinds the text summary lists.
@@ -21,7 +22,7 @@ func WriteText(w io.Writer, s *load.Summary) error {
 	fmt.Fprintf(&b, "loadgen %s, shard %s, against %s\n", s.RunID, strings.Join(s.Shards, " "), s.Target)
 	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "  model\t%s\n", model(s))
-	fmt.Fprintf(tw, "  elapsed\t%s (%s to %s)\n", Latency(time.Duration(s.Elapsed)), s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339))
+	fmt.Fprintf(tw, "  elapsed\t%s (%s to %s)\n", progress.Latency(time.Duration(s.Elapsed)), s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339))
 	fmt.Fprintf(tw, "  requests\tasked %d, sent %d, completed %d, dropped %d (%s of the ticks due)\n",
 		s.Asked, s.Sent, s.Completed, s.Dropped, Percent(s.DroppedShare))
 	if s.Model == load.ModelOpen {
@@ -53,9 +54,9 @@ func WriteText(w io.Writer, s *load.Summary) error {
 	}{{"corrected", s.Corrected}, {"service", s.Service}} {
 		fmt.Fprintf(tw, "  %s\t", row.name)
 		for _, q := range row.l.Percentiles {
-			fmt.Fprintf(tw, "%s\t", Latency(time.Duration(q.Ms)))
+			fmt.Fprintf(tw, "%s\t", progress.Latency(time.Duration(q.Ms)))
 		}
-		fmt.Fprintf(tw, "%s\t\n", Latency(time.Duration(row.l.Mean)))
+		fmt.Fprintf(tw, "%s\t\n", progress.Latency(time.Duration(row.l.Mean)))
 	}
 	tw.Flush()
 	b.WriteString("  (corrected: from the intended send time; service: from the actual send time)\n")
@@ -112,10 +113,10 @@ func WriteText(w io.Writer, s *load.Summary) error {
 func VerifyLine(v *load.Verification) string {
 	if v.Pass {
 		return fmt.Sprintf("verify PASS: the usage of all %d subscriptions equals what the API accepted (%d rounds, %s)",
-			v.Subscriptions, v.Rounds, Latency(time.Duration(v.Elapsed)))
+			v.Subscriptions, v.Rounds, progress.Latency(time.Duration(v.Elapsed)))
 	}
 	return fmt.Sprintf("verify FAIL: %d of %d subscriptions report usage other than what the API accepted (after %s)",
-		v.Mismatched, v.Subscriptions, Latency(time.Duration(v.Elapsed)))
+		v.Mismatched, v.Subscriptions, progress.Latency(time.Duration(v.Elapsed)))
 }
 
 func passFail(ok bool) string {
@@ -150,7 +151,7 @@ func at(l load.Latency, p float64) string {
 	if !ok {
 		return "-"
 	}
-	return Latency(d)
+	return progress.Latency(d)
 }
 
 func ratio(a, b float64) string {
@@ -158,28 +159,6 @@ func ratio(a, b float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(100*a/b, 'f', 2, 64) + "%"
-}
-
-// Latency writes a duration with three significant digits: 812µs, 1.23ms,
-// 45.6ms, 1.20s.
-func Latency(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
-	case d < time.Second:
-		return sig3(float64(d)/float64(time.Millisecond)) + "ms"
-	}
-	return sig3(d.Seconds()) + "s"
-}
-
-func sig3(v float64) string {
-	switch {
-	case v >= 100:
-		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	case v >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
 // Rate writes a rate per second: 1234.5/s.
