@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
@@ -14,38 +12,27 @@ import (
 )
 
 // common holds the flags shared by the subcommands that talk to the API.
-type common struct {
-	api      cli.API
-	logLevel slog.Level
-}
+type common struct{ cli.Client }
 
 func (c *common) register(fs *flag.FlagSet) {
-	c.api.Register(fs)
-	cli.TextVar(fs, &c.logLevel, "log-level", "LOADGEN_LOG_LEVEL", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	c.Register(fs, "LOADGEN", "billharness-loadgen/"+version)
 }
 
-func (c *common) logger(a *app) *slog.Logger {
-	return cli.NewLogger(a.stderr, c.logLevel)
-}
+func (c *common) logger(a *app) *slog.Logger { return c.Logger(a.stderr) }
 
 // clientConfig is the billing client configuration the flags describe.
 func (c *common) clientConfig(a *app) (billing.Config, error) {
-	tok, err := c.api.Token(a.getenv)
+	cfg, err := c.Config(a.getenv)
 	if err != nil {
 		return billing.Config{}, err
 	}
-	return billing.Config{
-		BaseURL:            c.api.URL,
-		Token:              tok,
-		UserAgent:          "billharness-loadgen/" + version,
-		InsecureSkipVerify: c.api.InsecureSkipVerify,
-	}, nil
+	return cfg, nil
 }
 
 // reportFlags are the flags of the summary both subcommands print.
 type reportFlags struct {
 	percentiles string
-	thresholds  thresholdList
+	thresholds  load.Thresholds
 	out         string
 }
 
@@ -75,58 +62,12 @@ func (r *reportFlags) parse() (load.Percentiles, error) {
 	return load.ParsePercentiles(ps.String())
 }
 
-// DefaultThresholds gate a run given no -threshold: k6's rule that only
-// thresholds decide the exit code is kept, but a run in which no request
-// succeeded, or none was answered (the target down, the token refused),
-// measured nothing and must not exit 0.
-const DefaultThresholds = "error_rate<100%;requests>0"
-
-// check evaluates the thresholds into s: the ones given, else
-// DefaultThresholds. It returns a warning to print when errors occurred
-// that no given threshold gates.
+// check evaluates the thresholds into s (load.Gate) and returns a warning
+// to print when errors occurred that no given threshold gates.
 func (r *reportFlags) check(s *load.Summary) (warning string) {
-	ts := r.thresholds
-	if len(ts) == 0 {
-		ts = nil
-		_ = ts.Set(DefaultThresholds) // constant, known to parse
-	}
-	for _, t := range ts {
-		s.Thresholds = append(s.Thresholds, t.Check(s))
-	}
-	gated := slices.ContainsFunc(r.thresholds, func(t load.Threshold) bool { return t.Metric == "error_rate" })
-	if !gated && s.ErrorRate > 0 {
+	if r.thresholds.Gate(s) && s.ErrorRate > 0 {
 		return fmt.Sprintf("WARNING: %s of the requests failed and no -threshold gates the error rate, so the run can pass; add e.g. -threshold 'error_rate<1%%'",
 			report.Percent(s.ErrorRate))
 	}
 	return ""
-}
-
-// thresholdList is the repeatable -threshold flag. An unknown metric or a
-// bad value is an error when the flag is parsed: before any request.
-type thresholdList []load.Threshold
-
-func (l *thresholdList) String() string {
-	if l == nil {
-		return ""
-	}
-	parts := make([]string, len(*l))
-	for i, t := range *l {
-		parts[i] = t.String()
-	}
-	return strings.Join(parts, ";")
-}
-
-// Set appends one threshold, or several separated by ';'.
-func (l *thresholdList) Set(s string) error {
-	for _, part := range strings.Split(s, ";") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		t, err := load.ParseThreshold(part)
-		if err != nil {
-			return err
-		}
-		*l = append(*l, t)
-	}
-	return nil
 }

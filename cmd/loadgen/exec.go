@@ -16,7 +16,6 @@ import (
 	"github.com/billharness/billharness/internal/load"
 	"github.com/billharness/billharness/internal/load/report"
 	"github.com/billharness/billharness/internal/progress"
-	"github.com/billharness/billharness/internal/source"
 )
 
 // finishTimeout bounds what happens after the run (verify aside): writing
@@ -29,7 +28,11 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 	if err != nil {
 		return err
 	}
-	lc := o.loadConfig(p)
+	lc := load.Config{
+		Schedule: p.schedule, Duration: time.Duration(o.duration), Workers: o.workers, MaxInFlight: o.maxInFlight,
+		Connections: o.connections, DrainTimeout: time.Duration(o.drainTimeout),
+		RunID: o.runID, Target: o.API.URL, Shard: p.shard.String(),
+	}.Filled()
 	loadCfg := base
 	// A load test measures each request once: no retries. The shortest
 	// pause keeps a 429 with "Retry-After: 0" from holding every worker
@@ -58,42 +61,26 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 		}
 	}
 	if o.metricsAddr != "" {
-		stop, err := serveMetrics(o.metricsAddr, reg, log)
+		stop, err := load.ServeMetrics(o.metricsAddr, reg, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
 
-	var syn *load.Synthetic
-	if p.spec == nil {
-		log.Info("setting up", "customers", o.setup, "run_id", o.runID, "shard", shardLabel)
-		began := time.Now()
-		cat, err := load.Setup(ctx, admin, load.SetupConfig{Customers: o.setup, Name: fmt.Sprintf("%s-%d", o.runID, p.shard.Index)})
-		if err != nil {
-			return err
-		}
-		log.Info("set up", "customers", len(cat.Accounts), "plan", cat.PlanID, "took", time.Since(began).Round(time.Millisecond).String())
-		syn = &load.Synthetic{Catalog: cat, IDPrefix: p.idPrefix, Seed: uint64(o.seed), Ledger: load.NewLedger(len(cat.Accounts))}
-		lc.Events = syn.Worker
-	} else {
-		rd, err := source.Open(ctx, *p.spec)
-		if err != nil {
-			return err
-		}
-		defer rd.Close()
-		src := load.StartSource(ctx, rd, p.idPrefix)
-		defer src.Stop()
-		defer func() {
-			if n := src.Invalid(); n > 0 {
-				log.Warn("source records skipped: invalid", "count", n)
-			}
-		}()
-		lc.Events = src.Worker
+	events, err := load.OpenEvents(ctx, load.EventsConfig{
+		Spec: p.spec, Customers: o.setup, Name: fmt.Sprintf("%s-%d", o.runID, p.shard.Index), Seed: uint64(o.seed),
+		Admin: admin, IDPrefix: p.idPrefix, Logger: log,
+	})
+	if err != nil {
+		return err
 	}
+	defer events.Close()
+	lc.Events = events.Worker
+	syn := events.Synthetic
 
 	lc.Progress = o.progressFunc(a, log)
-	log.Info("running", "model", model(p), "target", base.BaseURL, "run_id", o.runID, "shard", shardLabel)
+	log.Info("running", "model", lc.Model(), "target", base.BaseURL, "run_id", o.runID, "shard", shardLabel)
 	res, runErr := load.Run(ctx, lc)
 	if res == nil {
 		return runErr
@@ -123,39 +110,13 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 		}
 	}
 	if o.pushgateway != "" {
-		errs = append(errs, pushMetrics(fctx, o.pushgateway, reg, o.runID, shardLabel))
+		errs = append(errs, load.PushMetrics(fctx, o.pushgateway, reg, o.runID, shardLabel))
 	}
 	if warning != "" {
 		fmt.Fprintln(a.stderr, warning)
 	}
 	errs = append(errs, verdict(s))
 	return errors.Join(errs...)
-}
-
-// loadConfig is the run's configuration, clients and events aside.
-func (o *runOptions) loadConfig(p *plan) load.Config {
-	c := load.Config{
-		Schedule: p.schedule, Duration: time.Duration(o.duration), Workers: o.workers, MaxInFlight: o.maxInFlight,
-		Connections: o.connections, DrainTimeout: time.Duration(o.drainTimeout),
-		RunID: o.runID, Target: o.api.URL, Shard: p.shard.String(),
-	}
-	if p.schedule == nil && c.Workers == 0 {
-		c.Workers = 64
-	}
-	if c.Connections == 0 {
-		c.Connections = c.MaxInFlight
-		if p.schedule == nil {
-			c.Connections = c.Workers
-		}
-	}
-	return c
-}
-
-func model(p *plan) string {
-	if p.schedule == nil {
-		return load.ModelClosed
-	}
-	return load.ModelOpen + " " + p.schedule.String()
 }
 
 // verdict is ErrThresholds when a threshold or the verification failed.

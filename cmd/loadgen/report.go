@@ -62,7 +62,7 @@ verification failed does too.`,
 				return err
 			}
 			s := merged.Summary(ps)
-			s.Verify = mergeVerifications(verifies)
+			s.Verify = load.MergeVerifications(verifies)
 			warning := r.check(s)
 			errs := []error{report.WriteText(a.stdout, s)}
 			if r.out != "" {
@@ -75,24 +75,4 @@ verification failed does too.`,
 			return errors.Join(errs...)
 		},
 	}
-}
-
-// mergeVerifications combines the verifications of several shards, each of
-// its own subscriptions.
-func mergeVerifications(vs []*load.Verification) *load.Verification {
-	if len(vs) == 0 {
-		return nil
-	}
-	out := &load.Verification{Pass: true}
-	for _, v := range vs {
-		out.Pass = out.Pass && v.Pass
-		out.Subscriptions += v.Subscriptions
-		out.Matched += v.Matched
-		out.Mismatched += v.Mismatched
-		out.Rounds = max(out.Rounds, v.Rounds)
-		out.Elapsed = max(out.Elapsed, v.Elapsed)
-		out.Mismatches = append(out.Mismatches, v.Mismatches...)
-	}
-	out.Mismatches = out.Mismatches[:min(len(out.Mismatches), 20)]
-	return out
 }

@@ -120,7 +120,7 @@ The first SIGTERM or SIGINT stops sending, lets in-flight requests finish
 within -drain-timeout, prints and writes the summary and exits 1.
 
 Thresholds decide the exit code, as in k6. Without any -threshold, the
-default ` + DefaultThresholds + ` applies: a run in which no request
+default ` + load.DefaultThresholds + ` applies: a run in which no request
 succeeded, or none was answered, fails; any other error rate passes, with a
 warning on stderr. Gate the error rate you accept with -threshold
 'error_rate<…'.
@@ -154,7 +154,7 @@ func (o *runOptions) validate(a *app, fs *flag.FlagSet) (*plan, error) {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
 	p := &plan{}
-	errs = append(errs, o.api.Validate())
+	errs = append(errs, o.API.Validate())
 	var err error
 	if p.percentiles, err = o.report.parse(); err != nil {
 		errs = append(errs, err)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/doctor"
@@ -40,7 +38,7 @@ Exit codes: 0 every check passed, 3 the target differs from the contract,
 		},
 		Flags: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			if err := c.api.Validate(); err != nil {
+			if err := c.API.Validate(); err != nil {
 				return err
 			}
 			cfg, err := c.clientConfig(a, true)
@@ -57,7 +55,7 @@ Exit codes: 0 every check passed, 3 the target differs from the contract,
 				if err := enc.Encode(rep); err != nil {
 					return err
 				}
-			} else if err := printDoctor(a.stdout, rep); err != nil {
+			} else if err := rep.WriteText(a.stdout); err != nil {
 				return err
 			}
 			return doctorVerdict(rep)
@@ -65,42 +63,8 @@ Exit codes: 0 every check passed, 3 the target differs from the contract,
 	}
 }
 
-func printDoctor(w io.Writer, rep *doctor.Report) error {
-	fmt.Fprintf(w, "target %s\n\n", rep.Target)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, c := range rep.Checks {
-		tag := ""
-		if c.Tag != "" {
-			tag = "[" + string(c.Tag) + "]"
-		}
-		detail := ""
-		if c.Detail != "" {
-			detail = " — " + c.Detail
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", c.Status, tag, c.Name, detail)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if n := rep.Problems(); n > 0 {
-		_, err := fmt.Fprintf(w, "\n%d of %d checks did not pass\n", n, len(rep.Checks))
-		return err
-	}
-	_, err := fmt.Fprintf(w, "\nall %d checks passed: the target matches the contract\n", len(rep.Checks))
-	return err
-}
-
 func doctorVerdict(rep *doctor.Report) error {
-	failed, differs := 0, 0
-	for _, c := range rep.Checks {
-		switch c.Status {
-		case doctor.Failed:
-			failed++
-		case doctor.Differs:
-			differs++
-		}
-	}
-	switch {
+	switch failed, differs := rep.Count(doctor.Failed), rep.Count(doctor.Differs); {
 	case failed > 0:
 		return fmt.Errorf("%d checks could not run", failed)
 	case differs > 0:

@@ -4,13 +4,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/billharness/billharness/internal/cli"
 )
@@ -18,13 +12,7 @@ import (
 // version is stamped at build time: -ldflags "-X main.version=…".
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() { <-ctx.Done(); stop() }() // after the first signal, a second one kills at once
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(cli.ExitCode(err))
-}
+func main() { cli.Main(run) }
 
 // app is what run hands every subcommand.
 type app struct {
@@ -36,11 +24,7 @@ type app struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	a := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	err := newRootCmd(a).Run(ctx, args, getenv, stdout)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stderr, err)
-	}
-	return err
+	return newRootCmd(a).Execute(ctx, args, getenv, stdout, stderr)
 }
 
 func newRootCmd(a *app) *cli.Command {

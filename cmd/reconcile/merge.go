@@ -25,7 +25,7 @@ type mergeOptions struct {
 func newMergeCmd(a *app) *cli.Command {
 	o := &mergeOptions{}
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	cli.TextVar(fs, &o.logLevel, "log-level", "RECONCILE_LOG_LEVEL", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	cli.LogLevel(fs, &o.logLevel, "RECONCILE")
 	cli.String(fs, &o.out, "out", "RECONCILE_MERGE_OUT", "out/merged", "write the merged reports to this `directory`")
 	cli.String(fs, &o.runID, "run-id", "RECONCILE_RUN_ID", "", "`name` of the merged run (default: the shards' run id when they share one, else rc-<UTC time>-<random>)")
 	o.push.register(fs)

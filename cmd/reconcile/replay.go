@@ -169,7 +169,7 @@ func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	spec, err := o.src.spec(a.getenv)
 	errs = append(errs, err)
 	if !o.dryRun {
-		errs = append(errs, o.api.Validate())
+		errs = append(errs, o.API.Validate())
 	}
 	if o.concurrency <= 0 {
 		errs = append(errs, cli.Usagef("-concurrency %d: must be at least 1", o.concurrency))

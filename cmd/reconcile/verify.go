@@ -121,7 +121,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 		errs = append(errs, cli.Usagef("-source deadletter:… holds the records a replay could not deliver, not the usage to compare: "+
 			"re-drive it with reconcile replay, and verify against the source itself"))
 	}
-	errs = append(errs, o.api.Validate())
+	errs = append(errs, o.API.Validate())
 	switch o.pushdown {
 	case reconcile.PushdownAuto, reconcile.PushdownOff:
 	case reconcile.PushdownOn:
@@ -182,7 +182,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 		return nil, err
 	}
 
-	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: source.RedactDSN(o.src.Source), target: o.api.URL}
+	c := &check{cmd: cmd, spec: spec, period: period, log: o.logger(a), runID: o.runID, source: source.RedactDSN(o.src.Source), target: o.API.URL}
 	c.spec.Window = window
 	if c.runID == "" {
 		c.runID = report.NewRunID(time.Now())

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -97,11 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	_ = stdin
 	var o options
 	cmd := newCommand(&o, func(ctx context.Context, args []string) error { return serve(ctx, &o, args, stdout, stderr) })
-	err := cmd.Run(ctx, args, getenv, stdout)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stderr, err)
-	}
-	return err
+	return cmd.Execute(ctx, args, getenv, stdout, stderr)
 }
 
 // serve starts the sandbox the options describe and serves until ctx ends.
@@ -135,13 +129,8 @@ func serve(ctx context.Context, o *options, args []string, stdout, stderr io.Wri
 		return &cli.UsageError{Err: err}
 	}
 	if o.seedFile != "" {
-		cfg.Data = &sandbox.SeedData{}
-		for _, path := range strings.Split(o.seedFile, ",") {
-			d, err := sandbox.LoadSeedFile(strings.TrimSpace(path))
-			if err != nil {
-				return err
-			}
-			cfg.Data.Add(d)
+		if cfg.Data, err = sandbox.LoadSeedFiles(strings.Split(o.seedFile, ",")); err != nil {
+			return err
 		}
 	}
 	cfg.Logger = cli.NewLogger(stderr, slog.LevelInfo)
@@ -163,13 +152,7 @@ func serve(ctx context.Context, o *options, args []string, stdout, stderr io.Wri
 		cfg.Logger.Info("sandbox stopped", "stats", srv.Stats())
 	}
 	if o.faultLog != "" {
-		b, merr := json.MarshalIndent(srv.Faults(), "", "  ")
-		if merr == nil {
-			merr = os.WriteFile(o.faultLog, append(b, '\n'), 0o644)
-		}
-		if merr != nil {
-			err = errors.Join(err, fmt.Errorf("write fault log: %w", merr))
-		}
+		err = errors.Join(err, srv.WriteFaultLog(o.faultLog))
 	}
 	return err
 }

@@ -3,10 +3,14 @@ package cli
 import (
 	"errors"
 	"flag"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
 	"unicode"
+
+	"github.com/billharness/billharness/internal/billing"
 )
 
 // Environment variables shared by every command that talks to the billing API.
@@ -84,4 +88,36 @@ func (a *API) Token(getenv func(string) string) (string, error) {
 		return "", Usagef("%s: the token contains spaces or control characters", src)
 	}
 	return tok, nil
+}
+
+// Client is the flags of a command that talks to the API: API's, and
+// -log-level (PREFIX_LOG_LEVEL).
+type Client struct {
+	API
+	LogLevel  slog.Level
+	userAgent string
+}
+
+// Register registers the flags on fs; userAgent names the command to the
+// API ("billharness-reconcile/v1.2.3").
+func (c *Client) Register(fs *flag.FlagSet, prefix, userAgent string) {
+	c.userAgent = userAgent
+	c.API.Register(fs)
+	LogLevel(fs, &c.LogLevel, prefix)
+}
+
+// LogLevel registers -log-level (PREFIX_LOG_LEVEL) on fs.
+func LogLevel(fs *flag.FlagSet, p *slog.Level, prefix string) {
+	TextVar(fs, p, "log-level", prefix+"_LOG_LEVEL", slog.LevelInfo, "log `level`: debug, info, warn or error")
+}
+
+// Logger is the command's logger, writing to w.
+func (c *Client) Logger(w io.Writer) *slog.Logger { return NewLogger(w, c.LogLevel) }
+
+// Config is the billing client configuration the flags describe. Without
+// a token it returns the rest with an error wrapping ErrNoToken (doctor
+// reports a missing token).
+func (c *Client) Config(getenv func(string) string) (billing.Config, error) {
+	tok, err := c.Token(getenv)
+	return billing.Config{BaseURL: c.URL, Token: tok, UserAgent: c.userAgent, InsecureSkipVerify: c.InsecureSkipVerify}, err
 }

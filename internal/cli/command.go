@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"os"
+	"os/signal"
+	"syscall"
+
 	"github.com/billharness/billharness/internal/source"
 
 	"context"
@@ -238,4 +242,29 @@ func valueName(v flag.Value) string {
 		return "from..to"
 	}
 	return "value"
+}
+
+// RunFunc is a command's testable entry point: its arguments (without the
+// program name), environment and streams.
+type RunFunc func(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// Main is all a command's main function does: it calls run with a context
+// that the first SIGINT or SIGTERM cancels (a second one kills at once)
+// and exits with the exit code of run's error.
+func Main(run RunFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // after the first signal, a second one kills at once
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(ExitCode(err))
+}
+
+// Execute runs c with args, as Run does, and prints its error (help
+// aside) to stderr.
+func (c *Command) Execute(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := c.Run(ctx, args, getenv, stdout)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, err)
+	}
+	return err
 }

@@ -50,6 +50,17 @@ func (r *Report) Problems() int {
 	return n
 }
 
+// Count is how many checks ended with status st.
+func (r *Report) Count(st Status) int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == st {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *Report) add(name string, tag Tag, st Status, detail string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, Tag: tag, Status: st, Detail: fmt.Sprintf(detail, args...)})
 }

@@ -16,9 +16,10 @@ import (
 
 // Defaults for zero Config fields.
 const (
-	DefaultMaxInFlight  = 1000
-	DefaultOpenWorkers  = 16
-	DefaultDrainTimeout = 10 * time.Second
+	DefaultMaxInFlight   = 1000
+	DefaultOpenWorkers   = 16
+	DefaultClosedWorkers = 64
+	DefaultDrainTimeout  = 10 * time.Second
 )
 
 // Tick is one request to make.
@@ -56,7 +57,7 @@ type Config struct {
 	// or the events run out. The open model runs for its schedule.
 	Duration time.Duration
 	// Workers is, in the closed model, the number of workers sending back
-	// to back (required). In the open model it is how many workers start
+	// to back (default DefaultClosedWorkers). In the open model it is how many workers start
 	// before the first tick (default DefaultOpenWorkers); more start on
 	// demand, up to MaxInFlight.
 	Workers int
@@ -174,6 +175,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, err
 }
 
+// Filled returns c with the defaults Run fills in, for a caller that
+// sizes its client's connections by them.
+func (c Config) Filled() Config {
+	_ = c.defaults()
+	return c
+}
+
+// Model names the load model: closed, or open with its schedule.
+func (c Config) Model() string {
+	if c.Schedule == nil {
+		return ModelClosed
+	}
+	return ModelOpen + " " + c.Schedule.String()
+}
+
 func (c *Config) defaults() error {
 	var errs []error
 	if c.Client == nil {
@@ -184,7 +200,7 @@ func (c *Config) defaults() error {
 	}
 	if c.Schedule == nil {
 		if c.Workers <= 0 {
-			errs = append(errs, errors.New("load: the closed model needs workers"))
+			c.Workers = DefaultClosedWorkers
 		}
 		if c.Connections <= 0 {
 			c.Connections = c.Workers

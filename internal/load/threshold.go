@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -299,4 +300,54 @@ func (t Threshold) format(v float64) string {
 		return num(math.Round(v*100*10000)/10000) + "%"
 	}
 	return num(v)
+}
+
+// DefaultThresholds gate a run given no thresholds: k6's rule that only
+// thresholds decide the exit code is kept, but a run in which no request
+// succeeded, or none was answered (the target down, the token refused),
+// measured nothing and must not pass.
+const DefaultThresholds = "error_rate<100%;requests>0"
+
+// Thresholds is a repeatable flag.Value of thresholds. An unknown metric
+// or a bad value is an error when the flag is parsed: before any request.
+type Thresholds []Threshold
+
+func (l *Thresholds) String() string {
+	if l == nil {
+		return ""
+	}
+	parts := make([]string, len(*l))
+	for i, t := range *l {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, ";")
+}
+
+// Set appends one threshold, or several separated by ';'.
+func (l *Thresholds) Set(s string) error {
+	for _, part := range strings.Split(s, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		t, err := ParseThreshold(part)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, t)
+	}
+	return nil
+}
+
+// Gate evaluates the thresholds into s.Thresholds: l, else
+// DefaultThresholds. It reports whether errors went ungated: no
+// threshold of l is on the error rate.
+func (l Thresholds) Gate(s *Summary) (ungated bool) {
+	ts := l
+	if len(ts) == 0 {
+		_ = ts.Set(DefaultThresholds) // constant, known to parse
+	}
+	for _, t := range ts {
+		s.Thresholds = append(s.Thresholds, t.Check(s))
+	}
+	return !slices.ContainsFunc(l, func(t Threshold) bool { return t.Metric == "error_rate" })
 }

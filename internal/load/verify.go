@@ -172,3 +172,23 @@ func checkAccount(ctx context.Context, c *billing.Client, cat *Catalog, led *Led
 	}
 	return out
 }
+
+// MergeVerifications combines the verifications of several shards, each of
+// its own subscriptions.
+func MergeVerifications(vs []*Verification) *Verification {
+	if len(vs) == 0 {
+		return nil
+	}
+	out := &Verification{Pass: true}
+	for _, v := range vs {
+		out.Pass = out.Pass && v.Pass
+		out.Subscriptions += v.Subscriptions
+		out.Matched += v.Matched
+		out.Mismatched += v.Mismatched
+		out.Rounds = max(out.Rounds, v.Rounds)
+		out.Elapsed = max(out.Elapsed, v.Elapsed)
+		out.Mismatches = append(out.Mismatches, v.Mismatches...)
+	}
+	out.Mismatches = out.Mismatches[:min(len(out.Mismatches), 20)]
+	return out
+}

@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"slices"
 	"sync/atomic"
 )
@@ -132,4 +135,16 @@ func (s *Server) Faults() FaultLog {
 		}
 	}
 	return fl
+}
+
+// WriteFaultLog writes Faults as indented JSON to path.
+func (s *Server) WriteFaultLog(path string) error {
+	b, err := json.MarshalIndent(s.Faults(), "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("write fault log: %w", err)
+	}
+	return nil
 }

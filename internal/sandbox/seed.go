@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
@@ -113,4 +114,18 @@ func nameOr(id, name string) string {
 		return name
 	}
 	return id
+}
+
+// LoadSeedFiles reads the seed files at paths (surrounding spaces trimmed)
+// and adds them up, in order.
+func LoadSeedFiles(paths []string) (*SeedData, error) {
+	all := &SeedData{}
+	for _, path := range paths {
+		d, err := LoadSeedFile(strings.TrimSpace(path))
+		if err != nil {
+			return nil, err
+		}
+		all.Add(d)
+	}
+	return all, nil
 }
