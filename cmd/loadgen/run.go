@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/billharness/billharness/internal/cli"
@@ -134,16 +133,13 @@ Exit codes: 0 the run completed and every threshold and -verify held,
 			"loadgen run -source parquet:testdata/sample/parquet -rate 1000 -metrics-addr :9090 -threshold 'error_rate<0.1%'",
 		},
 		Flags: fs,
-		Exec: func(ctx context.Context, args []string) error {
-			if len(args) > 0 {
-				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
-			}
+		Exec: cli.NoArgs(func(ctx context.Context) error {
 			p, err := o.validate(a, fs)
 			if err != nil {
 				return err
 			}
 			return o.run(ctx, a, p)
-		},
+		}),
 	}
 }
 
@@ -197,9 +193,7 @@ func (o *runOptions) validate(a *app, fs *flag.FlagSet) (*plan, error) {
 	if err := cli.CheckProgress(o.progress); err != nil {
 		errs = append(errs, err)
 	}
-	if o.pushgateway != "" && !strings.HasPrefix(o.pushgateway, "http://") && !strings.HasPrefix(o.pushgateway, "https://") {
-		errs = append(errs, cli.Usagef("-pushgateway %q: want an http(s):// URL", o.pushgateway))
-	}
+	errs = append(errs, cli.CheckHTTPURL("pushgateway", o.pushgateway))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"strings"
 
 	"github.com/billharness/billharness/internal/cli"
 )
@@ -47,16 +46,13 @@ failure (including a bill or usage call that failed after retries), 2 usage.`,
 			"reconcile bill -source postgres://reader@db/usage -period 2026-10-01..2026-11-01 -only-matched -finalize -out /reports/2026-10",
 		},
 		Flags: fs,
-		Exec: func(ctx context.Context, args []string) error {
-			if len(args) > 0 {
-				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
-			}
+		Exec: cli.NoArgs(func(ctx context.Context) error {
 			c, err := o.prepare(a, "bill")
 			if err != nil {
 				return err
 			}
 			res, err := o.verifyAndBill(ctx, c, true)
 			return o.finish(ctx, a, c, res, err, nil)
-		},
+		}),
 	}
 }

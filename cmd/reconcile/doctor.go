@@ -37,7 +37,7 @@ Exit codes: 0 every check passed, 3 the target differs from the contract,
 			"reconcile doctor -api-url https://api.bill.sh -token-file /var/run/secrets/billing/token -json",
 		},
 		Flags: fs,
-		Exec: func(ctx context.Context, args []string) error {
+		Exec: cli.NoArgs(func(ctx context.Context) error {
 			if err := c.API.Validate(); err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ Exit codes: 0 every check passed, 3 the target differs from the contract,
 				return err
 			}
 			return doctorVerdict(rep)
-		},
+		}),
 	}
 }
 

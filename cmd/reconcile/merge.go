@@ -96,7 +96,7 @@ func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
 		err = errors.Join(err, perr)
 	}
 	log.Info("merged", "shards", len(dirs), "dir", o.out, "exit", cli.ExitCode(err))
-	o.push.push(ctx, log, checkOutcome(rep.Command, rep, cli.ExitCode(err)))
+	o.push.push(ctx, log, rep.Outcome(cli.ExitCode(err)))
 	return err
 }
 

@@ -6,11 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
@@ -48,7 +45,7 @@ type replayOptions struct {
 func newReplayCmd(a *app) *cli.Command {
 	o := &replayOptions{rate: 500, drainTimeout: cli.Duration(replay.DefaultDrainTimeout), cpEvery: cli.Duration(replay.DefaultCheckpointEvery),
 		stallTimeout: cli.Duration(replay.DefaultStallTimeout), failFast: cli.Duration(replay.DefaultFailFast),
-		maxRetryAft: cli.Duration(DefaultMaxRetryAfter)}
+		maxRetryAft: cli.Duration(replay.DefaultMaxRetryAfter)}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	o.register(fs)
 	o.src.register(fs)
@@ -155,12 +152,9 @@ dead-letter file in use by another run.`,
 			"reconcile replay -source deadletter:dead-letter.jsonl -rate 200/s",
 		},
 		Flags: fs,
-		Exec: func(ctx context.Context, args []string) error {
-			if len(args) > 0 {
-				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
-			}
+		Exec: cli.NoArgs(func(ctx context.Context) error {
 			return o.run(ctx, a)
-		},
+		}),
 	}
 }
 
@@ -296,17 +290,9 @@ func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progr
 	return nil
 }
 
-// DefaultMaxRetryAfter is the longest Retry-After replay waits for by
-// default: with the retries, a record then finishes well within the
-// default -stall-timeout.
-const DefaultMaxRetryAfter = 2 * time.Minute
-
 // eventClient is the client of a replay: r events/s at most (0: no limit,
 // with bursts of 1% of the rate) over as many connections as workers.
 func eventClient(cfg billing.Config, r cli.Rate, workers int) (*billing.Client, error) {
-	if r > 0 {
-		cfg.Limiter = rate.NewLimiter(rate.Limit(r), max(1, int(r)/100))
-	}
-	cfg.MaxConns = workers
+	cfg.Limit(float64(r), 100, workers)
 	return billing.New(cfg)
 }

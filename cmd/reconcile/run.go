@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/replay"
@@ -52,10 +51,7 @@ failed after retries), 2 usage.`,
 			"reconcile run -source postgres://reader@db/usage -period 2026-10-01..2026-11-01 -replay -settle 5m -heal -bill -finalize -out /reports/2026-10",
 		},
 		Flags: fs,
-		Exec: func(ctx context.Context, args []string) error {
-			if len(args) > 0 {
-				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
-			}
+		Exec: cli.NoArgs(func(ctx context.Context) error {
 			if !o.bill && (o.onlyMatched || o.finalize) {
 				return cli.Usagef("-only-matched and -finalize need -bill")
 			}
@@ -74,6 +70,6 @@ failed after retries), 2 usage.`,
 			}
 			res, err := o.verifyAndBill(ctx, c, o.bill)
 			return o.finish(ctx, a, c, res, errors.Join(replayErr, err), stats)
-		},
+		}),
 	}
 }

@@ -6,13 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math"
 	"path/filepath"
-	"runtime/debug"
-	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
@@ -197,10 +192,7 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.rate > 0 {
-		bc.Limiter = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate)/10))
-	}
-	bc.MaxConns = o.concurrency
+	bc.Limit(float64(o.rate), 10, o.concurrency)
 	client, err := billing.New(bc)
 	if err != nil {
 		return nil, err
@@ -208,28 +200,9 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	c.cfg = reconcile.Config{
 		Client: client, Source: c.spec, Window: window, Shard: spec.Shard, Meters: meters, Tolerance: o.tolerance,
 		Concurrency: o.concurrency, Settle: time.Duration(o.settle), Heal: o.heal, Logger: c.log,
-		MemoryLimit: memoryLimit(int64(o.memoryLimit)), WorkDir: o.workDir, Pushdown: o.pushdown,
+		MemoryLimit: reconcile.MemoryBudget(int64(o.memoryLimit)), WorkDir: o.workDir, Pushdown: o.pushdown,
 	}
 	return c, nil
-}
-
-// memoryLimit is the scan's budget: the flag's, else the Go runtime's
-// (GOMEMLIMIT), else the default. Without GOMEMLIMIT, the runtime's soft
-// limit is set to the budget too, so that the collector keeps the heap
-// within it rather than letting it double.
-func memoryLimit(flag int64) int64 {
-	gm := debug.SetMemoryLimit(-1)
-	switch {
-	case flag > 0:
-	case gm != math.MaxInt64:
-		return gm
-	default:
-		flag = reconcile.DefaultMemoryLimit
-	}
-	if gm == math.MaxInt64 {
-		debug.SetMemoryLimit(flag)
-	}
-	return flag
 }
 
 // verifyAndBill runs the comparison, then billing when bill is set.
@@ -268,7 +241,7 @@ func verdict(res *reconcile.Result, runErr error) error {
 // and returns the command's error.
 func (o *checkOptions) finish(ctx context.Context, a *app, c *check, res *reconcile.Result, runErr error, replayed *replay.Stats) error {
 	rep, err := o.report(a, c, res, runErr, replayed)
-	o.push.push(ctx, c.log, checkOutcome(c.cmd, rep, cli.ExitCode(err)))
+	o.push.push(ctx, c.log, rep.Outcome(cli.ExitCode(err)))
 	return err
 }
 
@@ -320,16 +293,13 @@ read short of what it declares), 2 usage.`,
 			"reconcile verify -source parquet:gs://usage-exports/usage/ -window last-month -out /reports/last-month",
 		},
 		Flags: fs,
-		Exec: func(ctx context.Context, args []string) error {
-			if len(args) > 0 {
-				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
-			}
+		Exec: cli.NoArgs(func(ctx context.Context) error {
 			c, err := o.prepare(a, "verify")
 			if err != nil {
 				return err
 			}
 			res, err := o.verifyAndBill(ctx, c, false)
 			return o.finish(ctx, a, c, res, err, nil)
-		},
+		}),
 	}
 }

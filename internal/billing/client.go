@@ -458,3 +458,13 @@ func decode(body []byte, out any) error {
 	}
 	return json.Unmarshal(body, out)
 }
+
+// Limit makes c's client send at most perSecond requests a second (none
+// when perSecond is 0), in bursts of 1/burstDiv of a second's worth (at
+// least 1), over at most conns connections.
+func (c *Config) Limit(perSecond float64, burstDiv, conns int) {
+	if perSecond > 0 {
+		c.Limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)/burstDiv))
+	}
+	c.MaxConns = conns
+}

@@ -121,3 +121,12 @@ func (c *Client) Config(getenv func(string) string) (billing.Config, error) {
 	tok, err := c.Token(getenv)
 	return billing.Config{BaseURL: c.URL, Token: tok, UserAgent: c.userAgent, InsecureSkipVerify: c.InsecureSkipVerify}, err
 }
+
+// CheckHTTPURL reports, as a usage error, a value of flag name that is
+// set and not an http(s):// URL.
+func CheckHTTPURL(name, value string) error {
+	if value != "" && !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
+		return Usagef("-%s %q: want an http(s):// URL", name, value)
+	}
+	return nil
+}

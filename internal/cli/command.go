@@ -268,3 +268,14 @@ func (c *Command) Execute(ctx context.Context, args []string, getenv func(string
 	}
 	return err
 }
+
+// NoArgs is the Exec of a command that takes no positional arguments: it
+// refuses any, naming them, and otherwise runs f.
+func NoArgs(f func(ctx context.Context) error) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return Usagef("unexpected arguments: %s", strings.Join(args, " "))
+		}
+		return f(ctx)
+	}
+}

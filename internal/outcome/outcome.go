@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"time"
@@ -177,4 +178,21 @@ func registry(o Outcome) (*prometheus.Registry, error) {
 		errs = append(errs, reg.Register(c))
 	}
 	return reg, errors.Join(errs...)
+}
+
+// PushLogged sends o, finished now, to the Pushgateway at url when url is
+// set. It runs after an interruption too, so it does not take ctx's
+// cancellation, only its values; Push bounds it in time. A failure is
+// logged and not returned: a command's exit status is its run's, and the
+// alert on a stale last success covers a gateway that is down.
+func PushLogged(ctx context.Context, url string, log *slog.Logger, o Outcome) {
+	if url == "" {
+		return
+	}
+	o.Finished = time.Now()
+	if err := Push(context.WithoutCancel(ctx), Config{URL: url}, o); err != nil {
+		log.Error("pushgateway", "err", err)
+		return
+	}
+	log.Info("outcome pushed", "pushgateway", url, "command", o.Command, "shard", o.Shard, "exit", o.ExitStatus)
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -225,4 +226,23 @@ func (l *ledger) scanSpilled(ctx context.Context, r source.Reader, parts int, wo
 		l.ids = nil
 	}
 	return n, nil
+}
+
+// MemoryBudget is the scan's budget: asked when above 0, else the Go
+// runtime's (GOMEMLIMIT), else DefaultMemoryLimit. Without GOMEMLIMIT, it
+// sets the runtime's soft limit to the budget too, so that the collector
+// keeps the heap within it rather than letting it double.
+func MemoryBudget(asked int64) int64 {
+	gm := debug.SetMemoryLimit(-1)
+	switch {
+	case asked > 0:
+	case gm != math.MaxInt64:
+		return gm
+	default:
+		asked = DefaultMemoryLimit
+	}
+	if gm == math.MaxInt64 {
+		debug.SetMemoryLimit(asked)
+	}
+	return asked
 }

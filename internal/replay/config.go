@@ -9,6 +9,11 @@ import (
 	"github.com/billharness/billharness/internal/source"
 )
 
+// DefaultMaxRetryAfter is the longest Retry-After a replay's client waits
+// for by default: with the retries, a record then finishes well within
+// DefaultStallTimeout.
+const DefaultMaxRetryAfter = 2 * time.Minute
+
 // Config configures Run. Zero values mean the documented defaults.
 type Config struct {
 	// Source is the opened reader, already positioned after the checkpoint.

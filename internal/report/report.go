@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/billharness/billharness/internal/outcome"
 	"github.com/billharness/billharness/internal/progress"
 
 	"github.com/billharness/billharness/internal/atomicfile"
@@ -324,4 +325,21 @@ func relDelta(p reconcile.Pair) string {
 		return ""
 	}
 	return fmt.Sprintf("%+.4g%%", f*100)
+}
+
+// Outcome is the outcome of the finished run the report describes, which
+// exits with exit.
+func (r *Report) Outcome(exit int) outcome.Outcome {
+	o := outcome.Outcome{Command: r.Command, Shard: "0/1", ExitStatus: exit, Completed: completed(exit)}
+	if res := r.Result; res != nil {
+		o.Shard = res.Shard.String()
+		o.Compared, o.Pairs, o.Classes = true, res.Pairs, res.Counts
+		for _, m := range r.Summary().Money {
+			o.Money = append(o.Money, outcome.Money{Currency: m.Currency, UnderBilled: m.UnderBilled, OverBilled: m.OverBilled, AtRisk: m.AtRisk})
+		}
+	}
+	if st := r.Replay.Own(); st != nil {
+		o.Replayed = &outcome.Replayed{Accepted: st.Accepted, Duplicate: st.Duplicate, DeadLettered: st.DeadLettered}
+	}
+	return o
 }
