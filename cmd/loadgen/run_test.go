@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/clitest"
 	"github.com/billharness/billharness/internal/load"
 	"github.com/billharness/billharness/internal/load/report"
 	"github.com/billharness/billharness/internal/sandbox"
@@ -87,20 +87,8 @@ func TestRunExitCodes(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			code, stdout, stderr := runLoadgen(t, env, tt.args...)
-			if code != tt.wantCode {
-				t.Fatalf("loadgen %q exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.args, code, tt.wantCode, stdout, stderr)
-			}
-			for _, w := range tt.wantStdout {
-				if !strings.Contains(stdout, w) {
-					t.Errorf("loadgen %q stdout =\n%s\nwant it to contain %q", tt.args, stdout, w)
-				}
-			}
-			for _, w := range tt.wantStderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("loadgen %q stderr =\n%s\nwant it to contain %q", tt.args, stderr, w)
-				}
-			}
+			clitest.Case{Args: tt.args, Env: env, WantCode: tt.wantCode, WantStdout: tt.wantStdout, WantStderr: tt.wantStderr}.
+				Check(t, context.Background(), "loadgen", run)
 			if got := sb.Server.Stats().Requests; (got > 0) != tt.sent {
 				t.Errorf("the sandbox got %d requests, want any: %v", got, tt.sent)
 			}
@@ -197,28 +185,10 @@ func TestVerifyExit(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestMetricsEndpoint scrapes -metrics-addr while a run is going.
 func TestMetricsEndpoint(t *testing.T) {
 	_, env := sandboxEnv(t, sandbox.Config{})
-	var stdout, stderr syncBuffer
+	var stdout, stderr clitest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		a := []string{"run", "-rate", "200/s", "-duration", "3s", "-setup", "3", "-metrics-addr", "127.0.0.1:0", "-run-id", "lg-scrape"}
@@ -304,7 +274,7 @@ func TestInterrupted(t *testing.T) {
 	sb, env := sandboxEnv(t, sandbox.Config{})
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr clitest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		a := []string{"run", "-rate", "100/s", "-duration", "1m", "-setup", "3", "-out", out}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -13,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/clitest"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
@@ -55,34 +54,16 @@ func sampleSandbox(t *testing.T, cfg sandbox.Config) *sandboxtest.Sandbox {
 // child died instead of waiting out its deadline.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer // stdout and stderr
+	out  *clitest.SyncBuffer // stdout and stderr
 	done chan struct{}
 	err  error // Wait's, once done is closed
-}
-
-// syncBuffer is the child's output, read while the child writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // startProc starts the reconcile command with args and env added to this
 // process's environment.
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(os.Args[0], args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: exec.Command(os.Args[0], args...), out: &clitest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,85 +8,43 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/billharness/billharness/internal/cli"
+	"github.com/billharness/billharness/internal/clitest"
 )
-
-// syncBuffer is an io.Writer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func env(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
 }
 
 func TestRunFlags(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		env        map[string]string
-		wantCode   int
-		wantOut    []string
-		wantErrMsg []string
-	}{
-		{name: "version", args: []string{"-version"}, wantOut: []string{"sandbox dev\n"}},
-		{name: "help", args: []string{"-h"}, wantOut: []string{"Usage:\n  sandbox [flags]", "Examples:", "env SANDBOX_FAIL_RATE", "[chosen]", "(default 127.0.0.1:8080; env SANDBOX_ADDR)", "Exit codes:"}},
-		{name: "unknown flag", args: []string{"-nope"}, wantCode: 2, wantErrMsg: []string{"flag provided but not defined: -nope", "run 'sandbox -h' for usage"}},
-		{name: "mistyped flag", args: []string{"-drop-rat", "0.1"}, wantCode: 2, wantErrMsg: []string{"(did you mean -drop-rate?)"}},
-		{name: "rate per duration", args: []string{"-rate-limit", "100/0s"}, wantCode: 2, wantErrMsg: []string{"-rate-limit: invalid rate"}},
-		{name: "every bad value at once",
-			args:       []string{"-fail-rate", "2", "-drop-rate", "x", "-latency", "9ms..1ms", "-rate-limit", "fast", "-seed", "s", "-usage-lag", "-1s", "-rate-burst", "-3"},
-			wantCode:   2,
-			wantErrMsg: []string{`-fail-rate "2"`, `-drop-rate "x"`, "-latency", "-rate-limit", `-seed "s"`, `-usage-lag "-1s"`, `-rate-burst "-3"`}},
-		{name: "bad env names the variable", env: map[string]string{"SANDBOX_DOUBLE_RATE": "1.5", "SANDBOX_RATE_LIMIT": "10/d"}, wantCode: 2,
-			wantErrMsg: []string{`SANDBOX_DOUBLE_RATE "1.5"`, "SANDBOX_RATE_LIMIT"}},
-		{name: "flag wins over env", args: []string{"-reset-rate", "0.5", "-version"}, env: map[string]string{"SANDBOX_RESET_RATE": "7"}, wantOut: []string{"sandbox dev"}},
-		{name: "extra arguments", args: []string{"serve"}, wantCode: 2, wantErrMsg: []string{`unexpected arguments: ["serve"]`}},
-		{name: "same tokens", args: []string{"-admin-token", "t", "-customer-token", "t"}, wantCode: 2, wantErrMsg: []string{"customer token must differ"}},
-		{name: "missing seed file", args: []string{"-admin-token", "t", "-seed-file", "/nonexistent/seed.json"}, wantCode: 1, wantErrMsg: []string{"/nonexistent/seed.json"}},
+	tests := []clitest.Case{
+		{Name: "version", Args: []string{"-version"}, WantStdout: []string{"sandbox dev\n"}},
+		{Name: "help", Args: []string{"-h"}, WantStdout: []string{"Usage:\n  sandbox [flags]", "Examples:", "env SANDBOX_FAIL_RATE", "[chosen]", "(default 127.0.0.1:8080; env SANDBOX_ADDR)", "Exit codes:"}},
+		{Name: "unknown flag", Args: []string{"-nope"}, WantCode: 2, WantStderr: []string{"flag provided but not defined: -nope", "run 'sandbox -h' for usage"}},
+		{Name: "mistyped flag", Args: []string{"-drop-rat", "0.1"}, WantCode: 2, WantStderr: []string{"(did you mean -drop-rate?)"}},
+		{Name: "rate per duration", Args: []string{"-rate-limit", "100/0s"}, WantCode: 2, WantStderr: []string{"-rate-limit: invalid rate"}},
+		{Name: "every bad value at once",
+			Args:       []string{"-fail-rate", "2", "-drop-rate", "x", "-latency", "9ms..1ms", "-rate-limit", "fast", "-seed", "s", "-usage-lag", "-1s", "-rate-burst", "-3"},
+			WantCode:   2,
+			WantStderr: []string{`-fail-rate "2"`, `-drop-rate "x"`, "-latency", "-rate-limit", `-seed "s"`, `-usage-lag "-1s"`, `-rate-burst "-3"`}},
+		{Name: "bad env names the variable", Env: map[string]string{"SANDBOX_DOUBLE_RATE": "1.5", "SANDBOX_RATE_LIMIT": "10/d"}, WantCode: 2,
+			WantStderr: []string{`SANDBOX_DOUBLE_RATE "1.5"`, "SANDBOX_RATE_LIMIT"}},
+		{Name: "flag wins over env", Args: []string{"-reset-rate", "0.5", "-version"}, Env: map[string]string{"SANDBOX_RESET_RATE": "7"}, WantStdout: []string{"sandbox dev"}},
+		{Name: "extra arguments", Args: []string{"serve"}, WantCode: 2, WantStderr: []string{`unexpected arguments: ["serve"]`}},
+		{Name: "same tokens", Args: []string{"-admin-token", "t", "-customer-token", "t"}, WantCode: 2, WantStderr: []string{"customer token must differ"}},
+		{Name: "missing seed file", Args: []string{"-admin-token", "t", "-seed-file", "/nonexistent/seed.json"}, WantCode: 1, WantStderr: []string{"/nonexistent/seed.json"}},
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // nothing here may serve
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel() // nothing here may serve
-			err := run(ctx, tt.args, env(tt.env), strings.NewReader(""), &stdout, &stderr)
-			if code := cli.ExitCode(err); code != tt.wantCode {
-				t.Fatalf("run(%q) exit code = %d (err %v), want %d", tt.args, code, err, tt.wantCode)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(stdout.String(), w) {
-					t.Errorf("run(%q) stdout = %q, want it to contain %q", tt.args, stdout.String(), w)
-				}
-			}
-			for _, w := range tt.wantErrMsg {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("run(%q) stderr = %q, want it to contain %q", tt.args, stderr.String(), w)
-				}
-			}
-		})
+		t.Run(tt.Name, func(t *testing.T) { tt.Check(t, ctx, "sandbox", run) })
 	}
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr clitest.SyncBuffer
 	faultLog := filepath.Join(t.TempDir(), "faults.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -169,7 +126,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 }
 
 func TestRunDoesNotPrintAGivenToken(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr clitest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
