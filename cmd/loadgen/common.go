@@ -18,11 +18,11 @@ func (c *common) register(fs *flag.FlagSet) {
 	c.Register(fs, "LOADGEN", "billharness-loadgen/"+version)
 }
 
-func (c *common) logger(a *app) *slog.Logger { return c.Logger(a.stderr) }
+func (c *common) logger(a *app) *slog.Logger { return c.Logger(a.Stderr) }
 
 // clientConfig is the billing client configuration the flags describe.
 func (c *common) clientConfig(a *app) (billing.Config, error) {
-	cfg, err := c.Config(a.getenv)
+	cfg, err := c.Config(a.Getenv)
 	if err != nil {
 		return billing.Config{}, err
 	}

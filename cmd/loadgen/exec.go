@@ -101,7 +101,7 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 		}
 		s.Verify = v
 	}
-	errs := []error{runErr, report.WriteText(a.stdout, s)}
+	errs := []error{runErr, report.WriteText(a.Stdout, s)}
 	if o.report.out != "" {
 		if err := report.Write(o.report.out, res, s); err != nil {
 			errs = append(errs, err)
@@ -113,7 +113,7 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 		errs = append(errs, load.PushMetrics(fctx, o.pushgateway, reg, o.runID, shardLabel))
 	}
 	if warning != "" {
-		fmt.Fprintln(a.stderr, warning)
+		fmt.Fprintln(a.Stderr, warning)
 	}
 	errs = append(errs, verdict(s))
 	return errors.Join(errs...)
@@ -130,9 +130,9 @@ func verdict(s *load.Summary) error {
 
 // progressFunc is the display -progress asks for.
 func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) {
-	switch cli.ProgressMode(o.progress, a.stderr) {
+	switch cli.ProgressMode(o.progress, a.Stderr) {
 	case "live":
-		live := &progress.Live{W: a.stderr, Width: progress.TerminalWidth(a.stderr)}
+		live := &progress.Live{W: a.Stderr, Width: progress.TerminalWidth(a.Stderr)}
 		return func(p load.Progress) { live.Draw(p.Status()) }
 	case "log":
 		n := 0

@@ -64,12 +64,12 @@ verification failed does too.`,
 			s := merged.Summary(ps)
 			s.Verify = load.MergeVerifications(verifies)
 			warning := r.check(s)
-			errs := []error{report.WriteText(a.stdout, s)}
+			errs := []error{report.WriteText(a.Stdout, s)}
 			if r.out != "" {
 				errs = append(errs, report.Write(r.out, merged, s))
 			}
 			if warning != "" {
-				fmt.Fprintln(a.stderr, warning)
+				fmt.Fprintln(a.Stderr, warning)
 			}
 			errs = append(errs, verdict(s))
 			return errors.Join(errs...)

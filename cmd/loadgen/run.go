@@ -213,7 +213,7 @@ func (o *runOptions) resolveShard(a *app, given map[string]bool) (source.Shard, 
 	if given["shard"] {
 		return o.shard, nil
 	}
-	s, err := cli.ShardFromEnv(a.getenv, "LOADGEN_SHARDS")
+	s, err := cli.ShardFromEnv(a.Getenv, "LOADGEN_SHARDS")
 	if s.Count == 0 {
 		s = source.Shard{Index: 0, Count: 1}
 	}

@@ -18,12 +18,12 @@ func (c *common) register(fs *flag.FlagSet) {
 	c.Register(fs, "RECONCILE", "billharness-reconcile/"+version)
 }
 
-func (c *common) logger(a *app) *slog.Logger { return c.Logger(a.stderr) }
+func (c *common) logger(a *app) *slog.Logger { return c.Logger(a.Stderr) }
 
 // clientConfig is the billing client configuration the flags describe. The
 // token is required unless optional is set (doctor can report a missing one).
 func (c *common) clientConfig(a *app, optional bool) (billing.Config, error) {
-	cfg, err := c.Config(a.getenv)
+	cfg, err := c.Config(a.Getenv)
 	if err != nil && !(optional && errors.Is(err, cli.ErrNoToken)) {
 		return billing.Config{}, err
 	}

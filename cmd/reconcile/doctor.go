@@ -50,12 +50,12 @@ Exit codes: 0 every check passed, 3 the target differs from the contract,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
+				enc := json.NewEncoder(a.Stdout)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(rep); err != nil {
 					return err
 				}
-			} else if err := rep.WriteText(a.stdout); err != nil {
+			} else if err := rep.WriteText(a.Stdout); err != nil {
 				return err
 			}
 			return doctorVerdict(rep)

@@ -15,15 +15,10 @@ var version = "dev"
 func main() { cli.Main(run) }
 
 // app is what run hands every subcommand.
-type app struct {
-	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-}
+type app = cli.Env
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	a := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	return newRootCmd(a).Execute(ctx, args, getenv, stdout, stderr)
 }
 

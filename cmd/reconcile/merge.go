@@ -62,7 +62,7 @@ read or merged, 2 usage.`,
 }
 
 func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
-	log := cli.NewLogger(a.stderr, o.logLevel)
+	log := cli.NewLogger(a.Stderr, o.logLevel)
 	var errs []error
 	if len(args) == 0 {
 		errs = append(errs, cli.Usagef("no report directories: give the shards' -out directories"))
@@ -92,7 +92,7 @@ func (o *mergeOptions) run(ctx context.Context, a *app, args []string) error {
 	}
 	if _, werr := report.Write(o.out, rep); werr != nil {
 		err = errors.Join(err, werr)
-	} else if perr := report.WriteText(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
+	} else if perr := report.WriteText(a.Stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
 		err = errors.Join(err, perr)
 	}
 	log.Info("merged", "shards", len(dirs), "dir", o.out, "exit", cli.ExitCode(err))

@@ -160,7 +160,7 @@ dead-letter file in use by another run.`,
 
 func (o *replayOptions) validate(a *app) (source.Spec, error) {
 	var errs []error
-	spec, err := o.src.spec(a.getenv)
+	spec, err := o.src.spec(a.Getenv)
 	errs = append(errs, err)
 	if !o.dryRun {
 		errs = append(errs, o.API.Validate())
@@ -234,13 +234,13 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 	}
 	res, err := job.Do(ctx)
 	if st := res.Stats; st != nil {
-		st.WriteText(a.stdout, o.dryRun)
+		st.WriteText(a.Stdout, o.dryRun)
 		if o.summary != "" {
 			err = errors.Join(err, st.WriteJSON(o.summary))
 		}
 	}
 	if res.Redrive != "" {
-		fmt.Fprintln(a.stdout, res.Redrive)
+		fmt.Fprintln(a.Stdout, res.Redrive)
 	}
 	return res.Stats, res.Completed, replayErr(err)
 }
@@ -276,9 +276,9 @@ func logPauses(cfg *billing.Config, log *slog.Logger) (stop func()) {
 }
 
 func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progress) {
-	switch cli.ProgressMode(o.progress, a.stderr) {
+	switch cli.ProgressMode(o.progress, a.Stderr) {
 	case "live":
-		live := &progress.Live{W: a.stderr, Width: progress.TerminalWidth(a.stderr)}
+		live := &progress.Live{W: a.Stderr, Width: progress.TerminalWidth(a.Stderr)}
 		return func(p replay.Progress) { live.Draw(p.Status()) }
 	case "log":
 		return func(p replay.Progress) {

@@ -23,6 +23,7 @@ import (
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
+	"github.com/billharness/billharness/internal/source/sourcetest"
 )
 
 // The test binary doubles as the reconcile command when this variable is
@@ -306,15 +307,8 @@ func TestReplaySIGTERMDrains(t *testing.T) {
 	sameUsage(t, want, usageTotals(t, sb))
 }
 
-// eventRow is the Parquet layout of the sample files.
-type eventRow struct {
-	ID             string    `parquet:"id"`
-	EventType      string    `parquet:"event_type"`
-	CustomerID     string    `parquet:"customer_id"`
-	SubscriptionID *string   `parquet:"subscription_id,optional"`
-	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
-	Properties     string    `parquet:"properties,json"`
-}
+// eventRow is the sample generator's Parquet row layout.
+type eventRow = sourcetest.Row
 
 func TestReplayDeadLettersRejectedRecords(t *testing.T) {
 	sb := sampleSandbox(t, sandbox.Config{})

@@ -110,7 +110,7 @@ type check struct {
 // the meters file and the token, before any network I/O.
 func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	var errs []error
-	spec, err := o.src.spec(a.getenv)
+	spec, err := o.src.spec(a.Getenv)
 	errs = append(errs, err)
 	if spec.Kind == source.KindDeadLetter {
 		errs = append(errs, cli.Usagef("-source deadletter:… holds the records a replay could not deliver, not the usage to compare: "+
@@ -262,7 +262,7 @@ func (o *checkOptions) report(a *app, c *check, res *reconcile.Result, runErr er
 	if werr != nil {
 		return rep, errors.Join(err, werr)
 	}
-	if perr := report.WriteText(a.stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
+	if perr := report.WriteText(a.Stdout, rep, filepath.Join(o.out, report.HTMLFile)); perr != nil {
 		return rep, errors.Join(err, perr)
 	}
 	c.log.Info("reports written", "dir", o.out, "files", len(files), "exit", rep.ExitStatus)

@@ -279,3 +279,12 @@ func NoArgs(f func(ctx context.Context) error) func(context.Context, []string) e
 		return f(ctx)
 	}
 }
+
+// Env is what a command's run hands its subcommands: the environment and
+// the standard streams.
+type Env struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}

@@ -3,14 +3,16 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"github.com/billharness/billharness/internal/pgtest"
-	"github.com/jackc/pgx/v5"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/billharness/billharness/internal/pgtest"
+	"github.com/billharness/billharness/internal/source/sourcetest"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -30,36 +32,11 @@ var october = source.Window{
 // at is a time in October.
 func at(day, hour int) time.Time { return time.Date(2026, 10, day, hour, 0, 0, 0, time.UTC) }
 
-// row is one event row of a test Parquet file, in the generator's layout.
-type row struct {
-	ID             string    `parquet:"id"`
-	EventType      string    `parquet:"event_type"`
-	CustomerID     string    `parquet:"customer_id"`
-	SubscriptionID *string   `parquet:"subscription_id,optional"`
-	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
-	Properties     string    `parquet:"properties,json"`
-}
+// row is the sample generator's Parquet row layout.
+type row = sourcetest.Row
 
 // event builds a row; sub "" leaves subscription_id NULL.
-func event(id, typ, cust, sub string, ts time.Time, props string) row {
-	r := row{ID: id, EventType: typ, CustomerID: cust, Timestamp: ts, Properties: props}
-	if sub != "" {
-		r.SubscriptionID = &sub
-	}
-	return r
-}
-
-// apiEvent converts a row to what the client sends.
-func (r row) apiEvent() billing.Event {
-	e := billing.Event{ID: r.ID, EventType: r.EventType, CustomerID: r.CustomerID, Timestamp: r.Timestamp}
-	if r.SubscriptionID != nil {
-		e.SubscriptionID = *r.SubscriptionID
-	}
-	if r.Properties != "" {
-		e.Properties = []byte(r.Properties)
-	}
-	return e
-}
+var event = sourcetest.Event
 
 // writeParquet writes rows to a Parquet file in a fresh directory and
 // returns the spec reading it.
@@ -169,7 +146,7 @@ func send(t testing.TB, c *billing.Client, rows []row) {
 	g.SetLimit(8)
 	for _, r := range rows {
 		g.Go(func() error {
-			_, err := c.SendEvent(ctx, r.apiEvent())
+			_, err := c.SendEvent(ctx, r.APIEvent())
 			return err
 		})
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 	"github.com/billharness/billharness/internal/source"
+	"github.com/billharness/billharness/internal/source/sourcetest"
 )
 
 // EnvFaultEvents sets how many events TestReplayAllFaultsExact replays.
@@ -55,15 +56,8 @@ func faultEvents(t *testing.T) int {
 	return n
 }
 
-// tiledRow is the Parquet layout tileSample writes.
-type tiledRow struct {
-	ID             string    `parquet:"id"`
-	EventType      string    `parquet:"event_type"`
-	CustomerID     string    `parquet:"customer_id"`
-	SubscriptionID *string   `parquet:"subscription_id,optional"`
-	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
-	Properties     string    `parquet:"properties,json"`
-}
+// tiledRow is the sample generator's Parquet row layout.
+type tiledRow = sourcetest.Row
 
 // tileSample writes n events to Parquet files in dir: the sample's events
 // over and over, copy k with ".k" appended to every id, so each copy keeps

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/source/sourcetest"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 )
@@ -24,17 +25,8 @@ type seedFile struct {
 	Subscriptions []billing.Subscription `json:"subscriptions"`
 }
 
-// parquetRow is the layout of the generated files: dictionary-encoded
-// low-cardinality strings, a nullable subscription, microsecond UTC
-// timestamps and JSON-text properties.
-type parquetRow struct {
-	ID             string    `parquet:"id"`
-	EventType      string    `parquet:"event_type,dict"`
-	CustomerID     string    `parquet:"customer_id,dict"`
-	SubscriptionID *string   `parquet:"subscription_id,optional,dict"`
-	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
-	Properties     string    `parquet:"properties,json"`
-}
+// parquetRow is the sample generator's Parquet row layout.
+type parquetRow = sourcetest.Row
 
 // parquetSink splits the rows into c.Files files of c.RowGroup-row groups,
 // each file under a hive-style dt=YYYY-MM-DD/ directory named after its
