@@ -51,13 +51,24 @@ func ParseQuantity(s string) (Quantity, error) {
 	return normalize(r), nil
 }
 
+// ParseQuantityBytes is ParseQuantity of b's text, without allocating for
+// an integer of up to 18 digits: the form most meter values take.
+func ParseQuantityBytes(b []byte) (Quantity, error) {
+	if len(b) > 0 {
+		if n, ok := parseInt64(b); ok {
+			return Quantity{i: n}, nil
+		}
+	}
+	return ParseQuantity(string(b))
+}
+
 // parseInt64 parses an optional '-' and decimal digits without allocating.
-func parseInt64(s string) (int64, bool) {
+func parseInt64[T string | []byte](s T) (int64, bool) {
 	neg := false
 	if s[0] == '-' {
 		neg, s = true, s[1:]
 	}
-	if s == "" || len(s) > 18 {
+	if len(s) == 0 || len(s) > 18 {
 		return 0, false
 	}
 	var n int64

@@ -1,18 +1,30 @@
-// Package jsonscan checks and reads JSON without decoding it: an
-// allocation-free syntax checker that accepts what encoding/json.Valid
-// accepts (a fuzz test holds it to that) up to MaxDepth levels of nesting,
-// at several times its speed, and a lookup of one top-level property. Every event's
-// properties go through it twice, when a source reads the record and when
-// the client encodes it.
+// Package jsonscan checks and reads JSON without decoding it, on the
+// harness side (the sandbox has its own scanner, so that a bug here is not
+// mirrored by the oracle the tests compare with):
+//
+//   - an allocation-free syntax checker, several times faster than
+//     encoding/json.Valid. It accepts exactly what encoding/json.Valid
+//     accepts (a fuzz test holds it to that), except JSON with more than
+//     MaxDepth objects and arrays nested in one another, which it refuses
+//     however well formed (encoding/json goes to 10000);
+//   - Lookup, the value of one top-level property of a valid object, by the
+//     API's meter rules: keys compared unescaped, the last of a repeated
+//     key wins.
+//
+// Every event's properties go through the checker twice, when a source
+// reads the record and when the client encodes it, and through Lookup once
+// per meter when reconcile totals them.
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
 
-// MaxDepth bounds nesting so that hostile input cannot exhaust the stack:
-// deeper JSON is refused even when it is well formed.
+// MaxDepth is how many objects and arrays may nest in one another (the
+// top-level object counts): it bounds the recursion, so that hostile input
+// cannot exhaust the stack. Deeper JSON is refused even when well formed.
 const MaxDepth = 1000
 
 const maxDepth = MaxDepth
@@ -68,15 +80,15 @@ func (s *scanner) space() {
 	}
 }
 
+// value scans one value at nesting depth (0 for the top level).
 func (s *scanner) value(depth int) bool {
-	if depth > maxDepth {
-		s.tooDeep = true
-		return false
-	}
 	if s.i >= len(s.b) {
 		return false
 	}
 	switch c := s.b[s.i]; {
+	case (c == '{' || c == '[') && depth >= maxDepth:
+		s.tooDeep = true
+		return false
 	case c == '{':
 		return s.object(depth)
 	case c == '[':
@@ -243,50 +255,84 @@ func (s *scanner) number() bool {
 	return true
 }
 
-// Property returns the raw JSON value of a top-level key of a properties
-// object (a number as its digits, a string with its quotes), without
-// allocating; ok is false when the key is absent or props is not a valid
-// object. Keys are compared as written, without unescaping. Tests and
-// benchmarks use it to sum meters cheaply (reconcile has rules of its own:
-// the last occurrence of a key wins, keys compared unescaped).
-func Property(props json.RawMessage, key string) (value json.RawMessage, ok bool) {
-	s := scanner{b: props}
+// Kinds of values, by their first byte ('0' for every number).
+const (
+	KindString = '"'
+	KindNumber = '0'
+	KindTrue   = 't'
+	KindFalse  = 'f'
+	KindNull   = 'n'
+	KindObject = '{'
+	KindArray  = '['
+)
+
+// Lookup returns the raw text (a string with its quotes) and kind of the
+// value of key in the JSON object obj, which must be valid (Object):
+// keys are compared after unescaping, and when a key repeats the last
+// occurrence wins, as with encoding/json. It does not allocate unless a
+// key has escapes.
+func Lookup(obj []byte, key string) (raw []byte, kind byte, found bool) {
+	s := scanner{b: obj}
 	s.space()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return nil, false
+	if s.i >= len(obj) || obj[s.i] != '{' {
+		return nil, 0, false
 	}
 	s.i++
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		return nil, false
-	}
 	for {
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return nil, false
-		}
-		k0 := s.i + 1
-		if !s.str() {
-			return nil, false
-		}
-		k := s.b[k0 : s.i-1]
 		s.space()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return nil, false
+		if s.i >= len(obj) || obj[s.i] != '"' {
+			return raw, kind, found
+		}
+		k0 := s.i
+		if !s.str() {
+			return raw, kind, found
+		}
+		match := keyIs(obj[k0:s.i], key)
+		s.space()
+		if s.i >= len(obj) || obj[s.i] != ':' {
+			return raw, kind, found
 		}
 		s.i++
 		s.space()
 		v0 := s.i
 		if !s.value(1) {
-			return nil, false
+			return raw, kind, found
 		}
-		if string(k) == key {
-			return props[v0:s.i:s.i], true
+		if match {
+			raw, kind, found = obj[v0:s.i:s.i], obj[v0], true
+			if c := kind; c == '-' || (c >= '0' && c <= '9') {
+				kind = KindNumber
+			}
 		}
 		s.space()
-		if s.i >= len(s.b) || s.b[s.i] != ',' {
-			return nil, false
+		if s.i >= len(obj) || obj[s.i] != ',' {
+			return raw, kind, found
 		}
 		s.i++
-		s.space()
 	}
+}
+
+// keyIs reports whether the quoted JSON string q decodes to key.
+func keyIs(q []byte, key string) bool {
+	if bytes.IndexByte(q, '\\') < 0 {
+		return len(q) == len(key)+2 && string(q[1:len(q)-1]) == key
+	}
+	return string(Unquote(q)) == key
+}
+
+// Unquote decodes the quoted JSON string q, escapes included; nil when q
+// is not a valid string. Without escapes it returns q's bytes unquoted,
+// without allocating.
+func Unquote(q []byte) []byte {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return nil
+	}
+	if bytes.IndexByte(q, '\\') < 0 {
+		return q[1 : len(q)-1]
+	}
+	var s string
+	if json.Unmarshal(q, &s) != nil {
+		return nil
+	}
+	return []byte(s)
 }

@@ -34,7 +34,7 @@ func TestObject(t *testing.T) {
 	}
 }
 
-func TestProperty(t *testing.T) {
+func TestLookup(t *testing.T) {
 	props := json.RawMessage(`{"model":"gpt-4o", "input_tokens": 512 ,"nested":{"input_tokens":1},"output_tokens":256}`)
 	tests := []struct {
 		key    string
@@ -48,13 +48,24 @@ func TestProperty(t *testing.T) {
 		{"bytes", "", false},
 	}
 	for _, tt := range tests {
-		got, ok := Property(props, tt.key)
+		got, _, ok := Lookup(props, tt.key)
 		if string(got) != tt.want || ok != tt.wantOK {
-			t.Errorf("Property(%s, %q) = %s, %v, want %s, %v", props, tt.key, got, ok, tt.want, tt.wantOK)
+			t.Errorf("Lookup(%s, %q) = %s, %v, want %s, %v", props, tt.key, got, ok, tt.want, tt.wantOK)
 		}
 	}
-	if got, ok := Property(json.RawMessage(`{"a":1`), "b"); ok {
-		t.Errorf("Property(truncated, b) = %s, true, want false", got)
+	if got, _, ok := Lookup(json.RawMessage(`{"a":1`), "b"); ok {
+		t.Errorf("Lookup(truncated, b) = %s, true, want false", got)
+	}
+	// The meter rules: the last of a repeated key wins, keys compare
+	// unescaped, and the kind is the value's first byte ('0' for numbers).
+	obj := []byte(`{"a": 1, "s":"x\"y", "n":null, "o":{"a":2}, "\u0062":true, "m":-2, "a" : 3 }`)
+	for _, tt := range []struct {
+		key, raw string
+		kind     byte
+	}{{"a", "3", KindNumber}, {"s", `"x\"y"`, KindString}, {"n", "null", KindNull}, {"o", `{"a":2}`, KindObject}, {"b", "true", KindTrue}, {"m", "-2", KindNumber}} {
+		if raw, kind, found := Lookup(obj, tt.key); string(raw) != tt.raw || kind != tt.kind || !found {
+			t.Errorf("Lookup(%q) = %q, %q, %v; want %q, %q, true", tt.key, raw, kind, found, tt.raw, tt.kind)
+		}
 	}
 }
 
@@ -88,6 +99,11 @@ func TestReasonTellsDepthFromSyntax(t *testing.T) {
 	}
 	if r := Reason(deep(MaxDepth - 1)); r != "" {
 		t.Errorf("depth %d: %q, want valid", MaxDepth, r)
+	}
+	// The top-level object and MaxDepth-1 arrays make MaxDepth containers:
+	// the most accepted; one more is refused, though encoding/json takes it.
+	if r := Reason(deep(MaxDepth)); !strings.Contains(r, "nested deeper than 1000 levels") || !json.Valid(deep(MaxDepth)) {
+		t.Errorf("%d containers: %q, want the depth named", MaxDepth+1, r)
 	}
 	if r := Reason(deep(5000)); !strings.Contains(r, "nested deeper than 1000 levels") || !json.Valid(deep(5000)) {
 		t.Errorf("depth 5001: %q, want the depth named", r)

@@ -62,7 +62,7 @@ func TestNumericAndDistinct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			_, kind := skipValue([]byte(tt.raw), 0)
+			_, kind, _ := lookup([]byte(`{"v":`+tt.raw+`}`), "v")
 			q, ok := numeric([]byte(tt.raw), kind)
 			got := ""
 			if ok {

@@ -111,7 +111,7 @@ func expected(t *testing.T, spec source.Spec, d *sandbox.SeedData) map[string]ma
 				a.q = a.q.Add(billing.QuantityFromInt64(1))
 				continue
 			}
-			raw, ok := jsonscan.Property(ev.Properties, sku.MeterProperty)
+			raw, _, ok := jsonscan.Lookup(ev.Properties, sku.MeterProperty)
 			if !ok {
 				continue
 			}

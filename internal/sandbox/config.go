@@ -7,6 +7,20 @@
 // both strict (it answers exactly as the contract says) and fast (the event
 // path shards every shared structure). Every fault decision is derived from
 // Config.Seed, so a run can be repeated.
+//
+// The sandbox is the oracle the harness is tested against, so what it
+// shares with the harness is chosen, not convenient:
+//
+//   - It reads JSON with a scanner of its own (jsonscan.go), not the
+//     harness's internal/jsonscan: a bug shared by both would pass every
+//     test. FuzzScannersAgree holds the two to each other and to
+//     encoding/json, value lookup included.
+//   - It shares billing.Quantity and billing.Money, the exact arithmetic
+//     of the contract's numbers, which their own tests hold to math/big.
+//   - It answers with the client's wire types (internal/billing), so every
+//     answer its tests get is checked against /openapi.json, written by
+//     hand apart from those types, with objects closed to unknown fields
+//     (contract_test.go): a wrong JSON tag fails there.
 package sandbox
 
 import (

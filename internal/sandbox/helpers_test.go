@@ -122,6 +122,7 @@ func (e *env) do(method, path, token string, body any, hdr ...string) reply {
 	if err != nil {
 		e.t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
+	checkContract(e.t, req, resp.StatusCode, resp.Header, out)
 	return reply{status: resp.StatusCode, header: resp.Header, body: out}
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/billharness/billharness/internal/jsonscan"
 )
 
 func TestScannerAgreesWithEncodingJSON(t *testing.T) {
@@ -122,4 +124,55 @@ func TestUUIDv7(t *testing.T) {
 	if back := g.next(now.Add(-time.Hour)); back <= prev {
 		t.Errorf("id after the clock went back = %q, not above %q", back, prev)
 	}
+}
+
+// FuzzScannersAgree holds the sandbox's JSON scanner and lookup to
+// encoding/json and to the harness's (internal/jsonscan). They are written
+// apart on purpose, so that a bug in the harness's is not mirrored by the
+// oracle the tests compare it with; this test is what keeps them in step.
+func FuzzScannersAgree(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":"2"}`, `{"\u0061":[1,{"a":3}],"b":-0.5e3}`, `{"a":"x\"y"}`, `[1]`, `{"a":tru}`, `{}`, ` {"a" : {"b":null} } `} {
+		f.Add([]byte(s), "a")
+	}
+	f.Fuzz(func(t *testing.T, b []byte, key string) {
+		s := scanner{b: b}
+		kind, err := s.value()
+		if err == nil {
+			err = s.end()
+		}
+		if valid := err == nil; valid != json.Valid(b) {
+			t.Fatalf("sandbox scanner valid(%q) = %v, encoding/json %v", b, valid, !valid)
+		}
+		if err != nil || kind != '{' || nesting(b) > jsonscan.MaxDepth {
+			return
+		}
+		if !jsonscan.Object(b) {
+			t.Fatalf("jsonscan.Object(%q) = false; the sandbox and encoding/json take it", b)
+		}
+		raw, k, found := lookup(b, key)
+		hraw, hk, hfound := jsonscan.Lookup(b, key)
+		if string(raw) != string(hraw) || k != hk || found != hfound {
+			t.Fatalf("lookup(%q, %q): sandbox %q %q %v, jsonscan %q %q %v", b, key, raw, k, found, hraw, hk, hfound)
+		}
+	})
+}
+
+// nesting is how deeply b's objects and arrays nest, strings aside.
+func nesting(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -138,36 +138,8 @@ func numeric(raw []byte, kind byte) (billing.Quantity, bool) {
 	default:
 		return billing.Quantity{}, false
 	}
-	if n, ok := smallInt(raw); ok {
-		return billing.QuantityFromInt64(n), true
-	}
-	if len(raw) == 0 {
-		return billing.Quantity{}, false
-	}
-	q, err := billing.ParseQuantity(string(raw))
+	q, err := billing.ParseQuantityBytes(raw)
 	return q, err == nil
-}
-
-// smallInt parses [-]digits of at most 18 digits without allocating.
-func smallInt(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
 }
 
 // clampNanos converts t to Unix ns, saturating outside the int64 range so

@@ -30,7 +30,7 @@ type totals struct {
 
 // intProperty is an integer property, 0 when absent.
 func intProperty(props json.RawMessage, key string) int64 {
-	v, ok := jsonscan.Property(props, key)
+	v, _, ok := jsonscan.Lookup(props, key)
 	if !ok {
 		return 0
 	}
