@@ -35,6 +35,20 @@ type EventResult struct {
 	Attempts int `json:"-"`
 }
 
+// Counted reports whether this call is the one that made the API count
+// the event, the one classification replay, heal and loadgen share: not
+// when the API answered that it had the event already (duplicate), nor
+// when it replayed the answer of another call with the same key (an
+// earlier run, an earlier copy of the id). An answer replayed after an
+// unanswered attempt of this very call is most likely that attempt's, so
+// it counts, and Ambiguous says so: totals are exact either way (the API
+// counts an id once); only the split between counted and duplicate is
+// uncertain, by one.
+func (r *EventResult) Counted() bool { return !r.Duplicate && (!r.Replayed || r.Uncertain) }
+
+// Ambiguous reports a Counted answer that was replayed: see Counted.
+func (r *EventResult) Ambiguous() bool { return r.Counted() && r.Replayed }
+
 // Aggregation names, as the API spells them [chosen].
 const (
 	AggSum         = "Sum"

@@ -72,7 +72,7 @@ type Outcome struct {
 // outcomeOf classifies the result of one SendEvent.
 func outcomeOf(res *billing.EventResult, err error) Outcome {
 	if err == nil {
-		if res.Accepted {
+		if res.Counted() {
 			return Outcome{Class: Class2xx, Status: 202, Accepted: true}
 		}
 		return Outcome{Class: Class2xx, Status: 200, Duplicate: true}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"sync/atomic"
+	"sync"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -85,8 +82,10 @@ func (v *verifier) heal(ctx context.Context, subs []*subState) (*HealStats, erro
 	return hs, nil
 }
 
-// resend reads the source again and sends the events of the subscriptions
-// and types given, Concurrency at a time.
+// resend reads the source again and re-sends, through replay (its
+// workers, its classification of the answers, its stop on a systemic
+// failure), the first copy of each event of the subscriptions and types
+// given. A failure is counted, not dead-lettered: verify reports it.
 func (v *verifier) resend(ctx context.Context, types map[string]map[string]bool, hs *HealStats) error {
 	spec := v.cfg.Source
 	spec.Window, spec.Shard, spec.After = v.cfg.Window, v.cfg.Shard, source.Position{}
@@ -95,57 +94,66 @@ func (v *verifier) resend(ctx context.Context, types map[string]map[string]bool,
 		return fmt.Errorf("heal: %w", err)
 	}
 	defer r.Close()
-	var accepted, dups, failed atomic.Int64
-	var firstErr atomic.Pointer[string]
-	ids := newIDSet(0)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(v.cfg.Concurrency)
-	for {
-		rec, err := r.Next(gctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if re := (*source.RecordError)(nil); errors.As(err, &re) {
-				continue
-			}
-			_ = g.Wait()
-			return fmt.Errorf("heal: read source: %w", err)
-		}
-		st, why := v.l.attribute(&rec.Event)
-		if why != attributed || !types[st.id][rec.Event.EventType] {
-			continue
-		}
-		if fresh, _ := ids.add(rec.Event.ID, 0); !fresh { // only the first copy of an id is the one counted
-			continue
-		}
-		ev := rec.Event // only the events sent escape to the heap
-		hs.Resent++
-		// Events stay valid after Next: the reader never reuses their memory.
-		g.Go(func() error {
-			res, err := v.cfg.Client.SendEvent(gctx, billing.Event(ev))
-			switch {
-			case err != nil && gctx.Err() != nil:
-				return gctx.Err()
-			case err != nil:
-				failed.Add(1)
-				msg := err.Error()
-				firstErr.CompareAndSwap(nil, &msg)
-			case res.Accepted && !res.Replayed:
-				accepted.Add(1)
-			default:
-				dups.Add(1)
-			}
-			return nil
-		})
-	}
-	err = g.Wait()
-	hs.Accepted, hs.Duplicates, hs.Failed = accepted.Load(), dups.Load(), failed.Load()
-	if p := firstErr.Load(); p != nil {
-		hs.FirstError = *p
-	}
+	letters := &healLetters{}
+	st, err := replay.Run(ctx, replay.Config{
+		Source: &healSource{Reader: r, v: v, types: types, ids: newIDSet(0)}, Client: v.cfg.Client,
+		DeadLetter: letters, Concurrency: v.cfg.Concurrency, Logger: v.log,
+	})
+	hs.Resent, hs.Accepted, hs.Duplicates, hs.Failed = st.Read, st.Accepted, st.Duplicate, st.DeadLettered
+	hs.FirstError = letters.first
 	if err != nil {
 		return fmt.Errorf("heal: %w", err)
 	}
 	return nil
 }
+
+// healSource yields the events heal re-sends: the first copy of each id
+// (the one the API counts) of the subscriptions and event types given.
+// Records the reader finds invalid are skipped, as the comparison skipped
+// them.
+type healSource struct {
+	source.Reader
+	v     *verifier
+	types map[string]map[string]bool
+	ids   *idSet
+}
+
+func (h *healSource) Next(ctx context.Context) (source.Record, error) {
+	for {
+		rec, err := h.Reader.Next(ctx)
+		if re := (*source.RecordError)(nil); errors.As(err, &re) {
+			continue
+		}
+		if err != nil {
+			return rec, err
+		}
+		st, why := h.v.l.attribute(&rec.Event)
+		if why != attributed || !h.types[st.id][rec.Event.EventType] {
+			continue
+		}
+		if fresh, _ := h.ids.add(rec.Event.ID, 0); fresh {
+			return rec, nil
+		}
+	}
+}
+
+// healLetters counts the events heal could not re-send and keeps the first
+// reason: heal has no dead-letter file, its report says what failed.
+type healLetters struct {
+	mu    sync.Mutex
+	first string
+}
+
+func (l *healLetters) Write(letter replay.Letter) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == "" {
+		l.first = letter.Reason
+	}
+	return nil
+}
+
+func (l *healLetters) Sync() error                     { return nil }
+func (l *healLetters) Close() error                    { return nil }
+func (l *healLetters) EarlierCounts() map[string]int64 { return nil }
+func (l *healLetters) String() string                  { return "heal" }

@@ -395,15 +395,14 @@ func (r *run) send(ctx context.Context, it item) error {
 		if res.Attempts > 1 {
 			r.c.retried.Add(1)
 		}
-		// A replayed answer that no attempt of ours can explain means an
-		// earlier run, or an earlier copy of the id in this source, sent it.
-		if res.Duplicate || (res.Replayed && !res.Uncertain) {
+		switch {
+		case !res.Counted():
 			r.c.duplicate.Add(1)
-		} else {
+		case res.Ambiguous():
+			r.c.ambiguous.Add(1)
+			fallthrough
+		default:
 			r.c.accepted.Add(1)
-			if res.Replayed {
-				r.c.ambiguous.Add(1)
-			}
 		}
 		r.wm.finish(it.seq)
 		return r.flush(r.brk.ok())
