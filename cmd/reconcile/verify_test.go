@@ -76,7 +76,7 @@ func checkLoad(t *testing.T, c *billing.Client, from, to time.Time) []source.Eve
 		}
 		evs = append(evs, rec.Event)
 		g.Go(func() error {
-			_, err := c.SendEvent(ctx, billing.Event(rec.Event))
+			_, err := c.SendEvent(ctx, rec.Event)
 			return err
 		})
 	}

@@ -55,7 +55,7 @@ func (s *SourceEvents) read(ctx context.Context, rd source.Reader) {
 			}
 			return
 		}
-		ev := billing.Event(rec.Event)
+		ev := rec.Event
 		ev.ID = s.prefix + ev.ID
 		select {
 		case s.feed <- ev:

@@ -390,7 +390,7 @@ func (r *run) sendInOrder(readCtx, sendCtx context.Context, it item) error {
 // send delivers one event and settles it by its outcome.
 func (r *run) send(ctx context.Context, it item) error {
 	ev := it.rec.Event
-	res, err := r.cfg.Client.SendEvent(ctx, billing.Event(ev))
+	res, err := r.cfg.Client.SendEvent(ctx, ev)
 	if err == nil {
 		if res.Attempts > 1 {
 			r.c.retried.Add(1)

@@ -17,23 +17,14 @@ package source
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
+
+	"github.com/billharness/billharness/internal/billing"
 )
 
-// Event is one usage event as read from a source.
-//
-// Its fields are exactly those of billing.Event, in the same order and with
-// the same tags, so that replay converts with billing.Event(ev).
-type Event struct {
-	ID             string          `json:"id"`
-	EventType      string          `json:"event_type"`
-	CustomerID     string          `json:"customer_id"`
-	SubscriptionID string          `json:"subscription_id,omitempty"`
-	Timestamp      time.Time       `json:"timestamp"`
-	Properties     json.RawMessage `json:"properties,omitempty"`
-}
+// Event is one usage event as read from a source: the event the client
+// sends.
+type Event = billing.Event
 
 // Record is one valid event and the position it was read at.
 type Record struct {
