@@ -2,9 +2,6 @@
 package main
 
 import (
-	"context"
-	"io"
-
 	"github.com/billharness/billharness/internal/cli"
 )
 
@@ -13,13 +10,11 @@ var version = "dev"
 
 func main() { cli.Main(run) }
 
+// run is the testable command: main without the process.
+var run = cli.Runner(newRootCmd)
+
 // app is what run hands every subcommand.
 type app = cli.Env
-
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	a := &app{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	return newRootCmd(a).Execute(ctx, args, getenv, stdout, stderr)
-}
 
 func newRootCmd(a *app) *cli.Command {
 	return &cli.Command{

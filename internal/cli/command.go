@@ -288,3 +288,11 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 }
+
+// Runner is the run function of a command whose root newRoot builds from
+// the environment and streams it is run with.
+func Runner(newRoot func(*Env) *Command) RunFunc {
+	return func(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+		return newRoot(&Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}).Execute(ctx, args, getenv, stdout, stderr)
+	}
+}

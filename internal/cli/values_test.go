@@ -2,55 +2,40 @@ package cli
 
 import (
 	"math"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/billharness/billharness/internal/parsetest"
 )
 
 func TestParseRate(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Rate
-		wantErr string
-	}{
-		{in: "0", want: 0},
-		{in: "0/s", want: 0},
-		{in: "-0/s", want: 0},
-		{in: "500/s", want: 500},
-		{in: "30/m", want: 0.5},
-		{in: "3600/h", want: 1},
-		{in: "100/10s", want: 10},
-		{in: "1.5/s", want: 1.5},
-		{in: "250/500ms", want: 500},
-		{in: "500", want: 500},
-		{in: "0.5", want: 0.5},
-		{in: "", wantErr: "not a non-negative number"},
-		{in: "-5", wantErr: "not a non-negative number"},
-		{in: "-1/s", wantErr: "not a non-negative number"},
-		{in: "abc/s", wantErr: "not a non-negative number"},
-		{in: "NaN/s", wantErr: "not a non-negative number"},
-		{in: "Inf/s", wantErr: "not a non-negative number"},
-		{in: "5/d", wantErr: "unit \"d\""},
-		{in: "5/0s", wantErr: "positive duration"},
-		{in: "5/-1s", wantErr: "positive duration"},
-		{in: "5/", wantErr: "unit"},
-		{in: "1e308/1ns", wantErr: "too large"},
-		{in: "5e-324/h", wantErr: "too small"},
+	tests := []parsetest.Case[Rate]{
+		{In: "0", Want: 0},
+		{In: "0/s", Want: 0},
+		{In: "-0/s", Want: 0},
+		{In: "500/s", Want: 500},
+		{In: "30/m", Want: 0.5},
+		{In: "3600/h", Want: 1},
+		{In: "100/10s", Want: 10},
+		{In: "1.5/s", Want: 1.5},
+		{In: "250/500ms", Want: 500},
+		{In: "500", Want: 500},
+		{In: "0.5", Want: 0.5},
+		{In: "", Err: "not a non-negative number"},
+		{In: "-5", Err: "not a non-negative number"},
+		{In: "-1/s", Err: "not a non-negative number"},
+		{In: "abc/s", Err: "not a non-negative number"},
+		{In: "NaN/s", Err: "not a non-negative number"},
+		{In: "Inf/s", Err: "not a non-negative number"},
+		{In: "5/d", Err: "unit \"d\""},
+		{In: "5/0s", Err: "positive duration"},
+		{In: "5/-1s", Err: "positive duration"},
+		{In: "5/", Err: "unit"},
+		{In: "1e308/1ns", Err: "too large"},
+		{In: "5e-324/h", Err: "too small"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseRate(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseRate(%q) = %v, %v, want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseRate(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseRate", ParseRate, tests)
+
 }
 
 func TestRateString(t *testing.T) {
@@ -89,43 +74,30 @@ func FuzzParseRate(f *testing.F) {
 }
 
 func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    time.Duration
-		wantErr string
-	}{
-		{in: "0", want: 0},
-		{in: "0d", want: 0},
-		{in: "30s", want: 30 * time.Second},
-		{in: "1h30m", want: 90 * time.Minute},
-		{in: "35d", want: 35 * 24 * time.Hour},
-		{in: "1d12h", want: 36 * time.Hour},
-		{in: "106751d", want: 106751 * 24 * time.Hour},
-		{in: "", wantErr: "want e.g. 30s"},
-		{in: "5", wantErr: "want e.g. 30s"},
-		{in: "-1s", wantErr: "negative"},
-		{in: "1d-1h", wantErr: "negative"},
-		{in: "d", wantErr: "day count"},
-		{in: "-1d", wantErr: "day count"},
-		{in: "1.5d", wantErr: "day count"},
-		{in: "1dd", wantErr: "want e.g. 30s"},
-		{in: "106752d", wantErr: "day count"},
-		{in: "106751d24h", wantErr: "too large"},
+	tests := []parsetest.Case[time.Duration]{
+		{In: "0", Want: 0},
+		{In: "0d", Want: 0},
+		{In: "30s", Want: 30 * time.Second},
+		{In: "1h30m", Want: 90 * time.Minute},
+		{In: "35d", Want: 35 * 24 * time.Hour},
+		{In: "1d12h", Want: 36 * time.Hour},
+		{In: "106751d", Want: 106751 * 24 * time.Hour},
+		{In: "", Err: "want e.g. 30s"},
+		{In: "5", Err: "want e.g. 30s"},
+		{In: "-1s", Err: "negative"},
+		{In: "1d-1h", Err: "negative"},
+		{In: "d", Err: "day count"},
+		{In: "-1d", Err: "day count"},
+		{In: "1.5d", Err: "day count"},
+		{In: "1dd", Err: "want e.g. 30s"},
+		{In: "106752d", Err: "day count"},
+		{In: "106751d24h", Err: "too large"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseDuration(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseDuration(%q) = %v, %v, want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || time.Duration(got) != tt.want {
-				t.Fatalf("ParseDuration(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseDuration", func(s string) (time.Duration, error) {
+		d, err := ParseDuration(s)
+		return time.Duration(d), err
+	}, tests)
+
 }
 
 func FuzzParseDuration(f *testing.F) {

@@ -1,8 +1,9 @@
 package source
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/billharness/billharness/internal/parsetest"
 )
 
 // TestShardOf pins the documented split against values computed outside
@@ -28,38 +29,22 @@ func TestShardOf(t *testing.T) {
 }
 
 func TestParseShard(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Shard
-		wantErr string
-	}{
-		{in: "0/1", want: Shard{0, 1}},
-		{in: "3/4", want: Shard{3, 4}},
-		{in: "0/2147483647", want: Shard{0, 2147483647}},
-		{in: "4/4", wantErr: "below the count"},
-		{in: "0/0", wantErr: "positive"},
-		{in: "-1/4", wantErr: "index"},
-		{in: "+1/4", wantErr: "index"},
-		{in: "1/+4", wantErr: "count"},
-		{in: " 1/4 ", want: Shard{1, 4}},
-		{in: "1", wantErr: "want i/N"},
-		{in: "1/2/3", wantErr: "count"},
-		{in: "0/2147483648", wantErr: "count"},
+	tests := []parsetest.Case[Shard]{
+		{In: "0/1", Want: Shard{0, 1}},
+		{In: "3/4", Want: Shard{3, 4}},
+		{In: "0/2147483647", Want: Shard{0, 2147483647}},
+		{In: "4/4", Err: "below the count"},
+		{In: "0/0", Err: "positive"},
+		{In: "-1/4", Err: "index"},
+		{In: "+1/4", Err: "index"},
+		{In: "1/+4", Err: "count"},
+		{In: " 1/4 ", Want: Shard{1, 4}},
+		{In: "1", Err: "want i/N"},
+		{In: "1/2/3", Err: "count"},
+		{In: "0/2147483648", Err: "count"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseShard(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseShard(%q) = %v, %v, want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseShard(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseShard", ParseShard, tests)
+
 	if got := (Shard{}).String(); got != "0/1" {
 		t.Errorf("Shard{}.String() = %q, want %q", got, "0/1")
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billharness/billharness/internal/parsetest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -45,39 +46,21 @@ func TestParseSpec(t *testing.T) {
 }
 
 func TestParseColumnMap(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    ColumnMap
-		wantErr string
-	}{
-		{in: "", want: ColumnMap{}},
-		{in: "id=event_id, timestamp=ts", want: ColumnMap{"id": "event_id", "timestamp": "ts"}},
-		{in: "properties=attrs.map", want: ColumnMap{"properties": "attrs.map"}},
-		{in: "id", wantErr: "want field=column"},
-		{in: "idx=a", wantErr: `unknown field "idx"`},
-		{in: "id=", wantErr: "empty column name"},
-		{in: "id=a,id=b", wantErr: "mapped twice"},
+	tests := []parsetest.Case[ColumnMap]{
+		{In: "", Want: ColumnMap{}},
+		{In: "id=event_id, timestamp=ts", Want: ColumnMap{"id": "event_id", "timestamp": "ts"}},
+		{In: "properties=attrs.map", Want: ColumnMap{"properties": "attrs.map"}},
+		{In: "id", Err: "want field=column"},
+		{In: "idx=a", Err: `unknown field "idx"`},
+		{In: "id=", Err: "empty column name"},
+		{In: "id=a,id=b", Err: "mapped twice"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseColumnMap(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseColumnMap(%q) error = %v, want containing %q", tt.in, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseColumnMap(%q) error = %v", tt.in, err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseColumnMap(%q) mismatch (-want +got):\n%s", tt.in, diff)
-			}
-			if back, _ := ParseColumnMap(got.String()); !cmp.Equal(back, got) {
-				t.Errorf("ParseColumnMap(%q).String() = %q, does not parse back", tt.in, got.String())
-			}
-		})
-	}
+	parsetest.Run(t, "ParseColumnMap", ParseColumnMap, tests, func(t *testing.T, _ parsetest.Case[ColumnMap], got ColumnMap, err error) {
+		if back, _ := ParseColumnMap(got.String()); err == nil && !cmp.Equal(back, got) {
+			t.Errorf("ParseColumnMap(%q).String() = %q, does not parse back", got, got.String())
+		}
+	})
+
 }
 
 func TestPositionCompareAndJSON(t *testing.T) {
