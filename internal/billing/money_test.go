@@ -4,36 +4,28 @@ import (
 	"encoding/json"
 	"math/big"
 	"testing"
+
+	"github.com/billharness/billharness/internal/parsetest"
 )
 
 func TestParseMoney(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    string
-		wantErr bool
-	}{
-		{"0", "0", false},
-		{"1000000000000", "1000000000000", false},
-		{"-42", "-42", false},
-		{"170141183460469231731687303715884105727", "170141183460469231731687303715884105727", false}, // 2^127-1
-		{"170141183460469231731687303715884105728", "", true},                                         // 2^127
-		{"-170141183460469231731687303715884105728", "-170141183460469231731687303715884105728", false},
-		{"1.5", "", true},
-		{"", "", true},
-		{"abc", "", true},
-		{"1e3", "", true},
+	tests := []parsetest.Case[string]{
+		{In: "0", Want: "0"},
+		{In: "1000000000000", Want: "1000000000000"},
+		{In: "-42", Want: "-42"},
+		{In: "170141183460469231731687303715884105727", Want: "170141183460469231731687303715884105727"}, // 2^127-1
+		{In: "170141183460469231731687303715884105728", Fail: true},                                      // 2^127
+		{In: "-170141183460469231731687303715884105728", Want: "-170141183460469231731687303715884105728"},
+		{In: "1.5", Fail: true},
+		{In: "", Fail: true},
+		{In: "abc", Fail: true},
+		{In: "1e3", Fail: true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseMoney(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseMoney(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
-			}
-			if err == nil && got.String() != tt.want {
-				t.Errorf("ParseMoney(%q) = %s, want %s", tt.in, got, tt.want)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseMoney", func(s string) (string, error) {
+		v, err := ParseMoney(s)
+		return v.String(), err
+	}, tests)
+
 }
 
 func TestMoneyAboveInt64(t *testing.T) {

@@ -5,42 +5,34 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/billharness/billharness/internal/parsetest"
 )
 
 func TestParseQuantity(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    string
-		wantErr bool
-	}{
-		{"0", "0", false},
-		{"1234567", "1234567", false},
-		{"-3", "-3", false},
-		{"12.50", "12.5", false},
-		{"0.001", "0.001", false},
-		{"1e3", "1000", false},
-		{"1.5E-2", "0.015", false},
-		{"99999999999999999999999", "99999999999999999999999", false},
-		{"", "", true},
-		{"1/3", "", true},
-		{"0x10", "", true},
-		{"abc", "", true},
-		{"1e999999", "", true},
-		{" 1", "", true},
-		{"NaN", "", true},
-		{"Inf", "", true},
+	tests := []parsetest.Case[string]{
+		{In: "0", Want: "0"},
+		{In: "1234567", Want: "1234567"},
+		{In: "-3", Want: "-3"},
+		{In: "12.50", Want: "12.5"},
+		{In: "0.001", Want: "0.001"},
+		{In: "1e3", Want: "1000"},
+		{In: "1.5E-2", Want: "0.015"},
+		{In: "99999999999999999999999", Want: "99999999999999999999999"},
+		{In: "", Fail: true},
+		{In: "1/3", Fail: true},
+		{In: "0x10", Fail: true},
+		{In: "abc", Fail: true},
+		{In: "1e999999", Fail: true},
+		{In: " 1", Fail: true},
+		{In: "NaN", Fail: true},
+		{In: "Inf", Fail: true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseQuantity(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseQuantity(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
-			}
-			if err == nil && got.String() != tt.want {
-				t.Errorf("ParseQuantity(%q) = %s, want %s", tt.in, got, tt.want)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseQuantity", func(s string) (string, error) {
+		v, err := ParseQuantity(s)
+		return v.String(), err
+	}, tests)
+
 }
 
 func TestQuantityArithmetic(t *testing.T) {

@@ -1,10 +1,10 @@
 package reconcile
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/parsetest"
 )
 
 func q(s string) billing.Quantity { return must(billing.ParseQuantity(s)) }
@@ -58,36 +58,25 @@ func TestToleranceWithin(t *testing.T) {
 }
 
 func TestParseTolerance(t *testing.T) {
-	tests := []struct {
-		in, want, wantErr string
-	}{
-		{in: "", want: "exact"},
-		{in: "exact", want: "exact"},
-		{in: "abs=0,rel=0%", want: "exact"},
-		{in: "abs=10", want: "abs=10,rel=0%"},
-		{in: " rel=0.5% , abs=2 ", want: "abs=2,rel=0.5%"},
-		{in: "abs=1;Input Tokens:rel=1%;model:abs=1", want: "abs=1,rel=0%;Input Tokens:abs=0,rel=1%;model:abs=1,rel=0%"},
-		{in: "a:b:abs=1", want: "abs=0,rel=0%;a:b:abs=1,rel=0%"},
-		{in: "rel=0.5", wantErr: "write it as a percentage"},
-		{in: "abs=-1", wantErr: "non-negative"},
-		{in: "abs=x", wantErr: "non-negative"},
-		{in: "tol=1", wantErr: "want abs=N or rel=P%"},
-		{in: "abs=1,abs=2", wantErr: "abs given twice"},
-		{in: "abs=1;abs=2", wantErr: "only the first part"},
-		{in: ":abs=2", wantErr: "empty meter name"},
+	tests := []parsetest.Case[string]{
+		{In: "", Want: "exact"},
+		{In: "exact", Want: "exact"},
+		{In: "abs=0,rel=0%", Want: "exact"},
+		{In: "abs=10", Want: "abs=10,rel=0%"},
+		{In: " rel=0.5% , abs=2 ", Want: "abs=2,rel=0.5%"},
+		{In: "abs=1;Input Tokens:rel=1%;model:abs=1", Want: "abs=1,rel=0%;Input Tokens:abs=0,rel=1%;model:abs=1,rel=0%"},
+		{In: "a:b:abs=1", Want: "abs=0,rel=0%;a:b:abs=1,rel=0%"},
+		{In: "rel=0.5", Err: "write it as a percentage"},
+		{In: "abs=-1", Err: "non-negative"},
+		{In: "abs=x", Err: "non-negative"},
+		{In: "tol=1", Err: "want abs=N or rel=P%"},
+		{In: "abs=1,abs=2", Err: "abs given twice"},
+		{In: "abs=1;abs=2", Err: "only the first part"},
+		{In: ":abs=2", Err: "empty meter name"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			tol, err := ParseTolerance(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("ParseTolerance(%q) = %v, want error containing %q", tt.in, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || tol.String() != tt.want {
-				t.Errorf("ParseTolerance(%q) = %q, %v; want %q", tt.in, tol.String(), err, tt.want)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseTolerance", func(s string) (string, error) {
+		tol, err := ParseTolerance(s)
+		return tol.String(), err
+	}, tests)
+
 }

@@ -11,38 +11,20 @@ import (
 )
 
 func TestParseSpec(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Spec
-		wantErr string
-	}{
-		{in: "parquet:data/*.parquet", want: Spec{Kind: KindParquet, Path: "data/*.parquet"}},
-		{in: "postgres://u@h/db", want: Spec{Kind: KindPostgres, DSN: "postgres://u@h/db"}},
-		{in: "postgresql://u@h/db", want: Spec{Kind: KindPostgres, DSN: "postgresql://u@h/db"}},
-		{in: "parquet:", wantErr: "empty path"},
-		{in: "mysql://u:secret@h/db", wantErr: "xxxxx"},
-		{in: "data.parquet", wantErr: "want parquet:PATH"},
+	tests := []parsetest.Case[Spec]{
+		{In: "parquet:data/*.parquet", Want: Spec{Kind: KindParquet, Path: "data/*.parquet"}},
+		{In: "postgres://u@h/db", Want: Spec{Kind: KindPostgres, DSN: "postgres://u@h/db"}},
+		{In: "postgresql://u@h/db", Want: Spec{Kind: KindPostgres, DSN: "postgresql://u@h/db"}},
+		{In: "parquet:", Err: "empty path"},
+		{In: "mysql://u:secret@h/db", Err: "xxxxx"},
+		{In: "data.parquet", Err: "want parquet:PATH"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseSpec(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseSpec(%q) error = %v, want containing %q", tt.in, err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), "secret") {
-					t.Errorf("ParseSpec(%q) error = %v, leaks the password", tt.in, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseSpec(%q) error = %v", tt.in, err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseSpec(%q) mismatch (-want +got):\n%s", tt.in, diff)
-			}
-		})
-	}
+	parsetest.Run(t, "ParseSpec", ParseSpec, tests, func(t *testing.T, c parsetest.Case[Spec], _ Spec, err error) {
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("ParseSpec(%q) error = %v, leaks the password", c.In, err)
+		}
+	})
+
 }
 
 func TestParseColumnMap(t *testing.T) {

@@ -4,44 +4,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/billharness/billharness/internal/parsetest"
 )
 
 func TestParseWindow(t *testing.T) {
 	date := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-	tests := []struct {
-		in      string
-		want    Window
-		wantErr string
-	}{
-		{in: "2026-10-01..2026-11-01", want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
-		{in: "2026-10-01T12:00:00Z..2026-10-02", want: Window{date(2026, 10, 1).Add(12 * time.Hour), date(2026, 10, 2)}},
-		{in: "2026-10-01T02:00:00+02:00..2026-10-01T00:00:01.5Z", want: Window{date(2026, 10, 1), date(2026, 10, 1).Add(1500 * time.Millisecond)}},
-		{in: "2026-10-01..2026-10-01", wantErr: "start must be before end"},
-		{in: "2026-11-01..2026-10-01", wantErr: "start must be before end"},
-		{in: "2026-10-01", wantErr: "want FROM..TO"},
-		{in: "2026-10", want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
-		{in: "", want: Window{}},
-		{in: "..", wantErr: "at least one end"},
-		{in: "..2026-11-01T00:00:00Z", want: Window{To: date(2026, 11, 1)}},
-		{in: "2026-10-01T02:00:00+02:00..", want: Window{From: date(2026, 10, 1)}},
-		{in: "2026-13-01..2026-14-01", wantErr: "neither a date"},
-		{in: "yesterday..today", wantErr: "\"yesterday\" is neither"},
-		{in: "0000-01-01T00:00:00+01:00..2026-01-01", wantErr: "out of range"},
+	tests := []parsetest.Case[Window]{
+		{In: "2026-10-01..2026-11-01", Want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
+		{In: "2026-10-01T12:00:00Z..2026-10-02", Want: Window{date(2026, 10, 1).Add(12 * time.Hour), date(2026, 10, 2)}},
+		{In: "2026-10-01T02:00:00+02:00..2026-10-01T00:00:01.5Z", Want: Window{date(2026, 10, 1), date(2026, 10, 1).Add(1500 * time.Millisecond)}},
+		{In: "2026-10-01..2026-10-01", Err: "start must be before end"},
+		{In: "2026-11-01..2026-10-01", Err: "start must be before end"},
+		{In: "2026-10-01", Err: "want FROM..TO"},
+		{In: "2026-10", Want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
+		{In: "", Want: Window{}},
+		{In: "..", Err: "at least one end"},
+		{In: "..2026-11-01T00:00:00Z", Want: Window{To: date(2026, 11, 1)}},
+		{In: "2026-10-01T02:00:00+02:00..", Want: Window{From: date(2026, 10, 1)}},
+		{In: "2026-13-01..2026-14-01", Err: "neither a date"},
+		{In: "yesterday..today", Err: "\"yesterday\" is neither"},
+		{In: "0000-01-01T00:00:00+01:00..2026-01-01", Err: "out of range"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseWindow(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseWindow(%q) = %v, %v, want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !got.From.Equal(tt.want.From) || !got.To.Equal(tt.want.To) {
-				t.Fatalf("ParseWindow(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	parsetest.RunEqual(t, "ParseWindow", ParseWindow, func(a, b Window) bool { return a.From.Equal(b.From) && a.To.Equal(b.To) }, tests)
+
 }
 
 func TestParseWindowAt(t *testing.T) {
