@@ -38,12 +38,7 @@ func args(extra ...string) []string { return append(append([]string{"run"}, quic
 
 func TestRunExitCodes(t *testing.T) {
 	tests := []struct {
-		name       string
-		args       []string
-		env        map[string]string
-		wantCode   int
-		wantStdout []string
-		wantStderr []string
+		clitest.Case
 		// sent is false when nothing may reach the API: usage errors are
 		// found before any request.
 		sent bool
@@ -53,42 +48,41 @@ func TestRunExitCodes(t *testing.T) {
 		// rate and latency gates are only asserted where the schedule decides
 		// them (at most 200/s can be sent) or on recorded results
 		// (internal/load's threshold tests).
-		{name: "thresholds hold", args: args("-threshold", "p99<1h", "-threshold", "error_rate<1%", "-threshold", "requests>=200"),
-			sent: true, wantStdout: []string{"PASS  p99<1h", "PASS  requests>=200", "200.0/s asked"}},
-		{name: "a threshold fails", args: args("-threshold", "p99<1h", "-threshold", "rate>1000/s"), wantCode: 4, sent: true,
-			wantStdout: []string{"FAIL  rate>1000/s"}, wantStderr: []string{"load thresholds failed: rate>1000/s (got "}},
-		{name: "thresholds from the environment", args: args(), env: map[string]string{"LOADGEN_THRESHOLDS": "p99<1h;dropped>0"},
-			wantCode: 4, sent: true, wantStdout: []string{"PASS  p99<1h", "FAIL  dropped>0"}},
-		{name: "unknown metric", args: args("-threshold", "latency<250ms"), wantCode: 2,
-			wantStderr: []string{`unknown metric "latency"`, "loadgen run -h"}},
-		{name: "unknown metric in the environment", args: args(), env: map[string]string{"LOADGEN_THRESHOLDS": "p99<1s;errors<1"},
-			wantCode: 2, wantStderr: []string{`invalid value "p99<1s;errors<1" for LOADGEN_THRESHOLDS`, `unknown metric "errors"`}},
-		{name: "latency without unit", args: args("-threshold", "p99<250"), wantCode: 2, wantStderr: []string{"needs a time unit"}},
-		{name: "stages and rate", args: []string{"run", "-stages", "1s@10", "-rate", "5/s"}, wantCode: 2,
-			wantStderr: []string{"-stages replaces -rate and -duration"}},
-		{name: "bad stages and percentiles at once", args: []string{"run", "-stages", "1s", "-percentiles", "p0"}, wantCode: 2,
-			wantStderr: []string{"-stages: stages \"1s\"", "-percentiles: percentile \"p0\""}},
-		{name: "source and setup", args: []string{"run", "-source", "parquet:x", "-setup", "5"}, wantCode: 2,
-			wantStderr: []string{"-setup and -source exclude each other"}},
-		{name: "verify needs setup", args: []string{"run", "-source", "parquet:x", "-verify"}, wantCode: 2,
-			wantStderr: []string{"-verify needs the synthetic events"}},
-		{name: "indexed job without the shard count", args: args(), env: map[string]string{"JOB_COMPLETION_INDEX": "1"}, wantCode: 2,
-			wantStderr: []string{"JOB_COMPLETION_INDEX=1 is set but LOADGEN_SHARDS is not"}},
-		{name: "indexed job index out of range", args: args(), env: map[string]string{"JOB_COMPLETION_INDEX": "3", "LOADGEN_SHARDS": "3"},
-			wantCode: 2, wantStderr: []string{"index must be below the count"}},
-		{name: "closed model", args: []string{"run", "-rate", "0", "-workers", "4", "-duration", "1s", "-setup", "3"}, sent: true,
-			wantStdout: []string{"closed, 4 workers, 4 connections", "closed model: as fast as answered"}},
-		{name: "max-inflight in the closed model", args: []string{"run", "-rate", "0", "-max-inflight", "5"}, wantCode: 2,
-			wantStderr: []string{"-max-inflight applies to the open model"}},
+		{Case: clitest.Case{Name: "thresholds hold", Args: args("-threshold", "p99<1h", "-threshold", "error_rate<1%", "-threshold", "requests>=200"),
+			WantStdout: []string{"PASS  p99<1h", "PASS  requests>=200", "200.0/s asked"}}, sent: true},
+		{Case: clitest.Case{Name: "a threshold fails", Args: args("-threshold", "p99<1h", "-threshold", "rate>1000/s"), WantCode: 4, WantStdout: []string{"FAIL  rate>1000/s"}, WantStderr: []string{"load thresholds failed: rate>1000/s (got "}}, sent: true},
+		{Case: clitest.Case{Name: "thresholds from the environment", Args: args(), Env: map[string]string{"LOADGEN_THRESHOLDS": "p99<1h;dropped>0"},
+			WantCode: 4, WantStdout: []string{"PASS  p99<1h", "FAIL  dropped>0"}}, sent: true},
+		{Case: clitest.Case{Name: "unknown metric", Args: args("-threshold", "latency<250ms"), WantCode: 2,
+			WantStderr: []string{`unknown metric "latency"`, "loadgen run -h"}}},
+		{Case: clitest.Case{Name: "unknown metric in the environment", Args: args(), Env: map[string]string{"LOADGEN_THRESHOLDS": "p99<1s;errors<1"},
+			WantCode: 2, WantStderr: []string{`invalid value "p99<1s;errors<1" for LOADGEN_THRESHOLDS`, `unknown metric "errors"`}}},
+		{Case: clitest.Case{Name: "latency without unit", Args: args("-threshold", "p99<250"), WantCode: 2, WantStderr: []string{"needs a time unit"}}},
+		{Case: clitest.Case{Name: "stages and rate", Args: []string{"run", "-stages", "1s@10", "-rate", "5/s"}, WantCode: 2,
+			WantStderr: []string{"-stages replaces -rate and -duration"}}},
+		{Case: clitest.Case{Name: "bad stages and percentiles at once", Args: []string{"run", "-stages", "1s", "-percentiles", "p0"}, WantCode: 2,
+			WantStderr: []string{"-stages: stages \"1s\"", "-percentiles: percentile \"p0\""}}},
+		{Case: clitest.Case{Name: "source and setup", Args: []string{"run", "-source", "parquet:x", "-setup", "5"}, WantCode: 2,
+			WantStderr: []string{"-setup and -source exclude each other"}}},
+		{Case: clitest.Case{Name: "verify needs setup", Args: []string{"run", "-source", "parquet:x", "-verify"}, WantCode: 2,
+			WantStderr: []string{"-verify needs the synthetic events"}}},
+		{Case: clitest.Case{Name: "indexed job without the shard count", Args: args(), Env: map[string]string{"JOB_COMPLETION_INDEX": "1"}, WantCode: 2,
+			WantStderr: []string{"JOB_COMPLETION_INDEX=1 is set but LOADGEN_SHARDS is not"}}},
+		{Case: clitest.Case{Name: "indexed job index out of range", Args: args(), Env: map[string]string{"JOB_COMPLETION_INDEX": "3", "LOADGEN_SHARDS": "3"},
+			WantCode: 2, WantStderr: []string{"index must be below the count"}}},
+		{Case: clitest.Case{Name: "closed model", Args: []string{"run", "-rate", "0", "-workers", "4", "-duration", "1s", "-setup", "3"}, WantStdout: []string{"closed, 4 workers, 4 connections", "closed model: as fast as answered"}}, sent: true},
+		{Case: clitest.Case{Name: "max-inflight in the closed model", Args: []string{"run", "-rate", "0", "-max-inflight", "5"}, WantCode: 2,
+			WantStderr: []string{"-max-inflight applies to the open model"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.Name, func(t *testing.T) {
 			sb, env := sandboxEnv(t, sandbox.Config{})
-			for k, v := range tt.env {
+			for k, v := range tt.Env {
 				env[k] = v
 			}
-			clitest.Case{Args: tt.args, Env: env, WantCode: tt.wantCode, WantStdout: tt.wantStdout, WantStderr: tt.wantStderr}.
-				Check(t, context.Background(), "loadgen", run)
+			c := tt.Case
+			c.Env = env
+			c.Check(t, context.Background(), "loadgen", run)
 			if got := sb.Server.Stats().Requests; (got > 0) != tt.sent {
 				t.Errorf("the sandbox got %d requests, want any: %v", got, tt.sent)
 			}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billharness/billharness/internal/clitest"
 	"github.com/billharness/billharness/internal/report"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
@@ -195,18 +196,15 @@ func TestTokenNeverLeaks(t *testing.T) {
 // dead-lettering every record.
 func TestTLSVerifiedByDefault(t *testing.T) {
 	tests := []struct {
-		name     string
-		args     []string
-		env      map[string]string
-		wantCode int
-		stored   int64
+		clitest.Case
+		stored int64 // events the API stored
 	}{
-		{name: "verified by default", wantCode: 1},
-		{name: "flag", args: []string{"-insecure-skip-verify"}, stored: 5},
-		{name: "environment", env: map[string]string{"BILLING_INSECURE_SKIP_VERIFY": "true"}, stored: 5},
+		{Case: clitest.Case{Name: "verified by default", WantCode: 1}},
+		{Case: clitest.Case{Name: "flag", Args: []string{"-insecure-skip-verify"}}, stored: 5},
+		{Case: clitest.Case{Name: "environment", Env: map[string]string{"BILLING_INSECURE_SKIP_VERIFY": "true"}}, stored: 5},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.Name, func(t *testing.T) {
 			e := newBadEnv(t)
 			srv := httptest.NewTLSServer(e.sb.Server)
 			srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused on purpose
@@ -214,19 +212,19 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 			src := t.TempDir()
 			writeParquet(t, filepath.Join(src, "events.parquet"), e.good(5))
 			env := map[string]string{"BILLING_API_URL": srv.URL, "BILLING_TOKEN": e.sb.AdminToken}
-			for k, v := range tt.env {
+			for k, v := range tt.Env {
 				env[k] = v
 			}
 			dl := filepath.Join(t.TempDir(), "dl.jsonl")
-			args := append([]string{"replay", "-source", "parquet:" + src, "-dead-letter", dl, "-progress", "off", "-rate", "0"}, tt.args...)
+			args := append([]string{"replay", "-source", "parquet:" + src, "-dead-letter", dl, "-progress", "off", "-rate", "0"}, tt.Args...)
 			code, _, stderr := runReconcile(t, env, args...)
-			if code != tt.wantCode {
-				t.Errorf("exit %d, want %d\n%s", code, tt.wantCode, stderr)
+			if code != tt.WantCode {
+				t.Errorf("exit %d, want %d\n%s", code, tt.WantCode, stderr)
 			}
 			if got := e.sb.Server.Stats().EventsStored; got != tt.stored {
 				t.Errorf("stored %d events, want %d", got, tt.stored)
 			}
-			if tt.wantCode == 0 {
+			if tt.WantCode == 0 {
 				return
 			}
 			if !strings.Contains(stderr, "TLS certificate does not verify") || !strings.Contains(stderr, "x509") {
