@@ -3,9 +3,9 @@ package pgtest
 
 import (
 	"context"
-	"os"
 	"testing"
 
+	"github.com/billharness/billharness/internal/testenv"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -17,14 +17,7 @@ const EnvDSN = "BILLHARNESS_TEST_PG_DSN"
 // skipped: there it fails.
 func DSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(EnvDSN)
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal(EnvDSN + " is not set in CI: PostgreSQL tests must run (make test starts a server)")
-		}
-		t.Skip(EnvDSN + " not set: start a server (make test does) to run PostgreSQL tests")
-	}
-	return dsn
+	return testenv.Getenv(t, EnvDSN, "make test starts a PostgreSQL server")
 }
 
 // Connect connects to the test server (see DSN), closing the connection

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,13 +14,13 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/billharness/billharness/internal/golden"
+
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/browsertest"
 	"github.com/billharness/billharness/internal/reconcile"
 	"github.com/billharness/billharness/internal/source"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func qty(s string) billing.Quantity {
 	q, err := billing.ParseQuantity(s)
@@ -99,20 +98,7 @@ func failedEarly() *Report {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run go test -update if the change is intended):\n%s", name, path, got)
-	}
+	goldenfile.Check(t, name, got)
 }
 
 func TestGolden(t *testing.T) {

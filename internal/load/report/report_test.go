@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,13 +10,13 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/billharness/billharness/internal/golden"
+
 	"github.com/billharness/billharness/internal/load"
 	"github.com/billharness/billharness/internal/progress"
 
 	"github.com/billharness/billharness/internal/browsertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // sample is a fixed 10-second open-model run with a stall in its 6th
 // second: corrected latency climbs, service time does not.
@@ -96,23 +95,7 @@ func summary(t *testing.T, r *load.Result) *load.Summary {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run go test -update if the change is intended):\n%s", name, path, got)
-	}
+	goldenfile.Check(t, name, got)
 }
 
 func TestGolden(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/billharness/billharness/internal/objstore"
+	"github.com/billharness/billharness/internal/testenv"
 )
 
 // EnvEndpoint names the variable holding the test server's URL.
@@ -30,14 +31,7 @@ const EnvEndpoint = "BILLHARNESS_TEST_S3_ENDPOINT"
 // never be skipped: there it fails.
 func Endpoint(t testing.TB) string {
 	t.Helper()
-	ep := os.Getenv(EnvEndpoint)
-	if ep == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal(EnvEndpoint + " is not set in CI: object-storage tests must run (make test starts a server)")
-		}
-		t.Skip(EnvEndpoint + " not set: start a server (make test does, with scripts/with-s3.sh) to run object-storage tests")
-	}
-	return ep
+	return testenv.Getenv(t, EnvEndpoint, "make test starts an S3 server with scripts/with-s3.sh")
 }
 
 // Bucket is a fresh bucket on the test server.
