@@ -92,7 +92,6 @@ fi
 
 tmp=$(mktemp -d "$base/billharness-pg.XXXXXX")
 data=$tmp/data
-child=""
 started=""
 cleanup() {
   local status=$?
@@ -102,19 +101,8 @@ cleanup() {
   rm -rf "$tmp"
   exit "$status"
 }
-on_signal() {
-  trap - INT TERM
-  # COMMAND runs in its own process group (setsid): end all of it, then the
-  # EXIT trap stops the cluster.
-  if [ -n "$child" ]; then
-    kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
-    wait "$child" 2>/dev/null || true
-  fi
-  exit "$1"
-}
-trap cleanup EXIT
-trap 'on_signal 130' INT
-trap 'on_signal 143' TERM
+. "$(dirname "$0")/with-lib.sh"
+install_traps
 
 echo $$ >"$tmp/owner.pid"
 mkdir "$data" "$tmp/sock"
@@ -139,13 +127,4 @@ export BILLHARNESS_TEST_PG_DSN="postgres://postgres@127.0.0.1:$port/postgres?ssl
 version=${pg_bin%/bin}
 say "PostgreSQL ${version##*/} on 127.0.0.1:$port"
 
-# In the background so that a signal reaches the traps at once, not after
-# COMMAND ends; "<&0" keeps stdin, which a background job would lose.
-setsid -w "$@" <&0 &
-child=$!
-set +e
-wait "$child"
-status=$?
-set -e
-child=""
-exit "$status"
+run_command "$@"

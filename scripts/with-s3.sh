@@ -74,7 +74,6 @@ tmp=$(mktemp -d /tmp/billharness-s3.XXXXXX)
 mkdir "$tmp/data"
 echo $$ >"$tmp/owner.pid"
 server=""
-child=""
 cleanup() {
   local status=$?
   if [ -n "$server" ]; then
@@ -84,17 +83,8 @@ cleanup() {
   rm -rf "$tmp"
   exit "$status"
 }
-on_signal() {
-  trap - INT TERM
-  if [ -n "$child" ]; then
-    kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
-    wait "$child" 2>/dev/null || true
-  fi
-  exit "$1"
-}
-trap cleanup EXIT
-trap 'on_signal 130' INT
-trap 'on_signal 143' TERM
+. "$(dirname "$0")/with-lib.sh"
+install_traps
 
 export AWS_ACCESS_KEY_ID=billharness-test
 export AWS_SECRET_ACCESS_KEY=billharness-test-secret
@@ -114,11 +104,4 @@ port_busy || { cat "$tmp/server.log" >&2; die "versitygw did not listen on 127.0
 export BILLHARNESS_TEST_S3_ENDPOINT="http://127.0.0.1:$port" VERSITYGW_VERSION
 say "versitygw $VERSITYGW_VERSION on 127.0.0.1:$port"
 
-setsid -w "$@" <&0 &
-child=$!
-set +e
-wait "$child"
-status=$?
-set -e
-child=""
-exit "$status"
+run_command "$@"
