@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/billharness/billharness/internal/dice"
 )
 
 // DefaultDialTimeout bounds connecting to the target.
@@ -99,7 +101,7 @@ type counters struct {
 // Create it with New and run it with Serve.
 type Proxy struct {
 	cfg      Config
-	dice     dice
+	dice     dice.Dice
 	stats    counters
 	connSeq  atomic.Uint64
 	chunkSeq atomic.Uint64
@@ -116,7 +118,7 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = DefaultDialTimeout
 	}
-	return &Proxy{cfg: cfg, dice: newDice(cfg.Seed), conns: map[net.Conn]struct{}{}}, nil
+	return &Proxy{cfg: cfg, dice: dice.New(cfg.Seed, numSalts), conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Stats returns the counters so far.
@@ -191,7 +193,7 @@ func (p *Proxy) closeAll() {
 func (p *Proxy) handle(ctx context.Context, client net.Conn, n uint64) {
 	defer client.Close()
 	p.stats.conns.Add(1)
-	if p.cfg.DropRate > 0 && p.dice.at(saltDrop, n) < p.cfg.DropRate {
+	if p.cfg.DropRate > 0 && p.dice.ByN(saltDrop, n) < p.cfg.DropRate {
 		p.stats.dropped.Add(1)
 		reset(client)
 		return
@@ -232,11 +234,11 @@ func (p *Proxy) pump(ctx context.Context, dst, src net.Conn, down bool) {
 			}
 			chunk := buf[:k]
 			if down && p.cfg.CutRate > 0 {
-				if p.dice.at(saltCut, seq) < p.cfg.CutRate {
+				if p.dice.ByN(saltCut, seq) < p.cfg.CutRate {
 					p.stats.cut.Add(1)
 					// A strict prefix: the client must never get a whole
 					// response from a cut, or the fault would not be one.
-					keep := int(p.dice.at(saltCutAt, seq) * float64(k))
+					keep := int(p.dice.ByN(saltCutAt, seq) * float64(k))
 					_, _ = dst.Write(chunk[:keep])
 					return
 				}
@@ -258,7 +260,7 @@ func (p *Proxy) delay(ctx context.Context, seq uint64) bool {
 	if hi <= 0 {
 		return true
 	}
-	d := lo + time.Duration(p.dice.at(saltDelay, seq)*float64(hi-lo))
+	d := lo + time.Duration(p.dice.ByN(saltDelay, seq)*float64(hi-lo))
 	p.stats.delayed.Add(int64(d))
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"hash/maphash"
+
+	"github.com/billharness/billharness/internal/dice"
 )
 
 // canonicalHash hashes a request body by its meaning, not its bytes
@@ -102,5 +104,5 @@ func (s *scanner) peekStart() int {
 // mix combines two 64-bit values through mix64, so that members and
 // elements do not cancel out.
 func mix(a, b uint64) uint64 {
-	return mix64(a ^ (b + 0x9e3779b97f4a7c15 + (a << 6) + (a >> 2)))
+	return dice.Mix64(a ^ (b + 0x9e3779b97f4a7c15 + (a << 6) + (a >> 2)))
 }

@@ -40,8 +40,8 @@ func (s *Server) postEvent(c *call) response {
 	}
 
 	id := ev.str[fID]
-	drop := s.cfg.DropRate > 0 && s.dice.byID(saltDrop, id) < s.cfg.DropRate
-	double := s.cfg.DoubleRate > 0 && s.dice.byID(saltDouble, id) < s.cfg.DoubleRate
+	drop := s.cfg.DropRate > 0 && s.dice.ByID(saltDrop, id) < s.cfg.DropRate
+	double := s.cfg.DoubleRate > 0 && s.dice.ByID(saltDouble, id) < s.cfg.DoubleRate
 	switch s.dedup.admit(id, subID, drop, double) {
 	case admitDuplicate:
 		s.stats.duplicates.Add(1)

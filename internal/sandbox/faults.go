@@ -20,49 +20,6 @@ const (
 	numSalts
 )
 
-// dice turns (seed, event id) or (seed, request number) into uniform
-// numbers in [0, 1). Decisions keyed by event id do not depend on arrival
-// order, so the same events are corrupted at any concurrency; decisions
-// keyed by request number repeat for the same request sequence.
-type dice struct {
-	seed [numSalts]uint64
-}
-
-func newDice(seed int64) dice {
-	var d dice
-	for i := range d.seed {
-		d.seed[i] = mix64(uint64(seed) ^ mix64(uint64(i)+0x9e3779b97f4a7c15))
-	}
-	return d
-}
-
-// mix64 is the SplitMix64 finalizer: a cheap, well-distributed bijection.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
-func unit(h uint64) float64 { return float64(h>>11) / (1 << 53) }
-
-// byID returns the decision value of salt for an event id.
-func (d *dice) byID(salt int, id []byte) float64 {
-	h := uint64(14695981039346656037) // FNV-1a
-	for _, c := range id {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return unit(mix64(h ^ d.seed[salt]))
-}
-
-// byN returns the decision value of salt for the n-th authenticated request.
-func (d *dice) byN(salt int, n uint64) float64 {
-	return unit(mix64(n*0x9e3779b97f4a7c15 ^ d.seed[salt]))
-}
-
 // Stats are counters since the server started.
 type Stats struct {
 	// Requests is every request received, authenticated or not.

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/billharness/billharness/internal/dice"
 )
 
 // maxBody is the largest request body accepted (413 body_too_large above).
@@ -44,7 +46,7 @@ type Server struct {
 	idem     idemCache
 	invoices invoiceStore
 	limiter  *bucket // nil when RateLimit is 0
-	dice     dice
+	dice     dice.Dice
 	bodyHash maphash.Seed
 
 	stats     counters
@@ -66,7 +68,7 @@ func New(cfg Config) (*Server, error) {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		admin:    []byte(cfg.AdminToken),
-		dice:     newDice(cfg.Seed),
+		dice:     dice.New(cfg.Seed, numSalts),
 		bodyHash: maphash.MakeSeed(),
 		jsonCT:   []string{"application/json"},
 	}
@@ -247,12 +249,12 @@ func (s *Server) admit(c *call) (response, bool) {
 		}
 	}
 	c.n = s.authSeq.Add(1)
-	if s.cfg.ThrottleRate > 0 && s.dice.byN(saltThrottle, c.n) < s.cfg.ThrottleRate {
+	if s.cfg.ThrottleRate > 0 && s.dice.ByN(saltThrottle, c.n) < s.cfg.ThrottleRate {
 		c.w.Header()["Retry-After"] = []string{"0"}
 		s.stats.rateLimited.Add(1)
 		return s.errorResp(c, http.StatusTooManyRequests, "rate_limited", "", "injected throttling (sandbox throttle rate); retry at once"), false
 	}
-	if s.cfg.FailRate > 0 && s.dice.byN(saltFail, c.n) < s.cfg.FailRate {
+	if s.cfg.FailRate > 0 && s.dice.ByN(saltFail, c.n) < s.cfg.FailRate {
 		return s.errorResp(c, http.StatusInternalServerError, "internal_error", "", "injected failure (sandbox fail rate)"), false
 	}
 	return response{}, true
@@ -343,7 +345,7 @@ func recordable(resp response) bool {
 // finish writes resp, unless the route is the event route and the reset
 // fault picks this request: then the connection is closed unanswered.
 func (s *Server) finish(c *call, resp response) {
-	if c.route.resettable && s.cfg.ResetRate > 0 && s.dice.byN(saltReset, c.n) < s.cfg.ResetRate {
+	if c.route.resettable && s.cfg.ResetRate > 0 && s.dice.ByN(saltReset, c.n) < s.cfg.ResetRate {
 		if resp.buf != nil {
 			s.putBuf(resp.buf)
 		}
@@ -431,7 +433,7 @@ func (s *Server) sleep(c *call) bool {
 	if l.Max <= 0 {
 		return false
 	}
-	d := l.Min + time.Duration(s.dice.byN(saltLatency, c.n)*float64(l.Max-l.Min))
+	d := l.Min + time.Duration(s.dice.ByN(saltLatency, c.n)*float64(l.Max-l.Min))
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
