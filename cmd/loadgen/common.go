@@ -3,31 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"log/slog"
 
-	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
 	"github.com/billharness/billharness/internal/load/report"
 )
-
-// common holds the flags shared by the subcommands that talk to the API.
-type common struct{ cli.Client }
-
-func (c *common) register(fs *flag.FlagSet) {
-	c.Register(fs, "LOADGEN", "billharness-loadgen/"+version)
-}
-
-func (c *common) logger(a *app) *slog.Logger { return c.Logger(a.Stderr) }
-
-// clientConfig is the billing client configuration the flags describe.
-func (c *common) clientConfig(a *app) (billing.Config, error) {
-	cfg, err := c.Config(a.Getenv)
-	if err != nil {
-		return billing.Config{}, err
-	}
-	return cfg, nil
-}
 
 // reportFlags are the flags of the summary both subcommands print.
 type reportFlags struct {

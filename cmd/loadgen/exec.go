@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/load"
 	"github.com/billharness/billharness/internal/load/report"
-	"github.com/billharness/billharness/internal/progress"
 )
 
 // finishTimeout bounds what happens after the run (verify aside): writing
@@ -23,8 +21,8 @@ import (
 const finishTimeout = 30 * time.Second
 
 func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
-	log := o.logger(a)
-	base, err := o.clientConfig(a)
+	log := o.Logger(a.Stderr)
+	base, err := o.Config(a.Getenv)
 	if err != nil {
 		return err
 	}
@@ -79,7 +77,7 @@ func (o *runOptions) run(ctx context.Context, a *app, p *plan) error {
 	lc.Events = events.Worker
 	syn := events.Synthetic
 
-	lc.Progress = o.progressFunc(a, log)
+	lc.Progress = cli.ProgressFunc[load.Progress](o.progress, a.Stderr, log, 10) // every 10 s
 	log.Info("running", "model", lc.Model(), "target", base.BaseURL, "run_id", o.runID, "shard", shardLabel)
 	res, runErr := load.Run(ctx, lc)
 	if res == nil {
@@ -126,21 +124,4 @@ func verdict(s *load.Summary) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", cli.ErrThresholds, strings.Join(failed, ", "))
-}
-
-// progressFunc is the display -progress asks for.
-func (o *runOptions) progressFunc(a *app, log *slog.Logger) func(load.Progress) {
-	switch cli.ProgressMode(o.progress, a.Stderr) {
-	case "live":
-		live := &progress.Live{W: a.Stderr, Width: progress.TerminalWidth(a.Stderr)}
-		return func(p load.Progress) { live.Draw(p.Status()) }
-	case "log":
-		n := 0
-		return func(p load.Progress) {
-			if n++; !p.Final && n%10 == 0 {
-				p.Log(log)
-			}
-		}
-	}
-	return nil
 }

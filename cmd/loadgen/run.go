@@ -15,7 +15,7 @@ import (
 )
 
 type runOptions struct {
-	common
+	cli.Client
 	report       reportFlags
 	rate         cli.Rate
 	duration     cli.Duration
@@ -50,7 +50,7 @@ func newRunCmd(a *app) *cli.Command {
 	o := &runOptions{rate: 100, duration: cli.Duration(time.Minute), timeout: cli.Duration(10 * time.Second),
 		drainTimeout: cli.Duration(load.DefaultDrainTimeout), verifyWait: cli.Duration(load.DefaultVerifyTimeout)}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	o.register(fs)
+	o.Register(fs, "LOADGEN", "billharness-loadgen/"+version)
 	cli.Var(fs, &o.rate, "rate", "LOADGEN_RATE", "open model: requests per second (`N/s`, N/m), whatever the answers; 0 selects the closed model")
 	cli.Var(fs, &o.duration, "duration", "LOADGEN_DURATION", "how long to send (`duration`); 0 runs until interrupted")
 	cli.String(fs, &o.stages, "stages", "LOADGEN_STAGES", "",

@@ -46,13 +46,6 @@ failure (including a bill or usage call that failed after retries), 2 usage.`,
 			"reconcile bill -source postgres://reader@db/usage -period 2026-10-01..2026-11-01 -only-matched -finalize -out /reports/2026-10",
 		},
 		Flags: fs,
-		Exec: cli.NoArgs(func(ctx context.Context) error {
-			c, err := o.prepare(a, "bill")
-			if err != nil {
-				return err
-			}
-			res, err := o.verifyAndBill(ctx, c, true)
-			return o.finish(ctx, a, c, res, err, nil)
-		}),
+		Exec:  cli.NoArgs(func(ctx context.Context) error { return o.check(ctx, a, "bill", true) }),
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/cli"
 	"github.com/billharness/billharness/internal/outcome"
-	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -217,7 +216,7 @@ func (o *replayOptions) send(ctx context.Context, a *app, spec source.Spec, log 
 			Concurrency: o.concurrency, DryRun: o.dryRun, MaxAge: time.Duration(o.maxAge), AllowOld: o.allowOld,
 			DrainTimeout: time.Duration(o.drainTimeout), StallTimeout: time.Duration(o.stallTimeout),
 			FailFast: time.Duration(o.failFast), FailFastRejections: o.failFastN,
-			Logger: log, CheckpointEvery: time.Duration(o.cpEvery), Progress: o.progressFunc(a, log),
+			Logger: log, CheckpointEvery: time.Duration(o.cpEvery), Progress: cli.ProgressFunc[replay.Progress](o.progress, a.Stderr, log, 1),
 		},
 	}
 	if !o.dryRun {
@@ -273,21 +272,6 @@ func logPauses(cfg *billing.Config, log *slog.Logger) (stop func()) {
 		})
 	}
 	return func() { mu.Lock(); ended = true; mu.Unlock() }
-}
-
-func (o *replayOptions) progressFunc(a *app, log *slog.Logger) func(replay.Progress) {
-	switch cli.ProgressMode(o.progress, a.Stderr) {
-	case "live":
-		live := &progress.Live{W: a.Stderr, Width: progress.TerminalWidth(a.Stderr)}
-		return func(p replay.Progress) { live.Draw(p.Status()) }
-	case "log":
-		return func(p replay.Progress) {
-			if !p.Final { // the summary follows
-				p.Log(log)
-			}
-		}
-	}
-	return nil
 }
 
 // eventClient is the client of a replay: r events/s at most (0: no limit,

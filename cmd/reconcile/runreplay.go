@@ -51,11 +51,7 @@ func (o *runOptions) replayStep(ctx context.Context, a *app, spec source.Spec, l
 		Engine: replay.Config{
 			Client: client, Concurrency: o.replayFlags.concurrency, Logger: log,
 			DrainTimeout: time.Duration(o.drainTimeout), ProgressEvery: 5 * time.Second,
-			Progress: func(p replay.Progress) {
-				if !p.Final {
-					p.Log(log)
-				}
-			},
+			Progress: cli.ProgressFunc[replay.Progress]("log", nil, log, 1),
 		},
 	}.Do(ctx)
 	return res.Stats, replayErr(err)

@@ -205,6 +205,17 @@ func (o *checkOptions) prepare(a *app, cmd string) (*check, error) {
 	return c, nil
 }
 
+// check runs verify (or bill, with bill set) to the end: the comparison,
+// billing, the reports and the outcome.
+func (o *checkOptions) check(ctx context.Context, a *app, cmd string, bill bool) error {
+	c, err := o.prepare(a, cmd)
+	if err != nil {
+		return err
+	}
+	res, err := o.verifyAndBill(ctx, c, bill)
+	return o.finish(ctx, a, c, res, err, nil)
+}
+
 // verifyAndBill runs the comparison, then billing when bill is set.
 func (o *checkOptions) verifyAndBill(ctx context.Context, c *check, bill bool) (*reconcile.Result, error) {
 	res, err := reconcile.Verify(ctx, c.cfg)
@@ -293,13 +304,6 @@ read short of what it declares), 2 usage.`,
 			"reconcile verify -source parquet:gs://usage-exports/usage/ -window last-month -out /reports/last-month",
 		},
 		Flags: fs,
-		Exec: cli.NoArgs(func(ctx context.Context) error {
-			c, err := o.prepare(a, "verify")
-			if err != nil {
-				return err
-			}
-			res, err := o.verifyAndBill(ctx, c, false)
-			return o.finish(ctx, a, c, res, err, nil)
-		}),
+		Exec:  cli.NoArgs(func(ctx context.Context) error { return o.check(ctx, a, "verify", false) }),
 	}
 }

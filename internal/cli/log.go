@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+
+	"github.com/billharness/billharness/internal/progress"
 )
 
 // NewLogger returns a logger writing to w at level: text when w is a
@@ -47,4 +49,30 @@ func IsTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Snapshot is a progress snapshot that renders itself: a status line, and
+// a log record with the same fields.
+type Snapshot interface {
+	Status() progress.Status
+	Log(*slog.Logger)
+}
+
+// ProgressFunc is the display a valid -progress mode asks for, writing to
+// w: a live status line, redrawn in place; or a log record of every
+// every-th snapshot but the final one (the summary follows); nil for off.
+func ProgressFunc[P Snapshot](mode string, w io.Writer, log *slog.Logger, every int) func(P) {
+	switch ProgressMode(mode, w) {
+	case "live":
+		live := &progress.Live{W: w, Width: progress.TerminalWidth(w)}
+		return func(p P) { live.Draw(p.Status()) }
+	case "log":
+		n := 0
+		return func(p P) {
+			if n++; !p.Status().Final && n%every == 0 {
+				p.Log(log)
+			}
+		}
+	}
+	return nil
 }

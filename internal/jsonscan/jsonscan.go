@@ -115,23 +115,23 @@ func (s *scanner) literal(lit string) bool {
 	return true
 }
 
-func (s *scanner) object(depth int) bool {
-	s.i++ // {
+func (s *scanner) object(depth int) bool { return s.container(depth, '}') }
+
+func (s *scanner) array(depth int) bool { return s.container(depth, ']') }
+
+// container scans an object (closer '}') or an array (']') from its
+// opening bracket: members "key": value, or values, separated by commas.
+func (s *scanner) container(depth int, closer byte) bool {
+	s.i++ // { or [
 	s.space()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
+	if s.i < len(s.b) && s.b[s.i] == closer {
 		s.i++
 		return true
 	}
 	for {
-		if s.i >= len(s.b) || s.b[s.i] != '"' || !s.str() {
+		if closer == '}' && !s.key() {
 			return false
 		}
-		s.space()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return false
-		}
-		s.i++
-		s.space()
 		if !s.value(depth + 1) {
 			return false
 		}
@@ -143,7 +143,7 @@ func (s *scanner) object(depth int) bool {
 		case ',':
 			s.i++
 			s.space()
-		case '}':
+		case closer:
 			s.i++
 			return true
 		default:
@@ -152,32 +152,18 @@ func (s *scanner) object(depth int) bool {
 	}
 }
 
-func (s *scanner) array(depth int) bool {
-	s.i++ // [
+// key scans a member's key and its colon, and the space after it.
+func (s *scanner) key() bool {
+	if s.i >= len(s.b) || s.b[s.i] != '"' || !s.str() {
+		return false
+	}
 	s.space()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return true
+	if s.i >= len(s.b) || s.b[s.i] != ':' {
+		return false
 	}
-	for {
-		if !s.value(depth + 1) {
-			return false
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.space()
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
+	s.i++
+	s.space()
+	return true
 }
 
 func isHex(c byte) bool {
