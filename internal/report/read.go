@@ -86,11 +86,9 @@ func result(s *Summary) (*reconcile.Result, error) {
 		errs = append(errs, fmt.Errorf("settle elapsed: %w", err))
 	}
 	if inv := s.Invoices; inv != nil {
-		res.Bill = &reconcile.BillStats{
-			Billed: inv.Billed, Created: inv.Created, Found: inv.Found, Finalized: inv.Finalized,
-			Skipped: inv.Skipped, Failed: inv.Failed, Mismatched: inv.Mismatched, Totals: inv.TotalsNanos,
-		}
-		res.Bill.Period.Start, res.Bill.Period.End = inv.Period.From, inv.Period.To
+		b := inv.BillStats
+		b.Period.Start, b.Period.End = inv.Period.From, inv.Period.To
+		res.Bill = &b
 	}
 	return res, errors.Join(errs...)
 }

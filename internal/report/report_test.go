@@ -178,7 +178,7 @@ func TestWrite(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatalf("summary.json does not parse: %v", err)
 	}
-	if s.ExitStatus != 1 || s.Classes["under"] != 2 || s.Invoices.TotalsNanos["USD"].String() != "98765432109876543210123" ||
+	if s.ExitStatus != 1 || s.Classes["under"] != 2 || s.Invoices.Totals["USD"].String() != "98765432109876543210123" ||
 		len(s.Money) != 2 || s.Money[1].Currency != "USD" || s.Money[1].OverBilled.String() != "3750000000000000000" || s.Money[1].AtRisk.String() != "4500000000" ||
 		s.Money[0].AtRisk.String() != "49000000000000" {
 		t.Errorf("summary.json = %+v, want exit 1, 2 under, the exact total and money per currency", s)

@@ -81,18 +81,11 @@ type SummarySettle struct {
 }
 
 // SummaryInvoices sums up billing.
+// It is reconcile's statistics with the period written as the other
+// windows of the summary are (its Period shadows BillStats').
 type SummaryInvoices struct {
-	Period     SummaryWindow `json:"period"`
-	Billed     int           `json:"billed"`
-	Created    int           `json:"created"`
-	Found      int           `json:"found"`
-	Finalized  int           `json:"finalized"`
-	Skipped    int           `json:"skipped"`
-	Failed     int           `json:"failed"`
-	Mismatched int           `json:"mismatched"`
-	// TotalsNanos sums the billed invoices' totals per currency, in
-	// pico-units, exact.
-	TotalsNanos map[string]billing.Money `json:"totals_nanos"`
+	Period SummaryWindow `json:"period"`
+	reconcile.BillStats
 }
 
 // Summary returns the summary of r.
@@ -126,11 +119,7 @@ func (r *Report) Summary() Summary {
 	s.Settle = SummarySettle{Budget: res.Settle.Budget.String(), Polls: res.Settle.Polls, Settled: res.Settle.Settled, Elapsed: res.Settle.Elapsed.String()}
 	s.Heal = res.Heal
 	if b := res.Bill; b != nil {
-		s.Invoices = &SummaryInvoices{
-			Period: SummaryWindow{From: b.Period.Start.UTC(), To: b.Period.End.UTC()},
-			Billed: b.Billed, Created: b.Created, Found: b.Found, Finalized: b.Finalized,
-			Skipped: b.Skipped, Failed: b.Failed, Mismatched: b.Mismatched, TotalsNanos: b.Totals,
-		}
+		s.Invoices = &SummaryInvoices{Period: SummaryWindow{From: b.Period.Start.UTC(), To: b.Period.End.UTC()}, BillStats: *b}
 	}
 	s.ScanSeconds, s.FetchSeconds = res.ScanTime.Seconds(), res.FetchTime.Seconds()
 	s.SourceBytes, s.Pushdown = res.SourceBytes, res.Pushdown

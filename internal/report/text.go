@@ -47,7 +47,7 @@ func WriteText(w io.Writer, rep *Report, html string) error {
 		}
 		if inv := s.Invoices; inv != nil {
 			fmt.Fprintf(&b, "invoices: %d billed (%d finalized, %d skipped, %d failed), %d with lines that differ, total %s\n",
-				inv.Billed, inv.Finalized, inv.Skipped, inv.Failed, inv.Mismatched, Totals(inv.TotalsNanos))
+				inv.Billed, inv.Finalized, inv.Skipped, inv.Failed, inv.Mismatched, Totals(inv.Totals))
 		}
 		for i, line := range MoneyLines(s.Money) {
 			if i == 0 {
