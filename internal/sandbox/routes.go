@@ -50,6 +50,15 @@ type docResponse struct {
 func routes() []route {
 	auth := []int{401, 403, 429, 500}
 	withAuth := func(codes ...int) []int { return append(codes, auth...) }
+	// create is a POST that creates a thing from a JSON body and answers
+	// 201 with it.
+	create := func(pattern string, sc scope, handle func(*Server, *call) response, id, tag, summary, request, schema string) route {
+		return route{method: http.MethodPost, pattern: pattern, scope: sc, handle: handle, doc: opDoc{
+			id: id, tag: tag, summary: summary, request: request,
+			responses: []docResponse{{201, "Created", schema}},
+			errors:    withAuth(400, 409, 413, 422),
+		}}
+	}
 	return []route{
 		{method: http.MethodPost, pattern: "/v1/events", scope: scopeCustomer, resettable: true, handle: (*Server).postEvent, doc: opDoc{
 			id: "ingestEvent", tag: "events", summary: "Ingest one usage event; the event id is the deduplication key",
@@ -60,12 +69,8 @@ func routes() []route {
 			},
 			errors: withAuth(400, 409, 413, 422),
 		}},
-		{method: http.MethodPost, pattern: "/v1/subscriptions", scope: scopeCustomer, handle: (*Server).createSubscription, doc: opDoc{
-			id: "createSubscription", tag: "subscriptions", summary: "Subscribe a customer to a plan",
-			request:   "SubscriptionCreate",
-			responses: []docResponse{{201, "Created", "Subscription"}},
-			errors:    withAuth(400, 409, 413, 422),
-		}},
+		create("/v1/subscriptions", scopeCustomer, (*Server).createSubscription, "createSubscription", "subscriptions",
+			"Subscribe a customer to a plan", "SubscriptionCreate", "Subscription"),
 		{method: http.MethodGet, pattern: "/v1/subscriptions", scope: scopeCustomer, handle: (*Server).listSubscriptions, doc: opDoc{
 			id: "listSubscriptions", tag: "subscriptions", summary: "List subscriptions ordered by id",
 			query: []queryParam{
@@ -104,30 +109,14 @@ func routes() []route {
 			responses: []docResponse{{200, "The finalized invoice", "Invoice"}},
 			errors:    withAuth(400, 404, 409, 413),
 		}},
-		{method: http.MethodPost, pattern: "/admin/v1/customers", scope: scopeAdmin, handle: (*Server).createCustomer, doc: opDoc{
-			id: "createCustomer", tag: "admin", summary: "Create a customer",
-			request:   "CustomerCreate",
-			responses: []docResponse{{201, "Created", "Customer"}},
-			errors:    withAuth(400, 409, 413, 422),
-		}},
-		{method: http.MethodPost, pattern: "/admin/v1/catalog/products", scope: scopeAdmin, handle: (*Server).createProduct, doc: opDoc{
-			id: "createProduct", tag: "admin", summary: "Create a product",
-			request:   "ProductCreate",
-			responses: []docResponse{{201, "Created", "Product"}},
-			errors:    withAuth(400, 409, 413, 422),
-		}},
-		{method: http.MethodPost, pattern: "/admin/v1/catalog/plans", scope: scopeAdmin, handle: (*Server).createPlan, doc: opDoc{
-			id: "createPlan", tag: "admin", summary: "Create a plan",
-			request:   "PlanCreate",
-			responses: []docResponse{{201, "Created", "Plan"}},
-			errors:    withAuth(400, 409, 413, 422),
-		}},
-		{method: http.MethodPost, pattern: "/admin/v1/catalog/skus", scope: scopeAdmin, handle: (*Server).createSKU, doc: opDoc{
-			id: "createSKU", tag: "admin", summary: "Create a SKU: a flat fee, or with meter_event_type a meter priced PerUnit, Graduated, Volume or Package",
-			request:   "SKUCreate",
-			responses: []docResponse{{201, "Created", "SKU"}},
-			errors:    withAuth(400, 409, 413, 422),
-		}},
+		create("/admin/v1/customers", scopeAdmin, (*Server).createCustomer, "createCustomer", "admin",
+			"Create a customer", "CustomerCreate", "Customer"),
+		create("/admin/v1/catalog/products", scopeAdmin, (*Server).createProduct, "createProduct", "admin",
+			"Create a product", "ProductCreate", "Product"),
+		create("/admin/v1/catalog/plans", scopeAdmin, (*Server).createPlan, "createPlan", "admin",
+			"Create a plan", "PlanCreate", "Plan"),
+		create("/admin/v1/catalog/skus", scopeAdmin, (*Server).createSKU, "createSKU", "admin",
+			"Create a SKU: a flat fee, or with meter_event_type a meter priced PerUnit, Graduated, Volume or Package", "SKUCreate", "SKU"),
 		{method: http.MethodPost, pattern: "/admin/v1/subscriptions/{id}/bill", scope: scopeAdmin, handle: (*Server).bill, doc: opDoc{
 			id: "billSubscription", tag: "admin", summary: "Bill a subscription for one billing cycle (default: the month that ended last); one invoice per cycle",
 			request: "BillRequest", requestOptional: true,
