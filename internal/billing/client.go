@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/billharness/billharness/internal/backoff"
+	"github.com/billharness/billharness/internal/defaults"
 )
 
 // Defaults applied by New to zero-valued Config fields.
@@ -129,27 +130,19 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	defaults.Set(&cfg.Timeout, DefaultTimeout)
 	switch {
 	case cfg.MaxRetries == 0:
 		cfg.MaxRetries = DefaultMaxRetries
 	case cfg.MaxRetries < 0:
 		cfg.MaxRetries = 0
 	}
-	if cfg.RetryWaitMin <= 0 {
-		cfg.RetryWaitMin = DefaultRetryWaitMin
-	}
-	if cfg.RetryWaitMax <= 0 {
-		cfg.RetryWaitMax = DefaultRetryWaitMax
-	}
+	defaults.Set(&cfg.RetryWaitMin, DefaultRetryWaitMin)
+	defaults.Set(&cfg.RetryWaitMax, DefaultRetryWaitMax)
 	if cfg.RetryWaitMax < cfg.RetryWaitMin {
 		cfg.RetryWaitMax = cfg.RetryWaitMin
 	}
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = DefaultMaxConns
-	}
+	defaults.Set(&cfg.MaxConns, DefaultMaxConns)
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("billing: base URL: %w", err)
@@ -270,9 +263,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (outcome, error) {
 			return res, err
 		}
 		wait := info.RetryAfter
-		if wait <= 0 {
-			wait = c.jitter(backoff.Ceiling(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, attempt))
-		}
+		defaults.Set(&wait, c.jitter(backoff.Ceiling(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, attempt)))
 		if err := backoff.Sleep(ctx, wait); err != nil {
 			return res, err
 		}
@@ -322,9 +313,7 @@ func (c *Client) read(ex exchange, body []byte, r request, out any) (time.Durati
 	}
 	if ex.status == http.StatusTooManyRequests {
 		wait := apiErr.RetryAfter
-		if wait <= 0 {
-			wait = c.cfg.RetryWaitMin
-		}
+		defaults.Set(&wait, c.cfg.RetryWaitMin)
 		c.pause(wait)
 	}
 	return apiErr.RetryAfter, apiErr

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/defaults"
 	"github.com/billharness/billharness/internal/progress"
 )
 
@@ -199,27 +200,15 @@ func (c *Config) defaults() error {
 		errs = append(errs, errors.New("load: no events"))
 	}
 	if c.Schedule == nil {
-		if c.Workers <= 0 {
-			c.Workers = DefaultClosedWorkers
-		}
-		if c.Connections <= 0 {
-			c.Connections = c.Workers
-		}
+		defaults.Set(&c.Workers, DefaultClosedWorkers)
+		defaults.Set(&c.Connections, c.Workers)
 	} else {
-		if c.MaxInFlight <= 0 {
-			c.MaxInFlight = DefaultMaxInFlight
-		}
-		if c.Workers <= 0 {
-			c.Workers = DefaultOpenWorkers
-		}
+		defaults.Set(&c.MaxInFlight, DefaultMaxInFlight)
+		defaults.Set(&c.Workers, DefaultOpenWorkers)
 		c.Workers = min(c.Workers, c.MaxInFlight)
-		if c.Connections <= 0 {
-			c.Connections = c.MaxInFlight
-		}
+		defaults.Set(&c.Connections, c.MaxInFlight)
 	}
-	if c.DrainTimeout <= 0 {
-		c.DrainTimeout = DefaultDrainTimeout
-	}
+	defaults.Set(&c.DrainTimeout, DefaultDrainTimeout)
 	return errors.Join(errs...)
 }
 

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/defaults"
 )
 
 // Measures of the synthetic plan: what each of its metered SKUs counts,
@@ -83,9 +84,7 @@ func Setup(ctx context.Context, c *billing.Client, cfg SetupConfig) (*Catalog, e
 	if cfg.Customers <= 0 {
 		return nil, errors.New("setup: customers must be at least 1")
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
-	}
+	defaults.Set(&cfg.Concurrency, 16)
 	if cfg.Currency == "" {
 		cfg.Currency = "USD"
 	}

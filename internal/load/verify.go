@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/defaults"
 )
 
 // Verify defaults.
@@ -68,15 +69,9 @@ type Verification struct {
 // cfg.Timeout passes; the mismatches of the last round are reported. It
 // returns an error only when it could not run (ctx done).
 func Verify(ctx context.Context, c *billing.Client, cat *Catalog, led *Ledger, cfg VerifyConfig) (*Verification, error) {
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultVerifyTimeout
-	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = DefaultVerifyPoll
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 8
-	}
+	defaults.Set(&cfg.Timeout, DefaultVerifyTimeout)
+	defaults.Set(&cfg.Poll, DefaultVerifyPoll)
+	defaults.Set(&cfg.Concurrency, 8)
 	began := time.Now()
 	deadline := began.Add(cfg.Timeout)
 	v := &Verification{Subscriptions: len(cat.Accounts)}

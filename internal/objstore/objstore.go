@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/billharness/billharness/internal/defaults"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
@@ -83,29 +84,14 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&c.MaxInFlight, DefaultMaxInFlight)
-	def(&c.Attempts, DefaultAttempts)
-	def(&c.ListPageSize, 1000)
-	if c.RetryWaitMin <= 0 {
-		c.RetryWaitMin = DefaultRetryWaitMin
-	}
-	if c.RetryWaitMax <= 0 {
-		c.RetryWaitMax = DefaultRetryWaitMax
-	}
-	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
-	}
-	if c.PartSize <= 0 {
-		c.PartSize = DefaultPartSize
-	}
-	if c.Gap <= 0 {
-		c.Gap = DefaultGap
-	}
+	defaults.Set(&c.MaxInFlight, DefaultMaxInFlight)
+	defaults.Set(&c.Attempts, DefaultAttempts)
+	defaults.Set(&c.ListPageSize, 1000)
+	defaults.Set(&c.RetryWaitMin, DefaultRetryWaitMin)
+	defaults.Set(&c.RetryWaitMax, DefaultRetryWaitMax)
+	defaults.Set(&c.RequestTimeout, DefaultRequestTimeout)
+	defaults.Set(&c.PartSize, DefaultPartSize)
+	defaults.Set(&c.Gap, DefaultGap)
 	return c
 }
 

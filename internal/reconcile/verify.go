@@ -10,11 +10,13 @@ import (
 	"slices"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"net/http"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/billharness/billharness/internal/backoff"
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/defaults"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -92,9 +94,7 @@ func (c *Config) defaults() error {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
-	if c.MemoryLimit <= 0 {
-		c.MemoryLimit = DefaultMemoryLimit
-	}
+	defaults.Set(&c.MemoryLimit, DefaultMemoryLimit)
 	switch c.Pushdown {
 	case "":
 		c.Pushdown = PushdownAuto

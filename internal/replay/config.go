@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/defaults"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -73,33 +74,17 @@ func (cfg *Config) defaults() error {
 	if !cfg.DryRun && (cfg.Client == nil || cfg.DeadLetter == nil) {
 		return errors.New("replay: a client and a dead-letter file are required unless dry-run")
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConcurrency
-	}
-	if cfg.CheckpointEvery <= 0 {
-		cfg.CheckpointEvery = DefaultCheckpointEvery
-	}
-	if cfg.ProgressEvery <= 0 {
-		cfg.ProgressEvery = DefaultProgressEvery
-	}
-	if cfg.DrainTimeout <= 0 {
-		cfg.DrainTimeout = DefaultDrainTimeout
-	}
-	if cfg.Window <= 0 {
-		cfg.Window = DefaultWindow
-	}
-	if cfg.FailFast <= 0 {
-		cfg.FailFast = DefaultFailFast
-	}
-	if cfg.FailFastRejections <= 0 {
-		cfg.FailFastRejections = DefaultFailFastRejections
-	}
+	defaults.Set(&cfg.Concurrency, DefaultConcurrency)
+	defaults.Set(&cfg.CheckpointEvery, DefaultCheckpointEvery)
+	defaults.Set(&cfg.ProgressEvery, DefaultProgressEvery)
+	defaults.Set(&cfg.DrainTimeout, DefaultDrainTimeout)
+	defaults.Set(&cfg.Window, DefaultWindow)
+	defaults.Set(&cfg.FailFast, DefaultFailFast)
+	defaults.Set(&cfg.FailFastRejections, DefaultFailFastRejections)
 	if cfg.FailFastRejections > cfg.Window/2 {
 		cfg.Window = 2 * cfg.FailFastRejections // held failures must not fill the window
 	}
-	if cfg.StallTimeout <= 0 {
-		cfg.StallTimeout = DefaultStallTimeout
-	}
+	defaults.Set(&cfg.StallTimeout, DefaultStallTimeout)
 	if cfg.Window < cfg.Concurrency*4 {
 		cfg.Window = cfg.Concurrency * 4
 	}
