@@ -17,6 +17,7 @@ import (
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
+	"github.com/billharness/billharness/internal/source/sourcetest"
 )
 
 const parquetFixtures = "../../testdata/fixtures/parquet-go"
@@ -86,9 +87,7 @@ func (e *badEnv) good(n int) []eventRow {
 
 func writeParquet[T any](t *testing.T, path string, rows []T) {
 	t.Helper()
-	if err := parquet.WriteFile(path, rows); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.WriteFile(t, path, rows)
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -16,13 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/report"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 	"github.com/billharness/billharness/internal/source"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/sync/errgroup"
 )
 
 // One day of the bundled sample: small enough to load into a sandbox in a
@@ -341,5 +342,117 @@ func TestVerifyHelp(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Events without subscription_id count toward the customer's first
+// subscription: earliest created_at, ties broken by the smaller id. The
+// sample holds customers whose subscriptions share created_at, some
+// created in the opposite order of their ids; verify and the sandbox must
+// pick the same one, so replaying such events and verifying them finds no
+// discrepancy.
+func TestVerifyAndSandboxAgreeOnTiedSubscriptions(t *testing.T) {
+	d, err := sandbox.LoadSeedFile(filepath.Join(sample, "seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ cust, at string }
+	firstSeen := map[key]string{} // the first subscription of each tie, in seed order
+	var rows []eventRow
+	reversed := 0
+	for _, s := range d.Subscriptions {
+		k := key{s.CustomerID, s.CreatedAt.String()}
+		prev, tied := firstSeen[k]
+		if !tied {
+			firstSeen[k] = s.ID
+			continue
+		}
+		if s.ID < prev {
+			reversed++ // created after a sibling with the same created_at, with a smaller id
+		}
+	}
+	if reversed == 0 {
+		t.Fatal("the sample has no tie created in the opposite order of its ids: this test could not fail")
+	}
+	seen := map[string]bool{}
+	for k := range firstSeen {
+		if seen[k.cust] {
+			continue
+		}
+		seen[k.cust] = true
+		rows = append(rows, eventRow{ID: "tie-" + k.cust, EventType: "api.request", CustomerID: k.cust,
+			Timestamp: badInputDay, Properties: `{"bytes":7}`})
+	}
+	e := newBadEnv(t)
+	file := filepath.Join(t.TempDir(), "events.parquet")
+	writeParquet(t, file, rows)
+	if o := replayBad(t, e, "parquet:"+file); o.code != 0 {
+		t.Fatalf("replay: exit %d\n%s", o.code, o.stderr)
+	}
+	code, out, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": e.sb.URL, "BILLING_TOKEN": e.sb.AdminToken},
+		"verify", "-source", "parquet:"+file, "-window", "2026-10-01..2026-11-01", "-out", t.TempDir())
+	if code != 0 {
+		t.Errorf("verify: exit %d over %d customers (%d ties in reverse id order); want 0\n%s\n%s", code, len(rows), reversed, out, errOut)
+	}
+}
+
+// After a replay of good and bad records together, verify's report
+// accounts for every row of the source and flags exactly what the API
+// refused: the reader's invalid rows and the rows outside the window are
+// counted apart, a repeated id counts once, and the events the API
+// rejected show as usage it lacks.
+func TestVerifyReportAccountsForBadInput(t *testing.T) {
+	e := newBadEnv(t)
+	p := func(s string) *string { return &s }
+	ts := badInputDay
+	var rows []nullableRow
+	for _, g := range e.good(5) {
+		rows = append(rows, nullableRow{ID: p(g.ID), EventType: p(g.EventType), CustomerID: p(g.CustomerID), SubscriptionID: g.SubscriptionID,
+			Timestamp: &ts, Properties: p(g.Properties)})
+	}
+	row := func(id string) nullableRow {
+		return nullableRow{ID: p(id), EventType: p("api.request"), CustomerID: p(e.cust), SubscriptionID: p(e.sub), Timestamp: &ts, Properties: p(`{"bytes":1}`)}
+	}
+	noID, noCust := row(""), row("null-customer")
+	noID.ID, noCust.CustomerID = nil, nil
+	huge := row("huge")
+	huge.Properties = p(`{"bytes":1,"blob":"` + strings.Repeat("x", 2<<20) + `"}`)
+	unknown := row("unknown-subscription")
+	unknown.SubscriptionID = p("01944b1f-0000-7000-8000-00000000dead")
+	late := row("late")
+	after := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	late.Timestamp = &after
+	rows = append(rows, noID, noCust, huge, unknown, late, rows[0])
+	dir := t.TempDir()
+	writeParquet(t, filepath.Join(dir, "mixed.parquet"), rows)
+	const window = "2026-10-01..2026-11-01"
+
+	o := replayBad(t, e, "parquet:"+dir, "-window", window)
+	if o.code != 1 || len(o.letters) != 4 || o.summary == nil || o.summary.Accepted != 5 || o.summary.Duplicate != 1 {
+		for k, l := range o.letters {
+			t.Logf("%s: %s %s %d %.80s", k, l.Kind, l.Field, l.Status, l.Reason)
+		}
+		t.Fatalf("replay: exit %d, %d dead letters, summary %+v; want 1, 4 (2 invalid, 2 rejected), 5 accepted and 1 duplicate\n%s",
+			o.code, len(o.letters), o.summary, o.stderr)
+	}
+	out := t.TempDir()
+	code, _, stderr := runReconcile(t, map[string]string{"BILLING_API_URL": e.sb.URL, "BILLING_TOKEN": e.sb.AdminToken},
+		"verify", "-source", "parquet:"+dir, "-window", window, "-out", out)
+	if code != 3 {
+		t.Fatalf("verify: exit %d, want 3 (the API lacks the rejected events)\n%s", code, stderr)
+	}
+	s := checkSummary(t, out)
+	r := s.Rows
+	if !s.RowsComplete || r.Declared != int64(len(rows)) || r.Declared != r.Events+r.Invalid+r.OutsideWindow {
+		t.Errorf("report rows %+v: want all %d declared rows read and declared = events + invalid + outside window", r, len(rows))
+	}
+	if r.Invalid != 2 || r.OutsideWindow != 1 || r.Duplicates != 1 {
+		t.Errorf("report rows: invalid %d, outside window %d, duplicates %d; want 2, 1, 1", r.Invalid, r.OutsideWindow, r.Duplicates)
+	}
+	// The huge event counts toward the subscription's request count and
+	// bytes, which the API lacks; the unknown subscription is not in the API.
+	want := map[string][]string{e.sub: {"under", "under"}, "01944b1f-0000-7000-8000-00000000dead": {"missing", "missing"}}
+	if got := checkFlagged(t, out); !cmp.Equal(got, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })) {
+		t.Errorf("flagged pairs = %v, want %v", got, want)
 	}
 }

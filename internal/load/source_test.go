@@ -3,27 +3,16 @@ package load
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/source"
+	"github.com/billharness/billharness/internal/source/sourcetest"
 )
 
 // parquetRow is a usage event row in the layout the sources read.
-type parquetRow struct {
-	ID             string    `parquet:"id"`
-	EventType      string    `parquet:"event_type"`
-	CustomerID     string    `parquet:"customer_id"`
-	SubscriptionID string    `parquet:"subscription_id"`
-	Timestamp      time.Time `parquet:"timestamp,timestamp(microsecond:utc)"`
-	Properties     string    `parquet:"properties,json"`
-}
-
 // TestSourceEvents replays a Parquet file at a set rate: every valid event
 // is sent once with a run-unique id, invalid rows are skipped and counted,
 // and the run ends when the source runs out.
@@ -31,29 +20,17 @@ func TestSourceEvents(t *testing.T) {
 	sb := startSandbox(t, sandbox.Config{})
 	syn := synthetic(t, sb, 2)
 	acct := syn.Catalog.Accounts[0]
-	var rows []parquetRow
+	var rows []sourcetest.Row
 	for i := range 150 {
-		r := parquetRow{ID: fmt.Sprintf("evt-%d", i), EventType: EventLLMCompletion, CustomerID: acct.CustomerID,
-			SubscriptionID: acct.SubscriptionID, Timestamp: time.Date(2026, 10, 1, 0, 0, i, 0, time.UTC),
-			Properties: `{"input_tokens":10,"output_tokens":5}`}
+		r := sourcetest.Event(fmt.Sprintf("evt-%d", i), EventLLMCompletion, acct.CustomerID, acct.SubscriptionID,
+			time.Date(2026, 10, 1, 0, 0, i, 0, time.UTC), `{"input_tokens":10,"output_tokens":5}`)
 		if i%50 == 49 {
 			r.EventType = "" // invalid: skipped
 		}
 		rows = append(rows, r)
 	}
 	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, "events.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := parquet.NewGenericWriter[parquetRow](f)
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	sourcetest.WriteFile(t, filepath.Join(dir, "events.parquet"), rows)
 
 	ctx := context.Background()
 	rd, err := source.Open(ctx, source.Spec{Kind: source.KindParquet, Path: dir})

@@ -3,7 +3,6 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -43,20 +42,7 @@ var event = sourcetest.Event
 func writeParquet(t testing.TB, rows []row) source.Spec {
 	t.Helper()
 	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, "events.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := parquet.NewGenericWriter[row](f, parquet.MaxRowsPerRowGroup(64))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.WriteFile(t, filepath.Join(dir, "events.parquet"), rows, parquet.MaxRowsPerRowGroup(64))
 	return source.Spec{Kind: source.KindParquet, Path: dir}
 }
 

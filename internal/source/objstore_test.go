@@ -16,6 +16,7 @@ import (
 	"github.com/billharness/billharness/internal/faultnet"
 	"github.com/billharness/billharness/internal/faultnet/faultnettest"
 	"github.com/billharness/billharness/internal/objstore/objstoretest"
+	"github.com/billharness/billharness/internal/source/sourcetest"
 )
 
 // sameRead reads local and remote, which hold the same files (local
@@ -204,20 +205,7 @@ func writeCustomers(t *testing.T, path string, sorted bool) {
 		rows = append(rows, clusteredRow{ID: fmt.Sprintf("evt-%d-%d", c, k), EventType: "api.request", CustomerID: fmt.Sprintf("cus-%d", c),
 			Timestamp: time.Date(2026, 10, 1, 0, 0, i, 0, time.UTC), Properties: `{"endpoint":"/v1/chat","bytes":512,"padding":"` + strings.Repeat("x", 200) + `"}`})
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := parquet.NewGenericWriter[clusteredRow](f, parquet.MaxRowsPerRowGroup(300))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.WriteFile(t, path, rows, parquet.MaxRowsPerRowGroup(300))
 }
 
 // A shard of data kept by customer fetches the shard key column of every

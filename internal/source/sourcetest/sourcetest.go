@@ -3,9 +3,12 @@
 package sourcetest
 
 import (
+	"os"
+	"testing"
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/parquet-go/parquet-go"
 )
 
 // Row is one event row of a Parquet file in the layout the sample
@@ -39,4 +42,24 @@ func (r Row) APIEvent() billing.Event {
 		e.Properties = []byte(r.Properties)
 	}
 	return e
+}
+
+// WriteFile writes rows to a new Parquet file at path with the writer
+// options given (row group size, compression), failing the test on error.
+func WriteFile[T any](t testing.TB, path string, rows []T, opts ...parquet.WriterOption) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[T](f, opts...)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
