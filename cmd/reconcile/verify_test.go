@@ -5,13 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,23 +213,6 @@ func TestVerifySampleAgainstFaultySandbox(t *testing.T) {
 	}
 }
 
-// checkFailingProxy fronts target and answers 500 for the paths given.
-func checkFailingProxy(t *testing.T, target string, paths ...string) string {
-	t.Helper()
-	u, _ := url.Parse(target)
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slices.Contains(paths, r.URL.Path) {
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, `{"error":{"code":"internal_error","message":"injected"}}`)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // Exit codes: 0 all match, 3 discrepancies, 1 a failure (which wins over
 // discrepancies), 2 usage; a report is written whenever the run started.
 func TestVerifyExitCodes(t *testing.T) {
@@ -254,8 +232,8 @@ func TestVerifyExitCodes(t *testing.T) {
 	}{
 		{name: "all match", sb: clean, want: 0, status: "ok"},
 		{name: "discrepancies", sb: faulty, want: 3, status: "discrepancies"},
-		{name: "a usage call fails", sb: clean, url: checkFailingProxy(t, clean.URL, "/v1/subscriptions/"+someSub+"/usage"), want: 1, status: "failed"},
-		{name: "failure wins over discrepancies", sb: faulty, url: checkFailingProxy(t, faulty.URL, "/v1/subscriptions/"+someSub+"/usage"), want: 1, status: "failed"},
+		{name: "a usage call fails", sb: clean, url: sandboxtest.FailingProxy(t, clean.URL, "/v1/subscriptions/"+someSub+"/usage"), want: 1, status: "failed"},
+		{name: "failure wins over discrepancies", sb: faulty, url: sandboxtest.FailingProxy(t, faulty.URL, "/v1/subscriptions/"+someSub+"/usage"), want: 1, status: "failed"},
 		{name: "tolerance forgives", sb: faulty, extra: []string{"-tolerance", "rel=100%"}, want: 0, status: "ok"},
 		{name: "broken source", sb: clean, extra: []string{"-source", "parquet:../../testdata/fixtures/parquet-go/truncated.parquet"}, want: 1},
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 )
 
 var octoberPeriod = billing.Period{Start: october.From, End: october.To}
@@ -160,7 +161,7 @@ func TestBillError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc, err := billing.New(billing.Config{BaseURL: failingProxy(t, sb.URL, "/admin/v1/subscriptions/sub_b/bill"),
+	bc, err := billing.New(billing.Config{BaseURL: sandboxtest.FailingProxy(t, sb.URL, "/admin/v1/subscriptions/sub_b/bill"),
 		Token: sb.AdminToken, MaxRetries: -1, RetryWaitMin: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

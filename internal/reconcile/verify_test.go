@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,31 +13,9 @@ import (
 
 	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 	"github.com/billharness/billharness/internal/source"
 )
-
-// failingProxy fronts the sandbox and answers 500 for the paths given.
-func failingProxy(t *testing.T, target string, paths ...string) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, p := range paths {
-			if r.URL.Path == p {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusInternalServerError)
-				io.WriteString(w, `{"error":{"code":"internal_error","message":"injected by the test"}}`)
-				return
-			}
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
 
 // Every class is produced on purpose, each by the fault that causes it.
 func TestVerifyClasses(t *testing.T) {
@@ -84,7 +58,7 @@ func TestVerifyClasses(t *testing.T) {
 	sb, c := startSandbox(t, sandbox.Config{Data: catalog("a", "b", "c", "e", "f", "g", "g_2")})
 	send(t, c, toAPI)
 
-	vc, err := billing.New(billing.Config{BaseURL: failingProxy(t, sb.URL, "/v1/subscriptions/sub_f/usage"),
+	vc, err := billing.New(billing.Config{BaseURL: sandboxtest.FailingProxy(t, sb.URL, "/v1/subscriptions/sub_f/usage"),
 		Token: sb.AdminToken, MaxRetries: 1, RetryWaitMin: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,13 @@ package sandboxtest
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/billharness/billharness/internal/sandbox"
@@ -58,4 +64,27 @@ func Start(t testing.TB, cfg sandbox.Config) *Sandbox {
 		CustomerToken: cfg.CustomerToken,
 		Server:        srv,
 	}
+}
+
+// FailingProxy fronts target (a sandbox's URL) until the test ends and
+// answers 500 internal_error, as a failing API would, for the paths given;
+// every other request goes through. It returns the proxy's URL.
+func FailingProxy(t testing.TB, target string, paths ...string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(paths, r.URL.Path) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"error":{"code":"internal_error","message":"injected by the test"}}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
