@@ -42,6 +42,14 @@ func synthetic(t *testing.T, sb *sandboxtest.Sandbox, n int) *Synthetic {
 	return &Synthetic{Catalog: cat, IDPrefix: "t-" + t.Name() + "-", Seed: 1, Ledger: NewLedger(n)}
 }
 
+// syntheticOnSandbox starts a sandbox with the default configuration and
+// sets up n synthetic customers on it.
+func syntheticOnSandbox(t *testing.T, n int) (*sandboxtest.Sandbox, *Synthetic) {
+	t.Helper()
+	sb := startSandbox(t, sandbox.Config{})
+	return sb, synthetic(t, sb, n)
+}
+
 // startSandbox starts a sandbox with cfg.
 func startSandbox(t *testing.T, cfg sandbox.Config) *sandboxtest.Sandbox {
 	t.Helper()

@@ -13,8 +13,7 @@ import (
 // asked (the latency shows it), so only the machine-independent bound is
 // asserted: sending cannot run ahead of the schedule.
 func TestOpenModelRate(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{})
-	syn := synthetic(t, sb, 50)
+	sb, syn := syntheticOnSandbox(t, 50)
 	sch, err := Constant(500, 4*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +117,7 @@ func TestDroppedTicks(t *testing.T) {
 
 // TestClosedModel: -rate 0 -workers N sends back to back for the duration.
 func TestClosedModel(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{})
-	syn := synthetic(t, sb, 5)
+	sb, syn := syntheticOnSandbox(t, 5)
 	res := run(t, Config{Client: testClient(t, sb, 4), Events: syn.Worker, Workers: 4, Duration: time.Second})
 	s := res.Summary(Percentiles{99})
 	if s.Model != ModelClosed || s.Completed == 0 || s.Asked != s.Sent || s.Sent != s.Completed || s.Dropped != 0 {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/source"
 	"github.com/billharness/billharness/internal/source/sourcetest"
 )
@@ -17,8 +16,7 @@ import (
 // is sent once with a run-unique id, invalid rows are skipped and counted,
 // and the run ends when the source runs out.
 func TestSourceEvents(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{})
-	syn := synthetic(t, sb, 2)
+	sb, syn := syntheticOnSandbox(t, 2)
 	acct := syn.Catalog.Accounts[0]
 	var rows []sourcetest.Row
 	for i := range 150 {

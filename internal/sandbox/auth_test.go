@@ -9,7 +9,7 @@ import (
 )
 
 func TestAuth(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	admin, cust := e.sb.AdminToken, e.sb.CustomerToken
 	tests := []struct {
 		name         string
@@ -62,7 +62,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestMethodNotAllowedListsMethods(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	r := e.admin("PUT", "/v1/subscriptions", nil)
 	if r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("PUT /v1/subscriptions = %s, want 405", r)
@@ -73,7 +73,7 @@ func TestMethodNotAllowedListsMethods(t *testing.T) {
 }
 
 func TestRequestIDsAreUnique(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	seen := map[string]bool{}
 	for range 20 {
 		id := e.do("GET", "/health", "", nil).header.Get("X-Request-Id")
@@ -97,7 +97,7 @@ func TestHealth(t *testing.T) {
 
 // What generated clients and HTTP tooling expect of the protocol.
 func TestProtocolHeadAuthAndMediaTypes(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 
 	get := e.admin("GET", "/v1/subscriptions/"+f.sub, nil)

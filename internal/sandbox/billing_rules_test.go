@@ -15,7 +15,7 @@ func (e *env) billAt(sub, start, end string) reply {
 // A billing period is one calendar month: anything else would charge the
 // flat fee again for time already invoiced.
 func TestBillRefusesPeriodsThatAreNotOneCycle(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	e.sku(f.plan, "platform fee", "1000000", nil)
 	var jan invoice
@@ -51,7 +51,7 @@ func TestBillRefusesPeriodsThatAreNotOneCycle(t *testing.T) {
 // No fee before the subscription starts; the first month is prorated by
 // the second; no flat fee inside a trial; usage is billed in full.
 func TestBillProratesFromStartAndTrial(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Late starter")
 	plan := e.plan("Monthly")
 	fee := e.sku(plan, "platform fee", "31000000000000", nil) // $31: $1 a day in January
@@ -106,7 +106,7 @@ func TestBillProratesFromStartAndTrial(t *testing.T) {
 }
 
 func TestBillPricingModels(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Tiered")
 	plan := e.plan("Tiers")
 	tiers := []map[string]any{
@@ -163,7 +163,7 @@ func TestBillPricingModels(t *testing.T) {
 
 // A Draft follows late usage; finalizing freezes it.
 func TestDraftFollowsUsageUntilFinalized(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	e.send(ev("d1", "api.request", f.customer, jan, nil))

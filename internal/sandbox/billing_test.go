@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/billharness/billharness/internal/sandbox"
 )
 
 type lineItem struct {
@@ -47,7 +45,7 @@ func (inv invoice) line(sku string) lineItem {
 }
 
 func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	e.send(ev("jan-1", "api.request", f.customer, jan, nil))
@@ -94,7 +92,7 @@ func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
 }
 
 func TestBillConcurrentMakesOneInvoice(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	path := "/admin/v1/subscriptions/" + f.sub + "/bill"
 	const n = 8
@@ -121,7 +119,7 @@ func TestBillConcurrentMakesOneInvoice(t *testing.T) {
 }
 
 func TestBillExactAmounts(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Big")
 	plan := e.plan("Huge")
 	maxInt64 := "9223372036854775807"
@@ -155,7 +153,7 @@ func TestBillExactAmounts(t *testing.T) {
 }
 
 func TestBillOverflow(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Overflow")
 	plan := e.plan("Overflow")
 	twoTo126 := new(big.Int).Lsh(big.NewInt(1), 126).String()
@@ -169,7 +167,7 @@ func TestBillOverflow(t *testing.T) {
 }
 
 func TestBillValidation(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	path := "/admin/v1/subscriptions/" + f.sub + "/bill"
 	tests := []struct {
@@ -198,7 +196,7 @@ func TestBillValidation(t *testing.T) {
 }
 
 func TestFinalizeNumbersSequentially(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	const n = 12
 	ids := make([]string, n)

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
-	"github.com/billharness/billharness/internal/sandbox"
 )
 
 func TestCatalogValidation(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	plan := e.plan("Pro")
 	cust := e.customer("Acme")
 	tests := []struct {
@@ -67,7 +66,7 @@ func TestCatalogValidation(t *testing.T) {
 }
 
 func TestSKUDefaults(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	plan := e.plan("Pro")
 	tests := []struct {
 		fields map[string]any
@@ -101,7 +100,7 @@ func TestSKUDefaults(t *testing.T) {
 type subscriptionView = billing.Subscription
 
 func TestSubscriptionStatus(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Acme")
 	plain := e.plan("Plain")
 	var trialPlan idOnly
@@ -148,7 +147,7 @@ func TestSubscriptionStatus(t *testing.T) {
 // refused, naming both, never summed into one total; an empty one takes
 // the plan's.
 func TestCurrencyMismatchRefused(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Acme")
 	var usd idOnly
 	e.must(201, &usd, "POST", "/admin/v1/catalog/plans", map[string]any{"name": "USD plan", "currency": "USD"})
@@ -175,7 +174,7 @@ func TestCurrencyMismatchRefused(t *testing.T) {
 }
 
 func TestListSubscriptions(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Acme")
 	plan := e.plan("Plan")
 	var want []string

@@ -15,7 +15,7 @@ import (
 )
 
 func TestEventAcceptedThenDuplicate(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	body := ev("evt-1", "api.request", f.customer, t0, nil)
 
@@ -47,7 +47,7 @@ func TestEventAcceptedThenDuplicate(t *testing.T) {
 }
 
 func TestEventIDsRememberedForever(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	body := ev("evt-old", "api.request", f.customer, t0, nil)
 	if r := e.send(body, "Idempotency-Key", "evt-old"); r.status != 202 {
@@ -61,7 +61,7 @@ func TestEventIDsRememberedForever(t *testing.T) {
 }
 
 func TestEventIDEscaping(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	for _, id := range []string{`quote"back\slash`, "ünïcødé-✓", "tab\tnew\nline", "<script>&"} {
 		r := e.send(ev(id, "api.request", f.customer, t0, nil))
@@ -81,7 +81,7 @@ func TestEventIDEscaping(t *testing.T) {
 }
 
 func TestEventValidation(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	other := e.customer("Other")
 	otherSub := e.subscribe(other, f.plan)
@@ -145,7 +145,7 @@ func TestEventValidation(t *testing.T) {
 }
 
 func TestEventMalformedJSON(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	for _, body := range []string{
 		"", " ", "{", `{"id":`, "not json", `{"id":"a",}`, `{"id":"a"} x`, `{'id':'a'}`,
 		`{"a":1e}`, `{"a":tru}`, `{"a":"\x"}`, `{"a":01}`, `{"a":-}`, `{"a" 1}`, `{"id":"a"}}`,
@@ -161,7 +161,7 @@ func TestEventMalformedJSON(t *testing.T) {
 }
 
 func TestEventBodyLimit(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	valid, _ := json.Marshal(ev("big-ok", "api.request", f.customer, t0, nil))
 	exact := append(valid, bytes.Repeat([]byte(" "), 1<<20-len(valid))...)
@@ -199,7 +199,7 @@ func TestEventBodyLimit(t *testing.T) {
 }
 
 func TestEventAttribution(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Two subs")
 	plan := e.plan("Plan")
 	calls := e.sku(plan, "calls", "1", map[string]any{"meter_event_type": "api.request"})
@@ -236,7 +236,7 @@ func TestEventAttribution(t *testing.T) {
 }
 
 func TestIdempotencyReplay(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	acme := map[string]any{"display_name": "Acme"}
 
 	first := e.admin("POST", "/admin/v1/customers", acme, "Idempotency-Key", "k1")
@@ -277,7 +277,7 @@ func TestIdempotencyReplay(t *testing.T) {
 }
 
 func TestIdempotencyAuthFailuresNotRecorded(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	body := map[string]any{"display_name": "Acme"}
 	if r := e.do("POST", "/admin/v1/customers", "", body, "Idempotency-Key", "k"); r.status != 401 {
 		t.Fatalf("POST without key = %s, want 401", r)
@@ -292,7 +292,7 @@ func TestIdempotencyAuthFailuresNotRecorded(t *testing.T) {
 }
 
 func TestIdempotencyExpiresAfter24h(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	if r := e.admin("POST", "/admin/v1/customers", map[string]any{"display_name": "A"}, "Idempotency-Key", "day"); r.status != 201 {
 		t.Fatalf("first POST = %s, want 201", r)
 	}
@@ -343,7 +343,7 @@ func TestIdempotencyInProgress(t *testing.T) {
 // replay the first answer; another value is a 409. A replayed error names
 // one request in its body and its X-Request-Id header.
 func TestIdempotencyComparesMeaning(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	first := e.admin("POST", "/admin/v1/customers", `{"display_name":"Acme","email":"a@acme.test"}`, "Idempotency-Key", "c1")
 	if first.status != 201 {
 		t.Fatalf("first POST = %s, want 201", first)

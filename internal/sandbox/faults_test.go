@@ -360,7 +360,7 @@ func TestFaultsEndpoint(t *testing.T) {
 		t.Errorf("GET /sandbox/v1/faults mismatch with Faults() (-want +got):\n%s", diff)
 	}
 	var empty map[string]any
-	start(t, sandbox.Config{}).must(200, &empty, "GET", "/sandbox/v1/faults", nil)
+	start(t).must(200, &empty, "GET", "/sandbox/v1/faults", nil)
 	if diff := cmp.Diff(map[string]any{"dropped": map[string]any{}, "doubled": map[string]any{}}, empty); diff != "" {
 		t.Errorf("faults of a fresh sandbox (-want +got):\n%s", diff)
 	}

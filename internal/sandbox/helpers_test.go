@@ -47,9 +47,14 @@ type env struct {
 	client *http.Client
 }
 
-// start runs a sandbox on an injected clock (t0 unless cfg.Now is set).
-func start(t testing.TB, cfg sandbox.Config) *env {
+// start runs a sandbox, with the configuration given or the default (no
+// faults), on an injected clock (t0 unless cfg.Now is set).
+func start(t testing.TB, cfgs ...sandbox.Config) *env {
 	t.Helper()
+	var cfg sandbox.Config // the default: no faults
+	if len(cfgs) > 0 {
+		cfg = cfgs[0]
+	}
 	e := &env{t: t, client: &http.Client{Timeout: 10 * time.Second}}
 	if cfg.Now == nil {
 		e.clock = newClock(t0)

@@ -56,7 +56,7 @@ func TestOpenAPIValid(t *testing.T) {
 // lists exactly the router's table, and every documented operation reaches
 // a handler (no 404 "no route", no 405).
 func TestOpenAPIPathsAreServedRoutes(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	doc := loadOpenAPI(t, e)
 	var documented []string
 	for path, item := range doc.Paths.Map() {

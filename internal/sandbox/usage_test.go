@@ -12,7 +12,7 @@ import (
 )
 
 func TestUsageAggregations(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	cust := e.customer("Acme")
 	plan := e.plan("Pro")
 	sku := func(name string, f map[string]any) string { return e.sku(plan, name, "1", f) }
@@ -79,7 +79,7 @@ func TestUsageAggregations(t *testing.T) {
 }
 
 func TestUsageResponseShape(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	e.send(ev("s1", "llm.completion", f.customer, t0, map[string]any{"input_tokens": 1234567}))
 	var got map[string]any
@@ -100,7 +100,7 @@ func TestUsageResponseShape(t *testing.T) {
 }
 
 func TestUsageBadQuery(t *testing.T) {
-	e := start(t, sandbox.Config{})
+	e := start(t)
 	f := e.fixture()
 	base := "/v1/subscriptions/" + f.sub + "/usage"
 	tests := []struct {
