@@ -227,19 +227,7 @@ func TestFaultsAreRetried(t *testing.T) {
 	if err != nil || len(objs) != 9 {
 		t.Fatalf("list under faults: %d objects, %v; want 9", len(objs), err)
 	}
-	big, err := s.List(context.Background(), "big.parquet", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := s.NewReader(context.Background(), big[0], 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Prefetch([]objstore.Range{{Off: 0, Len: int64(len(data))}}); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(data))
-	if _, err := r.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+	if got, err := readWhole(t, s, "big.parquet"); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read under faults: %v, equal %v", err, bytes.Equal(got, data))
 	}
 	st, ps := s.Stats(), px.Stats()
@@ -264,20 +252,12 @@ func TestStalledRequestsAreRetried(t *testing.T) {
 	// tries to spare: only the stalls use it up.
 	cfg.HTTPClient, cfg.RequestTimeout, cfg.PartSize, cfg.Attempts = &http.Client{Transport: faults}, 500*time.Millisecond, 50_000, 30
 	s := open(t, b, cfg)
+	if got, err := readWhole(t, s, "f.parquet"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read with stalls: %v, equal %v", err, bytes.Equal(got, data))
+	}
 	objs, err := s.List(context.Background(), "f.parquet", "")
 	if err != nil {
 		t.Fatal(err)
-	}
-	r, err := s.NewReader(context.Background(), objs[0], 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Prefetch([]objstore.Range{{Off: 0, Len: int64(len(data))}}); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(data))
-	if _, err := r.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("read with stalls: %v, equal %v", err, bytes.Equal(got, data))
 	}
 	if faults.Stalls.Load() == 0 || s.Stats().Retries < faults.Stalls.Load() {
 		t.Errorf("stalls %d, retries %d: want every stall retried", faults.Stalls.Load(), s.Stats().Retries)
@@ -370,4 +350,24 @@ func TestBrokenPaginationFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refusing an incomplete list") {
 		t.Fatalf("pages that repeat: %v, want the listing refused", err)
 	}
+}
+
+// readWhole lists the one object named key, and reads it whole (prefetched
+// in parts, then read back): the bytes, or the read's error.
+func readWhole(t *testing.T, s *objstore.Store, key string) ([]byte, error) {
+	t.Helper()
+	objs, err := s.List(context.Background(), key, "")
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("list %s: %d objects, %v; want 1", key, len(objs), err)
+	}
+	r, err := s.NewReader(context.Background(), objs[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prefetch([]objstore.Range{{Off: 0, Len: objs[0].Size}}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, objs[0].Size)
+	_, err = r.ReadAt(got, 0)
+	return got, err
 }
