@@ -58,28 +58,22 @@ func (s *scanner) canonical(seed maphash.Seed) (uint64, error) {
 		}
 		s.i++
 		h := uint64('[')
-		if s.peek() == ']' {
-			s.i++
-			s.depth--
-			return mix(h, 0), nil
-		}
-		for n := uint64(1); ; n++ {
+		n := 0
+		for ; ; n++ {
+			ok, err := s.element(n)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				break
+			}
 			v, err := s.canonical(seed)
 			if err != nil {
 				return 0, err
 			}
 			h = mix(h, v)
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				s.depth--
-				return mix(h, n), nil
-			default:
-				return 0, s.fail("expected ',' or ']'")
-			}
 		}
+		return mix(h, uint64(n)), nil
 	case c == '"':
 		sp, err := s.str()
 		if err != nil {

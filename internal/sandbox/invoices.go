@@ -211,31 +211,37 @@ func (s *Server) finalize(c *call) response {
 	if resp, ok := s.decode(c, &in, true); !ok {
 		return resp
 	}
-	st := &s.invoices
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inv := st.byID[c.param]
-	if inv == nil {
-		return s.notFound(c, "invoice")
-	}
-	if inv.Status != billing.InvoiceDraft {
-		return s.errorResp(c, http.StatusConflict, "invoice_not_draft", "", "invoice "+inv.ID+" is "+inv.Status+", not Draft")
-	}
-	if fe := s.reprice(inv, c.now); fe != nil {
-		return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
-	}
-	st.seq++
-	at := c.now.UTC()
-	due := at.Add(dueAfter)
-	inv.InvoiceNumber = fmt.Sprintf("INV-%06d", st.seq)
-	inv.Status = billing.InvoiceOpen
-	inv.FinalizedAt = &at
-	inv.DueDate = &due
-	return s.json(c, http.StatusOK, inv)
+	return s.withInvoice(c, func(st *invoiceStore, inv *billing.Invoice) response {
+		if inv.Status != billing.InvoiceDraft {
+			return s.errorResp(c, http.StatusConflict, "invoice_not_draft", "", "invoice "+inv.ID+" is "+inv.Status+", not Draft")
+		}
+		if fe := s.reprice(inv, c.now); fe != nil {
+			return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+		}
+		st.seq++
+		at := c.now.UTC()
+		due := at.Add(dueAfter)
+		inv.InvoiceNumber = fmt.Sprintf("INV-%06d", st.seq)
+		inv.Status = billing.InvoiceOpen
+		inv.FinalizedAt = &at
+		inv.DueDate = &due
+		return s.json(c, http.StatusOK, inv)
+	})
 }
 
 // getInvoice serves GET /v1/invoices/{id}.
 func (s *Server) getInvoice(c *call) response {
+	return s.withInvoice(c, func(_ *invoiceStore, inv *billing.Invoice) response {
+		if fe := s.reprice(inv, c.now); fe != nil {
+			return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
+		}
+		return s.json(c, http.StatusOK, inv)
+	})
+}
+
+// withInvoice answers with f of the invoice c names, under the invoices'
+// lock; an unknown id is a 404.
+func (s *Server) withInvoice(c *call, f func(*invoiceStore, *billing.Invoice) response) response {
 	st := &s.invoices
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -243,10 +249,7 @@ func (s *Server) getInvoice(c *call) response {
 	if inv == nil {
 		return s.notFound(c, "invoice")
 	}
-	if fe := s.reprice(inv, c.now); fe != nil {
-		return s.errorResp(c, http.StatusUnprocessableEntity, "amount_overflow", fe.field, fe.msg)
-	}
-	return s.json(c, http.StatusOK, inv)
+	return f(st, inv)
 }
 
 // reprice prices a Draft again, as of now: a Draft shows the usage

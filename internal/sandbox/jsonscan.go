@@ -37,15 +37,13 @@ func (s *scanner) fail(what string) error {
 
 // ws skips insignificant whitespace.
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	for s.i < len(s.b) && isSpace(s.b[s.i]) {
+		s.i++
 	}
 }
+
+// isSpace reports JSON's insignificant whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // peek returns the next significant byte, or 0 at the end of input. A NUL
 // byte in the input also reads as 0: use atEnd to tell them apart.
@@ -216,26 +214,34 @@ func (s *scanner) array() error {
 		return err
 	}
 	s.i++ // '['
-	if s.peek() == ']' {
-		s.i++
-		s.depth--
-		return nil
-	}
-	for {
+	for n := 0; ; n++ {
+		ok, err := s.element(n)
+		if err != nil || !ok {
+			return err
+		}
 		if _, err := s.value(); err != nil {
 			return err
 		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return s.fail("expected ',' or ']'")
-		}
 	}
+}
+
+// element readies the n-th (0-based) element of an array whose '[' was
+// consumed, past the ',' before it; ok is false when the array ends
+// instead. The caller then consumes the element.
+func (s *scanner) element(n int) (ok bool, err error) {
+	c := s.peek()
+	if c == ']' {
+		s.i++
+		s.depth--
+		return false, nil
+	}
+	if n > 0 {
+		if c != ',' {
+			return false, s.fail("expected ',' or ']'")
+		}
+		s.i++
+	}
+	return true, nil
 }
 
 func (s *scanner) object() error {
