@@ -29,7 +29,7 @@ func TestBillRefusesPeriodsThatAreNotOneCycle(t *testing.T) {
 		{"2026-01-01T00:00:00+01:00", "2026-02-01T00:00:00+01:00"}, // a month, but not in UTC
 	} {
 		r := e.billAt(f.sub, p[0], p[1])
-		if code, field, _ := r.err(); r.status != 422 || code != "validation_failed" || field != "period_start" {
+		if !r.is(422, "validation_failed", "period_start") {
 			t.Errorf("bill %s..%s = %s, want 422 on period_start", p[0], p[1], r)
 		}
 	}

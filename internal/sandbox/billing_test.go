@@ -156,7 +156,7 @@ func TestBillOverflow(t *testing.T) {
 	e.sku(plan, "b", twoTo126, nil) // 2^126 + 2^126 = 2^127: one past the maximum
 	sub := e.subscribe(cust, plan)
 	r := e.admin("POST", "/admin/v1/subscriptions/"+sub+"/bill", map[string]any{})
-	if code, field, _ := r.err(); r.status != 422 || code != "amount_overflow" || field != "total_nanos" {
+	if !r.is(422, "amount_overflow", "total_nanos") {
 		t.Errorf("bill with a 2^127 total = %s, want 422 amount_overflow field total_nanos", r)
 	}
 }
@@ -180,8 +180,7 @@ func TestBillValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := e.admin("POST", path, tt.body)
-		code, field, _ := r.err()
-		if r.status != tt.status || code != tt.code || field != tt.field {
+		if !r.is(tt.status, tt.code, tt.field) {
 			t.Errorf("bill %v = %s, want %d %s field %q", tt.body, r, tt.status, tt.code, tt.field)
 		}
 	}

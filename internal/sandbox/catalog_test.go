@@ -52,8 +52,7 @@ func TestCatalogValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.admin("POST", tt.path, tt.body)
-			code, field, _ := r.err()
-			if r.status != 422 || code != "validation_failed" || field != tt.field {
+			if !r.is(422, "validation_failed", tt.field) {
 				t.Errorf("POST %s %v = %s, want 422 validation_failed field %q", tt.path, tt.body, r, tt.field)
 			}
 		})
@@ -159,8 +158,7 @@ func TestCurrencyMismatchRefused(t *testing.T) {
 		{"/v1/subscriptions", map[string]any{"customer_id": cust, "plan_id": usd.ID, "currency": "JPY"}},
 	} {
 		r := e.admin("POST", tt.path, tt.body)
-		code, field, _ := r.err()
-		if r.status != 422 || code != "validation_failed" || field != "currency" || !strings.Contains(string(r.body), "USD") {
+		if !r.is(422, "validation_failed", "currency") || !strings.Contains(string(r.body), "USD") {
 			t.Errorf("POST %s %v = %s, want 422 on currency naming the plan's USD", tt.path, tt.body, r)
 		}
 	}

@@ -124,8 +124,7 @@ func TestEventValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.send(tt.body)
-			code, field, _ := r.err()
-			if r.status != 422 || code != "validation_failed" || field != tt.field {
+			if !r.is(422, "validation_failed", tt.field) {
 				t.Errorf("POST %s = %s, want 422 validation_failed field %q", tt.body, r, tt.field)
 			}
 		})

@@ -72,6 +72,12 @@ type reply struct {
 	body   []byte
 }
 
+// is reports whether r is an error answer with this status, code and field.
+func (r reply) is(status int, code, field string) bool {
+	c, f, _ := r.err()
+	return r.status == status && c == code && f == field
+}
+
 // err decodes the error envelope.
 func (r reply) err() (code, field, requestID string) {
 	var eb struct {

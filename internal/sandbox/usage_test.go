@@ -117,8 +117,7 @@ func TestUsageBadQuery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := e.admin("GET", base+tt.query, nil)
-		code, field, _ := r.err()
-		if r.status != tt.status || code != tt.code || field != tt.field {
+		if !r.is(tt.status, tt.code, tt.field) {
 			t.Errorf("GET usage%s = %s, want %d %q field %q", tt.query, r, tt.status, tt.code, tt.field)
 		}
 	}
