@@ -67,3 +67,18 @@ func run(t *testing.T, cfg Config) *Result {
 	}
 	return res
 }
+
+// slowRun runs the open model at rate for one second, with the settings
+// of cfg and a client of conns connections, against a sandbox that takes
+// d to answer each request.
+func slowRun(t *testing.T, d time.Duration, rate float64, conns int, cfg Config) *Result {
+	t.Helper()
+	sb := startSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: d, Max: d}})
+	syn := synthetic(t, sb, 5)
+	sch, err := Constant(rate, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Client, cfg.Events, cfg.Schedule = testClient(t, sb, conns), syn.Worker, sch
+	return run(t, cfg)
+}

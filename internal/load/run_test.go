@@ -47,13 +47,7 @@ func TestOpenModelRate(t *testing.T) {
 // time, from the actual send, stays near the sandbox's 20 ms: the gap a
 // closed-loop tool would not see.
 func TestCorrectedLatencyShowsStall(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}})
-	syn := synthetic(t, sb, 5)
-	sch, err := Constant(100, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := run(t, Config{Client: testClient(t, sb, 1), Events: syn.Worker, Schedule: sch, Connections: 1})
+	res := slowRun(t, 20*time.Millisecond, 100, 1, Config{Connections: 1})
 	s := res.Summary(Percentiles{50, 99})
 	corr99, _ := s.Corrected.At(99)
 	serv99, _ := s.Service.At(99)
@@ -82,13 +76,7 @@ func TestCorrectedLatencyShowsStall(t *testing.T) {
 // 50/s at most, asked 200/s), ticks are dropped, counted, and leave no
 // latency behind; nothing is queued.
 func TestDroppedTicks(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: 100 * time.Millisecond, Max: 100 * time.Millisecond}})
-	syn := synthetic(t, sb, 5)
-	sch, err := Constant(200, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := run(t, Config{Client: testClient(t, sb, 5), Events: syn.Worker, Schedule: sch, MaxInFlight: 5})
+	res := slowRun(t, 100*time.Millisecond, 200, 5, Config{MaxInFlight: 5})
 	s := res.Summary(Percentiles{99})
 	t.Logf("asked %d sent %d completed %d dropped %d", s.Asked, s.Sent, s.Completed, s.Dropped)
 	if s.Asked != 200 || s.Sent+s.Dropped != s.Asked {

@@ -19,19 +19,7 @@ import (
 func TestFailRate(t *testing.T) {
 	const n, rate = 400, 0.25
 	e := start(t, sandbox.Config{FailRate: rate, Seed: 7})
-	fails := 0
-	for range n {
-		r := e.admin("GET", "/v1/subscriptions", nil)
-		switch code, _, _ := r.err(); {
-		case r.status == 500 && code == "internal_error":
-			fails++
-		case r.status != 200:
-			t.Fatalf("GET /v1/subscriptions = %s, want 200 or 500", r)
-		}
-	}
-	if share := float64(fails) / n; share < rate-0.07 || share > rate+0.07 {
-		t.Errorf("share of 500s = %.3f over %d requests, want %.2f ± 0.07", share, n, rate)
-	}
+	fails := e.faulted(n, rate, 500, "internal_error", nil)
 	if got := e.sb.Server.Stats().ServerErrors; got != int64(fails) {
 		t.Errorf("Stats().ServerErrors = %d, want %d", got, fails)
 	}
@@ -43,22 +31,11 @@ func TestFailRate(t *testing.T) {
 func TestThrottleRate(t *testing.T) {
 	const n, rate = 400, 0.2
 	e := start(t, sandbox.Config{ThrottleRate: rate, Seed: 11})
-	throttled := 0
-	for range n {
-		r := e.admin("GET", "/v1/subscriptions", nil)
-		switch code, _, _ := r.err(); {
-		case r.status == 429 && code == "rate_limited":
-			throttled++
-			if ra := r.header.Get("Retry-After"); ra != "0" {
-				t.Fatalf("throttled answer Retry-After = %q, want 0", ra)
-			}
-		case r.status != 200:
-			t.Fatalf("GET /v1/subscriptions = %s, want 200 or 429", r)
+	throttled := e.faulted(n, rate, 429, "rate_limited", func(r reply) {
+		if ra := r.header.Get("Retry-After"); ra != "0" {
+			t.Fatalf("throttled answer Retry-After = %q, want 0", ra)
 		}
-	}
-	if share := float64(throttled) / n; share < rate-0.07 || share > rate+0.07 {
-		t.Errorf("share of 429s = %.3f over %d requests, want %.2f ± 0.07", share, n, rate)
-	}
+	})
 	if got := e.sb.Server.Stats().RateLimited; got != int64(throttled) {
 		t.Errorf("Stats().RateLimited = %d, want %d", got, throttled)
 	}
@@ -364,4 +341,28 @@ func TestFaultsEndpoint(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"dropped": map[string]any{}, "doubled": map[string]any{}}, empty); diff != "" {
 		t.Errorf("faults of a fresh sandbox (-want +got):\n%s", diff)
 	}
+}
+
+// faulted sends n GET /v1/subscriptions and counts the answers status with
+// code, checking each with check when set; any other answer but 200 fails
+// the test, and so does a count off rate by more than 0.07.
+func (e *env) faulted(n int, rate float64, status int, code string, check func(reply)) int {
+	e.t.Helper()
+	hits := 0
+	for range n {
+		r := e.admin("GET", "/v1/subscriptions", nil)
+		switch c, _, _ := r.err(); {
+		case r.status == status && c == code:
+			hits++
+			if check != nil {
+				check(r)
+			}
+		case r.status != 200:
+			e.t.Fatalf("GET /v1/subscriptions = %s, want 200 or %d", r, status)
+		}
+	}
+	if share := float64(hits) / float64(n); share < rate-0.07 || share > rate+0.07 {
+		e.t.Errorf("share of %ds = %.3f over %d requests, want %.2f ± 0.07", status, share, n, rate)
+	}
+	return hits
 }
