@@ -78,35 +78,38 @@ func describeJSONError(b []byte, err error) error {
 // first.
 func (c *catalog) load(d *SeedData, now time.Time) error {
 	var errs []error
-	bad := func(list string, i int, name string, fe *fieldError) {
-		errs = append(errs, fmt.Errorf("%s[%d] %q: %s: %s", list, i, name, fe.field, fe.msg))
-	}
-	for i, x := range d.Customers {
-		if _, fe := c.addCustomer(x, now); fe != nil {
-			bad("customers", i, nameOr(x.ID, x.DisplayName), fe)
-		}
-	}
-	for i, x := range d.Products {
-		if _, fe := c.addProduct(x, now); fe != nil {
-			bad("products", i, nameOr(x.ID, x.Name), fe)
-		}
-	}
-	for i, x := range d.Plans {
-		if _, fe := c.addPlan(x, now); fe != nil {
-			bad("plans", i, nameOr(x.ID, x.Name), fe)
-		}
-	}
-	for i, x := range d.SKUs {
-		if _, fe := c.addSKU(x, now); fe != nil {
-			bad("skus", i, nameOr(x.ID, x.Name), fe)
-		}
-	}
-	for i, x := range d.Subscriptions {
-		if _, fe := c.addSubscription(x, now); fe != nil {
-			bad("subscriptions", i, x.ID, fe)
-		}
-	}
+	errs = addAll(errs, "customers", d.Customers, func(x billing.Customer) (string, *fieldError) {
+		_, fe := c.addCustomer(x, now)
+		return nameOr(x.ID, x.DisplayName), fe
+	})
+	errs = addAll(errs, "products", d.Products, func(x billing.Product) (string, *fieldError) {
+		_, fe := c.addProduct(x, now)
+		return nameOr(x.ID, x.Name), fe
+	})
+	errs = addAll(errs, "plans", d.Plans, func(x billing.Plan) (string, *fieldError) {
+		_, fe := c.addPlan(x, now)
+		return nameOr(x.ID, x.Name), fe
+	})
+	errs = addAll(errs, "skus", d.SKUs, func(x billing.SKU) (string, *fieldError) {
+		_, fe := c.addSKU(x, now)
+		return nameOr(x.ID, x.Name), fe
+	})
+	errs = addAll(errs, "subscriptions", d.Subscriptions, func(x billing.Subscription) (string, *fieldError) {
+		_, fe := c.addSubscription(x, now)
+		return x.ID, fe
+	})
 	return errors.Join(errs...)
+}
+
+// addAll adds every entry of list with add, which names it, and appends
+// to errs an error naming each entry refused.
+func addAll[T any](errs []error, list string, xs []T, add func(T) (string, *fieldError)) []error {
+	for i, x := range xs {
+		if name, fe := add(x); fe != nil {
+			errs = append(errs, fmt.Errorf("%s[%d] %q: %s: %s", list, i, name, fe.field, fe.msg))
+		}
+	}
+	return errs
 }
 
 func nameOr(id, name string) string {

@@ -10,20 +10,15 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/source/sourcetest"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 )
 
-// seedFile is the sandbox seed format (sandbox.SeedData's JSON shape);
-// IDs given are kept by the sandbox, so events and seed line up.
-type seedFile struct {
-	Customers     []billing.Customer     `json:"customers"`
-	Products      []billing.Product      `json:"products"`
-	Plans         []billing.Plan         `json:"plans"`
-	SKUs          []billing.SKU          `json:"skus"`
-	Subscriptions []billing.Subscription `json:"subscriptions"`
-}
+// seedFile is the sandbox seed format: IDs given are kept by the sandbox,
+// so events and seed line up.
+type seedFile = sandbox.SeedData
 
 // parquetRow is the sample generator's Parquet row layout.
 type parquetRow = sourcetest.Row
