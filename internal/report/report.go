@@ -179,6 +179,19 @@ func Status(exit int) string {
 	return "failed"
 }
 
+// writers are the report files and what writes each, in the order Write
+// writes them.
+var writers = []struct {
+	name  string
+	write func(io.Writer, *Report) error
+}{
+	{SummaryFile, WriteSummary},
+	{CSVFile, WriteCSV},
+	{JSONLFile, WriteJSONL},
+	{MarkdownFile, WriteMarkdown},
+	{HTMLFile, WriteHTML},
+}
+
 // Write writes every report file into dir, creating it, and returns their
 // paths. Each file is streamed to a temporary name and renamed, so a
 // reader never sees half a report.
@@ -192,16 +205,6 @@ func Write(dir string, r *Report) ([]string, error) {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 		r.digest = d
-	}
-	writers := []struct {
-		name  string
-		write func(io.Writer, *Report) error
-	}{
-		{SummaryFile, WriteSummary},
-		{CSVFile, WriteCSV},
-		{JSONLFile, WriteJSONL},
-		{MarkdownFile, WriteMarkdown},
-		{HTMLFile, WriteHTML},
 	}
 	var paths []string
 	for _, w := range writers {

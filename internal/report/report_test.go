@@ -102,16 +102,6 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGolden(t *testing.T) {
-	writers := []struct {
-		name  string
-		write func(io.Writer, *Report) error
-	}{
-		{SummaryFile, WriteSummary},
-		{CSVFile, WriteCSV},
-		{JSONLFile, WriteJSONL},
-		{MarkdownFile, WriteMarkdown},
-		{HTMLFile, WriteHTML},
-	}
 	for _, r := range []struct {
 		name string
 		rep  *Report

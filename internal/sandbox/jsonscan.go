@@ -103,49 +103,47 @@ func (s *scanner) lit(word string) error {
 	return nil
 }
 
+// number scans a number: an integer part without leading zeros, then an
+// optional fraction and exponent, each with at least one digit.
 func (s *scanner) number() error {
 	b, i := s.b, s.i
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
+	ok := true
 	switch {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i, _ = digits(b, i)
 	default:
-		s.i = i
-		return s.fail("invalid number")
+		ok = false
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.i = i
-			return s.fail("invalid number")
-		}
+	if ok && i < len(b) && b[i] == '.' {
+		i, ok = digits(b, i+1)
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	if ok && i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.i = i
-			return s.fail("invalid number")
-		}
+		i, ok = digits(b, i)
 	}
 	s.i = i
+	if !ok {
+		return s.fail("invalid number")
+	}
 	return nil
+}
+
+// digits returns the index after the decimal digits at b[i:], and whether
+// there was at least one.
+func digits(b []byte, i int) (end int, some bool) {
+	end = i
+	for end < len(b) && b[end] >= '0' && b[end] <= '9' {
+		end++
+	}
+	return end, end > i
 }
 
 // str scans a string whose opening quote is at s.i.
