@@ -174,22 +174,8 @@ func TestReplayAllFaultsExact(t *testing.T) {
 				transport = tt.transport()
 			}
 			sb, px, client := faultyTarget(t, data, transport)
-			dlPath := filepath.Join(t.TempDir(), "dead-letter.jsonl")
-			dl, err := replay.OpenDeadLetter(dlPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer dl.Close()
-			src, err := source.Open(context.Background(), spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
 			start := time.Now()
-			st, err := replay.Run(context.Background(), replay.Config{Source: src, Client: client, DeadLetter: dl, Concurrency: 32})
-			if err != nil {
-				t.Fatalf("replay.Run: %v", err)
-			}
+			st, dlPath := replayAll(t, spec, client)
 			took := time.Since(start)
 			ss, ps := sb.Server.Stats(), px.Stats()
 			t.Logf("%d events (%d distinct ids) in %v (%.0f/s): accepted %d (ambiguous %d), duplicate %d, retried %d, dead-lettered %d; "+
@@ -205,9 +191,6 @@ func TestReplayAllFaultsExact(t *testing.T) {
 			}
 			if st.Accepted < ss.EventsStored || st.Accepted > ss.EventsStored+st.Ambiguous {
 				t.Errorf("accepted %d (ambiguous %d), sandbox stored %d: outcomes misclassified", st.Accepted, st.Ambiguous, ss.EventsStored)
-			}
-			if err := dl.Sync(); err != nil {
-				t.Fatal(err)
 			}
 			if b, err := os.ReadFile(dlPath); err != nil || len(b) != 0 {
 				t.Errorf("dead-letter file: %d bytes, %v; want empty", len(b), err)
@@ -368,7 +351,22 @@ func TestReplayConflictingDuplicatesUnderFaults(t *testing.T) {
 	data := seed(t)
 	want := expected(t, spec, data)
 	sb, _, client := faultyTarget(t, data, nil)
-	dl, err := replay.OpenDeadLetter(filepath.Join(t.TempDir(), "dead-letter.jsonl"))
+	st, _ := replayAll(t, spec, client)
+	t.Logf("%d pairs (%d with different payloads): accepted %d, duplicate %d, conflicting %d, dead-lettered %d",
+		pairs, conflicting, st.Accepted, st.Duplicate, st.Conflicting, st.DeadLettered)
+	if st.Conflicting != int64(conflicting) || st.DeadLettered != st.Conflicting {
+		t.Errorf("conflicting %d, dead-lettered %d; want the %d pairs with different payloads, and nothing else", st.Conflicting, st.DeadLettered, conflicting)
+	}
+	checkExact(t, sb, want, data, distinct+int64(pairs))
+}
+
+// replayAll replays spec with client, 32 workers, into a fresh dead-letter
+// file, failing the test if the run fails; it returns the statistics and
+// the dead-letter file's path.
+func replayAll(t *testing.T, spec source.Spec, client *billing.Client) (replay.Stats, string) {
+	t.Helper()
+	dlPath := filepath.Join(t.TempDir(), "dead-letter.jsonl")
+	dl, err := replay.OpenDeadLetter(dlPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,10 +380,5 @@ func TestReplayConflictingDuplicatesUnderFaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replay.Run: %v", err)
 	}
-	t.Logf("%d pairs (%d with different payloads): accepted %d, duplicate %d, conflicting %d, dead-lettered %d",
-		pairs, conflicting, st.Accepted, st.Duplicate, st.Conflicting, st.DeadLettered)
-	if st.Conflicting != int64(conflicting) || st.DeadLettered != st.Conflicting {
-		t.Errorf("conflicting %d, dead-lettered %d; want the %d pairs with different payloads, and nothing else", st.Conflicting, st.DeadLettered, conflicting)
-	}
-	checkExact(t, sb, want, data, distinct+int64(pairs))
+	return st, dlPath
 }
