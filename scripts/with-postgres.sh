@@ -19,14 +19,8 @@
 #   progress, or by anything else), the script leaves it alone and fails,
 #   naming the port and, when it is one, the run using it.
 set -euo pipefail
-
-if [ $# -eq 0 ]; then
-  sed -n '2,3s/^# \{0,1\}//p' "$0" >&2
-  exit 2
-fi
-if [ -n "${BILLHARNESS_TEST_PG_DSN:-}" ]; then
-  exec "$@"
-fi
+. "$(dirname "$0")/with-lib.sh"
+usage_or_exec BILLHARNESS_TEST_PG_DSN "$@"
 
 port=${BILLHARNESS_PG_PORT:-55432}
 base=/tmp
@@ -101,7 +95,6 @@ cleanup() {
   rm -rf "$tmp"
   exit "$status"
 }
-. "$(dirname "$0")/with-lib.sh"
 install_traps
 
 echo $$ >"$tmp/owner.pid"

@@ -22,14 +22,8 @@
 #   the next run; a port taken by anything else makes the script fail,
 #   naming the port.
 set -euo pipefail
-
-if [ $# -eq 0 ]; then
-  sed -n '2,3s/^# \{0,1\}//p' "$0" >&2
-  exit 2
-fi
-if [ -n "${BILLHARNESS_TEST_S3_ENDPOINT:-}" ]; then
-  exec "$@"
-fi
+. "$(dirname "$0")/with-lib.sh"
+usage_or_exec BILLHARNESS_TEST_S3_ENDPOINT "$@"
 
 VERSITYGW_VERSION=${VERSITYGW_VERSION:-v1.8.0}
 port=${BILLHARNESS_S3_PORT:-57070}
@@ -83,7 +77,6 @@ cleanup() {
   rm -rf "$tmp"
   exit "$status"
 }
-. "$(dirname "$0")/with-lib.sh"
 install_traps
 
 export AWS_ACCESS_KEY_ID=billharness-test
