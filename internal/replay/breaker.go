@@ -98,27 +98,34 @@ func (b *breaker) check(now time.Time) error {
 
 // tick checks the streak on the clock, for a run whose workers are idle.
 func (b *breaker) tick() error {
-	if !b.active.Load() {
+	if !b.lockOpen() {
 		return nil
+	}
+	defer b.mu.Unlock()
+	return b.check(b.now())
+}
+
+// lockOpen locks b and reports true when a streak is open and has not
+// tripped the breaker; otherwise it leaves b unlocked. The active flag
+// spares the lock on the common path, where every event gets through.
+func (b *breaker) lockOpen() bool {
+	if !b.active.Load() {
+		return false
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.trip != nil {
-		return nil
+		b.mu.Unlock()
+		return false
 	}
-	return b.check(b.now())
+	return true
 }
 
 // ok closes the open streak on a delivery and returns its letters.
 func (b *breaker) ok() []heldFailure {
-	if !b.active.Load() {
+	if !b.lockOpen() {
 		return nil
 	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.trip != nil {
-		return nil
-	}
 	flush := b.held
 	b.held, b.sig = nil, ""
 	b.active.Store(false)
