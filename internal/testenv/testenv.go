@@ -6,6 +6,9 @@
 package testenv
 
 import (
+	"context"
+	"errors"
+	"net"
 	"os"
 	"testing"
 )
@@ -29,4 +32,25 @@ func Getenv(t testing.TB, name, how string) string {
 		Missing(t, name+" is not set", how)
 	}
 	return v
+}
+
+// Serve listens on a free 127.0.0.1 port and runs serve on it until the
+// test ends, then stops it and reports an error it ended with (the
+// cancellation aside), naming what. It returns the listening address.
+func Serve(t testing.TB, what string, serve func(context.Context, net.Listener) error) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("%s: listen: %v", what, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
+	return ln.Addr().String()
 }

@@ -3,11 +3,10 @@
 package faultnettest
 
 import (
-	"context"
-	"net"
 	"testing"
 
 	"github.com/billharness/billharness/internal/faultnet"
+	"github.com/billharness/billharness/internal/testenv"
 )
 
 // Proxy is a running faultnet proxy.
@@ -28,18 +27,6 @@ func Start(t testing.TB, cfg faultnet.Config) *Proxy {
 	if err != nil {
 		t.Fatalf("faultnettest: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("faultnettest: listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("faultnettest: %v", err)
-		}
-	})
-	return &Proxy{Addr: ln.Addr().String(), URL: "http://" + ln.Addr().String(), Proxy: p}
+	addr := testenv.Serve(t, "faultnettest", p.Serve)
+	return &Proxy{Addr: addr, URL: "http://" + addr, Proxy: p}
 }

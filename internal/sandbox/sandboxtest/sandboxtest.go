@@ -3,10 +3,7 @@
 package sandboxtest
 
 import (
-	"context"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/testenv"
 )
 
 // Sandbox is a running sandbox server.
@@ -45,21 +43,9 @@ func Start(t testing.TB, cfg sandbox.Config) *Sandbox {
 	if err != nil {
 		t.Fatalf("sandboxtest: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("sandboxtest: listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("sandboxtest: %v", err)
-		}
-	})
+	addr := testenv.Serve(t, "sandboxtest", srv.Serve)
 	return &Sandbox{
-		URL:           "http://" + ln.Addr().String(),
+		URL:           "http://" + addr,
 		AdminToken:    cfg.AdminToken,
 		CustomerToken: cfg.CustomerToken,
 		Server:        srv,
