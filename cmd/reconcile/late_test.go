@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/billharness/billharness/internal/clitest"
 	"github.com/billharness/billharness/internal/replay"
 )
 
@@ -29,15 +29,7 @@ func (e *badEnv) lateRows(prefix string, n int, at time.Time) []eventRow {
 
 func readCheckpoint(t *testing.T, path string) replay.Checkpoint {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cp replay.Checkpoint
-	if err := json.Unmarshal(b, &cp); err != nil {
-		t.Fatalf("checkpoint %s: %v", path, err)
-	}
-	return cp
+	return clitest.ReadJSON[replay.Checkpoint](t, path)
 }
 
 // checkResumeAccounting asserts the summary's resume accounting: rows

@@ -151,15 +151,7 @@ func reference(t *testing.T, window string) (map[string]string, int64) {
 // readSummary reads a replay -summary file.
 func readSummary(t *testing.T, path string) replay.Stats {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st replay.Stats
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return clitest.ReadJSON[replay.Stats](t, path)
 }
 
 // EnvKillSeed fixes the kill points of TestReplayKilledAndResumed, to

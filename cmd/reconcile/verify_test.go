@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/clitest"
 	"github.com/billharness/billharness/internal/report"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
@@ -93,15 +94,7 @@ func checkDay(s string) time.Time {
 // checkSummary reads summary.json from dir.
 func checkSummary(t *testing.T, dir string) report.Summary {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s report.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return clitest.ReadJSON[report.Summary](t, filepath.Join(dir, report.SummaryFile))
 }
 
 // checkFlagged returns the subscriptions of the discrepancies in dir's JSONL.
