@@ -78,35 +78,20 @@ func describeJSONError(b []byte, err error) error {
 // first.
 func (c *catalog) load(d *SeedData, now time.Time) error {
 	var errs []error
-	errs = addAll(errs, "customers", d.Customers, func(x billing.Customer) (string, *fieldError) {
-		_, fe := c.addCustomer(x, now)
-		return nameOr(x.ID, x.DisplayName), fe
-	})
-	errs = addAll(errs, "products", d.Products, func(x billing.Product) (string, *fieldError) {
-		_, fe := c.addProduct(x, now)
-		return nameOr(x.ID, x.Name), fe
-	})
-	errs = addAll(errs, "plans", d.Plans, func(x billing.Plan) (string, *fieldError) {
-		_, fe := c.addPlan(x, now)
-		return nameOr(x.ID, x.Name), fe
-	})
-	errs = addAll(errs, "skus", d.SKUs, func(x billing.SKU) (string, *fieldError) {
-		_, fe := c.addSKU(x, now)
-		return nameOr(x.ID, x.Name), fe
-	})
-	errs = addAll(errs, "subscriptions", d.Subscriptions, func(x billing.Subscription) (string, *fieldError) {
-		_, fe := c.addSubscription(x, now)
-		return x.ID, fe
-	})
+	errs = addAll(errs, now, "customers", d.Customers, c.addCustomer, func(x billing.Customer) string { return nameOr(x.ID, x.DisplayName) })
+	errs = addAll(errs, now, "products", d.Products, c.addProduct, func(x billing.Product) string { return nameOr(x.ID, x.Name) })
+	errs = addAll(errs, now, "plans", d.Plans, c.addPlan, func(x billing.Plan) string { return nameOr(x.ID, x.Name) })
+	errs = addAll(errs, now, "skus", d.SKUs, c.addSKU, func(x billing.SKU) string { return nameOr(x.ID, x.Name) })
+	errs = addAll(errs, now, "subscriptions", d.Subscriptions, c.addSubscription, func(x billing.Subscription) string { return x.ID })
 	return errors.Join(errs...)
 }
 
-// addAll adds every entry of list with add, which names it, and appends
-// to errs an error naming each entry refused.
-func addAll[T any](errs []error, list string, xs []T, add func(T) (string, *fieldError)) []error {
+// addAll adds every entry of list with add, as of now, and appends to errs
+// an error naming (by name) each entry refused.
+func addAll[T any](errs []error, now time.Time, list string, xs []T, add func(T, time.Time) (T, *fieldError), name func(T) string) []error {
 	for i, x := range xs {
-		if name, fe := add(x); fe != nil {
-			errs = append(errs, fmt.Errorf("%s[%d] %q: %s: %s", list, i, name, fe.field, fe.msg))
+		if _, fe := add(x, now); fe != nil {
+			errs = append(errs, fmt.Errorf("%s[%d] %q: %s: %s", list, i, name(x), fe.field, fe.msg))
 		}
 	}
 	return errs
