@@ -59,6 +59,15 @@ func routes() []route {
 			errors:    withAuth(400, 409, 413, 422),
 		}}
 	}
+	// get is a GET of the customer scope that answers 200 with one thing
+	// (desc, schema), or 404.
+	get := func(pattern string, handle func(*Server, *call) response, id, tag, summary, desc, schema string) route {
+		return route{method: http.MethodGet, pattern: pattern, scope: scopeCustomer, handle: handle, doc: opDoc{
+			id: id, tag: tag, summary: summary,
+			responses: []docResponse{{200, desc, schema}},
+			errors:    withAuth(404),
+		}}
+	}
 	return []route{
 		{method: http.MethodPost, pattern: "/v1/events", scope: scopeCustomer, resettable: true, handle: (*Server).postEvent, doc: opDoc{
 			id: "ingestEvent", tag: "events", summary: "Ingest one usage event; the event id is the deduplication key",
@@ -80,11 +89,8 @@ func routes() []route {
 			responses: []docResponse{{200, "A page of subscriptions", "SubscriptionList"}},
 			errors:    withAuth(422),
 		}},
-		{method: http.MethodGet, pattern: "/v1/subscriptions/{id}", scope: scopeCustomer, handle: (*Server).getSubscription, doc: opDoc{
-			id: "getSubscription", tag: "subscriptions", summary: "Get a subscription",
-			responses: []docResponse{{200, "The subscription", "Subscription"}},
-			errors:    withAuth(404),
-		}},
+		get("/v1/subscriptions/{id}", (*Server).getSubscription, "getSubscription", "subscriptions",
+			"Get a subscription", "The subscription", "Subscription"),
 		{method: http.MethodGet, pattern: "/v1/subscriptions/{id}/usage", scope: scopeCustomer, handle: (*Server).getUsage, doc: opDoc{
 			id: "getSubscriptionUsage", tag: "subscriptions", summary: "Aggregated usage per meter over a half-open window [from, to) of event timestamps",
 			query: []queryParam{
@@ -94,16 +100,10 @@ func routes() []route {
 			responses: []docResponse{{200, "Usage per metered SKU of the plan", "Usage"}},
 			errors:    withAuth(404, 422),
 		}},
-		{method: http.MethodGet, pattern: "/v1/subscriptions/{id}/invoices", scope: scopeCustomer, handle: (*Server).listInvoices, doc: opDoc{
-			id: "listSubscriptionInvoices", tag: "invoices", summary: "Every invoice of a subscription, by period start (at most one per billing period)",
-			responses: []docResponse{{200, "The subscription's invoices", "InvoiceList"}},
-			errors:    withAuth(404),
-		}},
-		{method: http.MethodGet, pattern: "/v1/invoices/{id}", scope: scopeCustomer, handle: (*Server).getInvoice, doc: opDoc{
-			id: "getInvoice", tag: "invoices", summary: "Get an invoice",
-			responses: []docResponse{{200, "The invoice", "Invoice"}},
-			errors:    withAuth(404),
-		}},
+		get("/v1/subscriptions/{id}/invoices", (*Server).listInvoices, "listSubscriptionInvoices", "invoices",
+			"Every invoice of a subscription, by period start (at most one per billing period)", "The subscription's invoices", "InvoiceList"),
+		get("/v1/invoices/{id}", (*Server).getInvoice, "getInvoice", "invoices",
+			"Get an invoice", "The invoice", "Invoice"),
 		{method: http.MethodPost, pattern: "/v1/invoices/{id}/finalize", scope: scopeCustomer, handle: (*Server).finalize, doc: opDoc{
 			id: "finalizeInvoice", tag: "invoices", summary: "Finalize a Draft invoice: Open, with the next invoice number",
 			responses: []docResponse{{200, "The finalized invoice", "Invoice"}},
