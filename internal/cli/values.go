@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/billharness/billharness/internal/duration"
 )
 
 // Rate is a rate in events per second, written "500/s", "30/m", "2/h",
@@ -72,57 +74,8 @@ func (r *Rate) Set(s string) error {
 	return nil
 }
 
-// Duration is a non-negative time.Duration that also takes whole days as a
-// leading "Nd" ("35d", "1d12h"), as dedup windows and backdating limits are
-// given in days. Duration implements flag.Value.
-type Duration time.Duration
-
-// maxDays is the largest day count a time.Duration holds.
-const maxDays = math.MaxInt64 / int64(24*time.Hour)
-
-// ParseDuration parses a Duration: time.ParseDuration syntax, optionally
-// after a day count.
-func ParseDuration(s string) (Duration, error) {
-	var days int64
-	// Go's duration units never contain a "d", so one marks days.
-	before, rest, hasDays := strings.Cut(s, "d")
-	if hasDays {
-		n, err := strconv.ParseUint(before, 10, 63)
-		if err != nil || int64(n) > maxDays {
-			return 0, fmt.Errorf("invalid duration %q: day count %q is not a whole number up to %d", s, before, maxDays)
-		}
-		days = int64(n)
-	} else {
-		rest = s
-	}
-	var d time.Duration
-	if rest != "" || !hasDays {
-		var err error
-		if d, err = time.ParseDuration(rest); err != nil {
-			return 0, fmt.Errorf("invalid duration %q: want e.g. 30s, 5m, 1h30m or 35d", s)
-		}
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("invalid duration %q: negative", s)
-	}
-	if days > (math.MaxInt64-int64(d))/int64(24*time.Hour) {
-		return 0, fmt.Errorf("invalid duration %q: too large", s)
-	}
-	return Duration(time.Duration(days)*24*time.Hour + d), nil
-}
-
-// String formats d as time.Duration does ("840h0m0s").
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// Set implements flag.Value.
-func (d *Duration) Set(s string) error {
-	v, err := ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
+// Duration is a duration flag: see package duration.
+type Duration = duration.Duration
 
 // Bytes is a size in bytes, written as a whole number with an optional
 // unit: "512MiB", "1GiB", "64KiB", "2GB", "1000000". Bytes implements

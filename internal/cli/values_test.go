@@ -3,7 +3,6 @@ package cli
 import (
 	"math"
 	"testing"
-	"time"
 
 	"github.com/billharness/billharness/internal/parsetest"
 )
@@ -69,52 +68,6 @@ func FuzzParseRate(f *testing.F) {
 		back, err := ParseRate(r.String())
 		if err != nil || back != r {
 			t.Fatalf("ParseRate(%q) = %v, %v, want %v (round trip of %q)", r.String(), back, err, r, s)
-		}
-	})
-}
-
-func TestParseDuration(t *testing.T) {
-	tests := []parsetest.Case[time.Duration]{
-		{In: "0", Want: 0},
-		{In: "0d", Want: 0},
-		{In: "30s", Want: 30 * time.Second},
-		{In: "1h30m", Want: 90 * time.Minute},
-		{In: "35d", Want: 35 * 24 * time.Hour},
-		{In: "1d12h", Want: 36 * time.Hour},
-		{In: "106751d", Want: 106751 * 24 * time.Hour},
-		{In: "", Err: "want e.g. 30s"},
-		{In: "5", Err: "want e.g. 30s"},
-		{In: "-1s", Err: "negative"},
-		{In: "1d-1h", Err: "negative"},
-		{In: "d", Err: "day count"},
-		{In: "-1d", Err: "day count"},
-		{In: "1.5d", Err: "day count"},
-		{In: "1dd", Err: "want e.g. 30s"},
-		{In: "106752d", Err: "day count"},
-		{In: "106751d24h", Err: "too large"},
-	}
-	parsetest.Run(t, "ParseDuration", func(s string) (time.Duration, error) {
-		d, err := ParseDuration(s)
-		return time.Duration(d), err
-	}, tests)
-
-}
-
-func FuzzParseDuration(f *testing.F) {
-	for _, s := range []string{"0", "30s", "1h30m", "35d", "1d12h", "-1s", "106751d23h", "1d-1h"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := ParseDuration(s)
-		if err != nil {
-			return
-		}
-		if d < 0 {
-			t.Fatalf("ParseDuration(%q) = %v, want >= 0", s, d)
-		}
-		back, err := ParseDuration(d.String())
-		if err != nil || back != d {
-			t.Fatalf("ParseDuration(%q) = %v, %v, want %v (round trip of %q)", d.String(), back, err, d, s)
 		}
 	})
 }

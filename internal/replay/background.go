@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/billharness/billharness/internal/duration"
 )
 
 // background writes checkpoints and progress until done closes.
@@ -45,7 +47,7 @@ func (r *run) background(done <-chan struct{}, start time.Time) {
 				continue
 			}
 			st := r.c.stats()
-			st.Elapsed = Duration(now.Sub(start))
+			st.Elapsed = duration.Duration(now.Sub(start))
 			fin := finished(st)
 			rate := float64(fin-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = fin, now

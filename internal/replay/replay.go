@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/duration"
 	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -195,7 +196,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	st := r.c.stats()
 	st.Source = srcStats
-	st.Elapsed = Duration(time.Since(start))
+	st.Elapsed = duration.Duration(time.Since(start))
 	st.Checkpoint = r.lastCP
 	if !cfg.DryRun {
 		st.Abandoned = st.Read - finished(st)

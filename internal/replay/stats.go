@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/atomicfile"
+	"github.com/billharness/billharness/internal/duration"
 	"github.com/billharness/billharness/internal/progress"
 	"github.com/billharness/billharness/internal/source"
 )
@@ -53,21 +54,8 @@ type Stats struct {
 	// Source is the reader's own accounting (declared rows, skips).
 	Source source.Stats `json:"source"`
 	// Checkpoint is the last watermark written, if any.
-	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
-	Elapsed    Duration    `json:"elapsed"`
-}
-
-// Duration marshals as a Go duration string.
-type Duration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	*d = Duration(v)
-	return err
+	Checkpoint *Checkpoint       `json:"checkpoint,omitempty"`
+	Elapsed    duration.Duration `json:"elapsed"`
 }
 
 // Progress is a snapshot for live display.

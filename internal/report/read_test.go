@@ -12,14 +12,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/billharness/billharness/internal/billing"
-	"github.com/billharness/billharness/internal/replay"
+	"github.com/billharness/billharness/internal/duration"
 )
 
 // Read is the inverse of Write: what it reads writes the same five files
 // again, byte for byte, and holds the same discrepancies.
 func TestReadRoundTrip(t *testing.T) {
 	withReplay := sample()
-	withReplay.Replay = Replays{"": {Read: 12, Accepted: 12, Elapsed: replay.Duration(1500 * time.Millisecond)}}
+	withReplay.Replay = Replays{"": {Read: 12, Accepted: 12, Elapsed: duration.Duration(1500 * time.Millisecond)}}
 	merged := sample()
 	merged.Replay = Replays{"0/2": {Read: 5, Accepted: 5}, "1/2": {Read: 7, Accepted: 6, Rejected: 1, DeadLettered: 1}}
 	for _, tt := range []struct {
