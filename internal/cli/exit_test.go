@@ -11,6 +11,7 @@ import (
 )
 
 func TestExitCode(t *testing.T) {
+	t.Parallel()
 	failure := errors.New("connection refused")
 	tests := []struct {
 		name string
@@ -47,6 +48,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestUsageErrorMessage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  *UsageError
 		want string

@@ -10,6 +10,7 @@ import (
 )
 
 func TestShardFromEnv(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		countVar string // default RECONCILE_SHARDS

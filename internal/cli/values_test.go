@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseRate(t *testing.T) {
+	t.Parallel()
 	tests := []parsetest.Case[Rate]{
 		{In: "0", Want: 0},
 		{In: "0/s", Want: 0},
@@ -38,6 +39,7 @@ func TestParseRate(t *testing.T) {
 }
 
 func TestRateString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   Rate
 		want string
@@ -73,6 +75,7 @@ func FuzzParseRate(f *testing.F) {
 }
 
 func TestParseBytes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    Bytes

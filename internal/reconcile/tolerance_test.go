@@ -17,6 +17,7 @@ func must[T any](v T, err error) T {
 }
 
 func TestToleranceWithin(t *testing.T) {
+	t.Parallel()
 	bytes := Meter{Name: "Bytes", Property: "bytes"}
 	tokens := Meter{Name: "Input Tokens", Property: "input_tokens"}
 	tests := []struct {
@@ -58,6 +59,7 @@ func TestToleranceWithin(t *testing.T) {
 }
 
 func TestParseTolerance(t *testing.T) {
+	t.Parallel()
 	tests := []parsetest.Case[string]{
 		{In: "", Want: "exact"},
 		{In: "exact", Want: "exact"},

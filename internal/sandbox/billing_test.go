@@ -40,6 +40,7 @@ func (inv invoice) line(sku string) lineItem {
 }
 
 func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
@@ -87,6 +88,7 @@ func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
 }
 
 func TestBillConcurrentMakesOneInvoice(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	path := "/admin/v1/subscriptions/" + f.sub + "/bill"
@@ -114,6 +116,7 @@ func TestBillConcurrentMakesOneInvoice(t *testing.T) {
 }
 
 func TestBillExactAmounts(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	cust := e.customer("Big")
 	plan := e.plan("Huge")
@@ -148,6 +151,7 @@ func TestBillExactAmounts(t *testing.T) {
 }
 
 func TestBillOverflow(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	cust := e.customer("Overflow")
 	plan := e.plan("Overflow")
@@ -162,6 +166,7 @@ func TestBillOverflow(t *testing.T) {
 }
 
 func TestBillValidation(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	path := "/admin/v1/subscriptions/" + f.sub + "/bill"
@@ -190,6 +195,7 @@ func TestBillValidation(t *testing.T) {
 }
 
 func TestFinalizeNumbersSequentially(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	const n = 12

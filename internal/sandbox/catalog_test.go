@@ -10,6 +10,7 @@ import (
 )
 
 func TestCatalogValidation(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	plan := e.plan("Pro")
 	cust := e.customer("Acme")
@@ -65,6 +66,7 @@ func TestCatalogValidation(t *testing.T) {
 }
 
 func TestSKUDefaults(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	plan := e.plan("Pro")
 	tests := []struct {
@@ -99,6 +101,7 @@ func TestSKUDefaults(t *testing.T) {
 type subscriptionView = billing.Subscription
 
 func TestSubscriptionStatus(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	plain := e.plan("Plain")
@@ -146,6 +149,7 @@ func TestSubscriptionStatus(t *testing.T) {
 // refused, naming both, never summed into one total; an empty one takes
 // the plan's.
 func TestCurrencyMismatchRefused(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	var usd idOnly
@@ -172,6 +176,7 @@ func TestCurrencyMismatchRefused(t *testing.T) {
 }
 
 func TestListSubscriptions(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	plan := e.plan("Plan")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestLoadSeedFile(t *testing.T) {
+	t.Parallel()
 	data, err := sandbox.LoadSeedFile("testdata/seed.json")
 	if err != nil {
 		t.Fatalf("LoadSeedFile(testdata/seed.json) = %v", err)
@@ -31,6 +32,7 @@ func TestLoadSeedFile(t *testing.T) {
 }
 
 func TestLoadSeedFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, content string
 		want          []string
@@ -71,6 +73,7 @@ func TestLoadSeedFileErrors(t *testing.T) {
 }
 
 func TestNewRejectsBadSeedData(t *testing.T) {
+	t.Parallel()
 	if _, err := sandbox.New(sandbox.Config{AdminToken: "a", Data: &sandbox.SeedData{}}); err != nil {
 		t.Fatalf("New with empty seed data = %v, want nil", err)
 	}

@@ -12,6 +12,7 @@ import (
 )
 
 func TestUsageAggregations(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	plan := e.plan("Pro")
@@ -79,6 +80,7 @@ func TestUsageAggregations(t *testing.T) {
 }
 
 func TestUsageResponseShape(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	e.send(ev("s1", "llm.completion", f.customer, t0, map[string]any{"input_tokens": 1234567}))
@@ -100,6 +102,7 @@ func TestUsageResponseShape(t *testing.T) {
 }
 
 func TestUsageBadQuery(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	base := "/v1/subscriptions/" + f.sub + "/usage"
@@ -127,6 +130,7 @@ func TestUsageBadQuery(t *testing.T) {
 }
 
 func TestUsageLag(t *testing.T) {
+	t.Parallel()
 	e := start(t, sandbox.Config{UsageLag: time.Minute})
 	f := e.fixture()
 	if r := e.send(ev("lag-1", "api.request", f.customer, t0, nil)); r.status != 202 {
@@ -145,6 +149,7 @@ func TestUsageLag(t *testing.T) {
 }
 
 func TestUsageLagAppliesToBilling(t *testing.T) {
+	t.Parallel()
 	e := start(t, sandbox.Config{UsageLag: time.Hour})
 	f := e.fixture()
 	e.send(ev("lag-bill", "api.request", f.customer, t0, nil))

@@ -84,6 +84,7 @@ func normJSON(t *testing.T, b []byte) string {
 }
 
 func TestFixtures(t *testing.T) {
+	t.Parallel()
 	typed := []string{"input_tokens", "output_tokens", "bytes", "model"}
 	renamed := ColumnMap{"id": "event_id", "event_type": "type", "customer_id": "account", "subscription_id": "sub", "timestamp": "ts"}
 	tests := []struct {
@@ -149,6 +150,7 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestFixtureEpochSeconds(t *testing.T) {
+	t.Parallel()
 	r := openSpec(t, Spec{Kind: KindParquet, Path: filepath.Join(fixtures, "parquet-go/ts_epoch_seconds.parquet")})
 	recs, _ := readAll(t, r)
 	for i, rec := range recs {
@@ -159,6 +161,7 @@ func TestFixtureEpochSeconds(t *testing.T) {
 }
 
 func TestValidationErrors(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(fixtures, "parquet-go/invalid.parquet")
 	r := openSpec(t, Spec{Kind: KindParquet, Path: path})
 	recs, bad := readAll(t, r)
@@ -199,6 +202,7 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestBrokenFiles(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		file    string

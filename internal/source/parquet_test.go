@@ -41,6 +41,7 @@ func readManifest(t *testing.T) manifest {
 func sampleSpec() Spec { return Spec{Kind: KindParquet, Path: sample + "/parquet"} }
 
 func TestSampleFullScan(t *testing.T) {
+	t.Parallel()
 	m := readManifest(t)
 	r := openSpec(t, sampleSpec())
 	recs, bad := readAll(t, r)
@@ -70,6 +71,7 @@ func TestSampleFullScan(t *testing.T) {
 }
 
 func TestSampleWindow(t *testing.T) {
+	t.Parallel()
 	m := readManifest(t)
 	month, _ := ParseWindow(m.Month)
 	spec := sampleSpec()
@@ -106,6 +108,7 @@ func checkBalance(t *testing.T, st Stats) {
 }
 
 func TestSampleShards(t *testing.T) {
+	t.Parallel()
 	const n = 4
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	seen := map[Position]int{}
@@ -141,6 +144,7 @@ func TestSampleShards(t *testing.T) {
 }
 
 func TestSampleResume(t *testing.T) {
+	t.Parallel()
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	// Stop points: the first record, inside a batch, the last row of a row
 	// group, the last row of a file, the last record.
@@ -179,6 +183,7 @@ func TestSampleResume(t *testing.T) {
 }
 
 func TestNextHonoursContext(t *testing.T) {
+	t.Parallel()
 	r := openSpec(t, sampleSpec())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -188,6 +193,7 @@ func TestNextHonoursContext(t *testing.T) {
 }
 
 func TestClosedReader(t *testing.T) {
+	t.Parallel()
 	r := openSpec(t, sampleSpec())
 	if _, err := r.Next(context.Background()); err != nil {
 		t.Fatal(err)
@@ -201,6 +207,7 @@ func TestClosedReader(t *testing.T) {
 }
 
 func TestFindFiles(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		path string
 		want int
@@ -222,6 +229,7 @@ func TestFindFiles(t *testing.T) {
 // window: every windowed read equals the full read filtered by the
 // window, whether the window misses whole files or only row groups.
 func TestWindowPruningLosesNothing(t *testing.T) {
+	t.Parallel()
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	if m := readManifest(t); len(all) != m.Events {
 		t.Fatalf("full read: %d records, the manifest says %d", len(all), m.Events)

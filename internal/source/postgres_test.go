@@ -81,6 +81,7 @@ func byKey(recs []Record) []Record {
 }
 
 func TestPostgresMatchesParquet(t *testing.T) {
+	t.Parallel()
 	conn, schema := pgSchema(t)
 	loadSample(t, conn)
 	m := readManifest(t)
@@ -120,6 +121,7 @@ func TestPostgresMatchesParquet(t *testing.T) {
 }
 
 func TestPostgresResumeShardWindow(t *testing.T) {
+	t.Parallel()
 	conn, schema := pgSchema(t)
 	loadSample(t, conn)
 	spec := pgSpec(t, schema, "usage_events")
@@ -206,6 +208,7 @@ func TestPostgresResumeShardWindow(t *testing.T) {
 // exactly the keys ShardOf puts in each shard, on random keys of every
 // kind of text (multi-byte, empty, NULL) at several shard counts.
 func TestShardSQLMatchesShardOf(t *testing.T) {
+	t.Parallel()
 	conn, _ := pgSchema(t)
 	ctx := context.Background()
 	rng := mrand.New(mrand.NewPCG(1, 2))
@@ -256,6 +259,7 @@ func TestShardSQLMatchesShardOf(t *testing.T) {
 }
 
 func TestPostgresValidation(t *testing.T) {
+	t.Parallel()
 	conn, schema := pgSchema(t)
 	ctx := context.Background()
 	_, err := conn.Exec(ctx, `CREATE TABLE events (id text, event_type text, customer_id text, subscription_id text,
@@ -308,6 +312,7 @@ func TestPostgresValidation(t *testing.T) {
 }
 
 func TestPostgresQueryAndColumns(t *testing.T) {
+	t.Parallel()
 	conn, schema := pgSchema(t)
 	ctx := context.Background()
 	_, err := conn.Exec(ctx, `CREATE TABLE raw (event_id uuid, kind varchar, account text, ts timestamp,

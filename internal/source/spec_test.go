@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseSpec(t *testing.T) {
+	t.Parallel()
 	tests := []parsetest.Case[Spec]{
 		{In: "parquet:data/*.parquet", Want: Spec{Kind: KindParquet, Path: "data/*.parquet"}},
 		{In: "postgres://u@h/db", Want: Spec{Kind: KindPostgres, DSN: "postgres://u@h/db"}},
@@ -28,6 +29,7 @@ func TestParseSpec(t *testing.T) {
 }
 
 func TestParseColumnMap(t *testing.T) {
+	t.Parallel()
 	tests := []parsetest.Case[ColumnMap]{
 		{In: "", Want: ColumnMap{}},
 		{In: "id=event_id, timestamp=ts", Want: ColumnMap{"id": "event_id", "timestamp": "ts"}},
@@ -46,6 +48,7 @@ func TestParseColumnMap(t *testing.T) {
 }
 
 func TestPositionCompareAndJSON(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	// Each position sorts strictly after the one before it.
 	ordered := []Position{
@@ -86,6 +89,7 @@ func TestPositionCompareAndJSON(t *testing.T) {
 }
 
 func TestSpecValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		spec    Spec
