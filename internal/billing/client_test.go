@@ -124,7 +124,6 @@ func (k *keyRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestSendEventRetriesFaultsCountedOnce(t *testing.T) {
-	t.Parallel()
 	f := setup(t, sandbox.Config{Seed: 7, FailRate: 0.2, ResetRate: 0.2})
 	var obs attempts
 	rec := &keyRecorder{keys: map[string][]string{}, next: http.DefaultTransport.(*http.Transport).Clone()}
@@ -186,7 +185,6 @@ func TestSendEventRetriesFaultsCountedOnce(t *testing.T) {
 }
 
 func TestSendEventAgain(t *testing.T) {
-	t.Parallel()
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	var clock atomic.Pointer[time.Time]
 	clock.Store(&now)
@@ -219,7 +217,6 @@ func TestSendEventAgain(t *testing.T) {
 }
 
 func TestCreateRetriedUnder500sCreatesOnce(t *testing.T) {
-	t.Parallel()
 	f := setup(t, sandbox.Config{Seed: 3, FailRate: 0.4})
 	ctx := context.Background()
 	c := f.admin
@@ -274,7 +271,6 @@ func TestCreateRetriedUnder500sCreatesOnce(t *testing.T) {
 }
 
 func TestClientErrorIsNotRetried(t *testing.T) {
-	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	var obs attempts
 	c := newClient(t, billing.Config{BaseURL: f.sb.URL, Token: f.sb.AdminToken, Observer: obs.observe})
@@ -294,7 +290,6 @@ func TestClientErrorIsNotRetried(t *testing.T) {
 }
 
 func TestRateLimitedRetryAfterIsWaitedOut(t *testing.T) {
-	t.Parallel()
 	// 2 requests/s with a burst of 1: concurrent sends meet 429s whose
 	// Retry-After the client must wait out, all callers together.
 	f := setup(t, sandbox.Config{RateLimit: 2, RateBurst: 1})
@@ -339,7 +334,6 @@ func TestRateLimitedRetryAfterIsWaitedOut(t *testing.T) {
 }
 
 func TestCancelStopsRetryWait(t *testing.T) {
-	t.Parallel()
 	// At 0.01 requests/s the sandbox's Retry-After is 100 s: only a
 	// cancellation can end the wait early.
 	f := setup(t, sandbox.Config{RateLimit: 0.01, RateBurst: 1})
@@ -385,7 +379,6 @@ func TestCancelStopsRetryWait(t *testing.T) {
 }
 
 func TestPlainErrorBody(t *testing.T) {
-	t.Parallel()
 	// A proxy in front of the API answering with HTML, not the envelope.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -410,7 +403,6 @@ func TestPlainErrorBody(t *testing.T) {
 }
 
 func TestTokenNeverInErrors(t *testing.T) {
-	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	const token = "bsk_test_wrong_but_secret_0123456789"
 	ctx := context.Background()
@@ -437,7 +429,6 @@ func TestTokenNeverInErrors(t *testing.T) {
 }
 
 func TestSharedLimiterPacesAllCallers(t *testing.T) {
-	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	var obs attempts
 	lim := newLimiter(50, 1)
@@ -463,7 +454,6 @@ func TestSharedLimiterPacesAllCallers(t *testing.T) {
 func newLimiter(r float64, b int) *rate.Limiter { return rate.NewLimiter(rate.Limit(r), b) }
 
 func TestBillCreatedOnce(t *testing.T) {
-	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	ctx := context.Background()
 	if _, err := f.admin.SendEvent(ctx, f.event(1)); err != nil {

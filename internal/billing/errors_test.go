@@ -14,7 +14,6 @@ func response(status int, header http.Header) exchange {
 }
 
 func TestNewAPIError(t *testing.T) {
-	t.Parallel()
 	const token = "bsk_test_secret123"
 	tests := []struct {
 		name   string
@@ -70,7 +69,6 @@ func TestNewAPIError(t *testing.T) {
 }
 
 func TestAPIErrorText(t *testing.T) {
-	t.Parallel()
 	e := &APIError{Method: "POST", Path: "/v1/events", Status: 422, Code: "validation_failed", Message: "must be an object", Field: "properties", RequestID: "req_9"}
 	want := "billing: POST /v1/events: 422 validation_failed: properties: must be an object (request req_9)"
 	if e.Error() != want {
@@ -83,7 +81,6 @@ func TestAPIErrorText(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -105,7 +102,6 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestRetryPolicy(t *testing.T) {
-	t.Parallel()
 	te := &TransportError{Method: "GET", Path: "/", Err: errors.New("connection reset")}
 	tests := []struct {
 		status int

@@ -8,7 +8,6 @@ import (
 )
 
 func TestAppendEventMatchesEncodingJSON(t *testing.T) {
-	t.Parallel()
 	ts := time.Date(2026, 2, 28, 14, 22, 1, 123456789, time.UTC)
 	tests := []Event{
 		{ID: "evt-1", EventType: "api.request", CustomerID: "c", SubscriptionID: "s", Timestamp: ts, Properties: json.RawMessage(`{"a":1}`)},
@@ -31,7 +30,6 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestAppendEventRejectsBadProperties(t *testing.T) {
-	t.Parallel()
 	for _, p := range []string{`{}, "id": "smuggled"`, `[1,2]`, `"text"`, `{"a":`} {
 		ev := Event{ID: "e", EventType: "t", CustomerID: "c", Properties: json.RawMessage(p)}
 		if _, err := appendEvent(nil, &ev); err == nil {
@@ -63,7 +61,6 @@ func FuzzAppendEvent(f *testing.F) {
 }
 
 func TestDecodeEventResult(t *testing.T) {
-	t.Parallel()
 	for _, in := range []string{
 		`{"accepted":true,"event_id":"evt-1"}`,
 		`{"accepted":false,"event_id":"evt-1","duplicate":true}`,

@@ -9,7 +9,6 @@ import (
 )
 
 func TestParseMoney(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[string]{
 		{In: "0", Want: "0"},
 		{In: "1000000000000", Want: "1000000000000"},
@@ -30,7 +29,6 @@ func TestParseMoney(t *testing.T) {
 }
 
 func TestMoneyAboveInt64(t *testing.T) {
-	t.Parallel()
 	// Two amounts that each fit in int64 but whose sum does not.
 	a := MoneyFromInt64(1 << 62)
 	sum, err := a.Add(a)
@@ -52,7 +50,6 @@ func TestMoneyAboveInt64(t *testing.T) {
 }
 
 func TestMoneyMulQuantity(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		unit, qty, want string
 	}{
@@ -79,7 +76,6 @@ func TestMoneyMulQuantity(t *testing.T) {
 }
 
 func TestMoneyJSON(t *testing.T) {
-	t.Parallel()
 	var v struct {
 		A Money `json:"a_nanos"`
 		B Money `json:"b_nanos"`

@@ -22,7 +22,6 @@ var exampleTiers = []Tier{
 }
 
 func TestPriceAmount(t *testing.T) {
-	t.Parallel()
 	grad := Price{Model: PricingGraduated, Tiers: exampleTiers}
 	vol := Price{Model: PricingVolume, Tiers: exampleTiers}
 	half := []Tier{{UpTo: qp("10"), UnitAmount: MoneyFromInt64(3)}, {UnitAmount: MoneyFromInt64(1)}}
@@ -68,7 +67,6 @@ func TestPriceAmount(t *testing.T) {
 }
 
 func TestPriceAmountOverflowFails(t *testing.T) {
-	t.Parallel()
 	p := Price{Model: PricingGraduated, Tiers: []Tier{{UnitAmount: MustMoney("170141183460469231731687303715884105727")}}}
 	if _, err := p.Amount(QuantityFromInt64(2)); err == nil {
 		t.Fatal("an amount past 128 bits was accepted")
@@ -76,7 +74,6 @@ func TestPriceAmountOverflowFails(t *testing.T) {
 }
 
 func TestPriceCheck(t *testing.T) {
-	t.Parallel()
 	for _, c := range []struct {
 		name  string
 		p     Price
@@ -109,7 +106,6 @@ func TestPriceCheck(t *testing.T) {
 }
 
 func TestProrate(t *testing.T) {
-	t.Parallel()
 	day := 24 * time.Hour
 	fee := MoneyFromInt64(31_000_000_000_000) // $31
 	for _, c := range []struct {

@@ -5,7 +5,6 @@ import "testing"
 // One classification of an answered event serves replay, heal and
 // loadgen: who counted the event, this call or another one.
 func TestEventResultCounted(t *testing.T) {
-	t.Parallel()
 	for _, tt := range []struct {
 		name               string
 		res                EventResult

@@ -10,7 +10,6 @@ import (
 )
 
 func TestAPIRegister(t *testing.T) {
-	t.Parallel()
 	var a API
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	a.Register(fs)
@@ -32,7 +31,6 @@ func TestAPIRegister(t *testing.T) {
 }
 
 func TestAPIValidate(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		url     string
 		wantErr string
@@ -65,7 +63,6 @@ func TestAPIValidate(t *testing.T) {
 }
 
 func TestAPIToken(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

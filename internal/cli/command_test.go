@@ -38,7 +38,6 @@ func newTestCommand(got *[]string, fail error) *Command {
 }
 
 func TestCommandRun(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name     string
 		args     []string
@@ -98,7 +97,6 @@ func TestCommandRun(t *testing.T) {
 // TestUsageDefaultOnce: a flag whose usage states its own default is not
 // followed by a second "(default 0)" from its zero value.
 func TestUsageDefaultOnce(t *testing.T) {
-	t.Parallel()
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	var n, m int
 	Int(fs, &n, "batch-size", "X_BATCH", 0, "page size (default 10000)")
@@ -116,7 +114,6 @@ func TestUsageDefaultOnce(t *testing.T) {
 
 // TestSource: errors name the variable a bad value came from.
 func TestSource(t *testing.T) {
-	t.Parallel()
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	var a, b string
 	String(fs, &a, "addr", "X_ADDR", "", "address")
@@ -133,7 +130,6 @@ func TestSource(t *testing.T) {
 }
 
 func TestClosest(t *testing.T) {
-	t.Parallel()
 	cmds := []string{"replay", "verify", "bill", "run", "merge", "doctor"}
 	for typed, want := range map[string]string{
 		"repaly": "replay", "verfy": "verify", "Replay": "replay", "rn": "run", "mrege": "merge",

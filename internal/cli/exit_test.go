@@ -11,7 +11,6 @@ import (
 )
 
 func TestExitCode(t *testing.T) {
-	t.Parallel()
 	failure := errors.New("connection refused")
 	tests := []struct {
 		name string
@@ -48,7 +47,6 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestUsageErrorMessage(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		err  *UsageError
 		want string

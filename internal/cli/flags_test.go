@@ -33,7 +33,6 @@ func mapEnv(m map[string]string) func(string) string {
 }
 
 func TestParsePrecedence(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -72,7 +71,6 @@ func TestParsePrecedence(t *testing.T) {
 }
 
 func TestParseEnvMarksFlagSet(t *testing.T) {
-	t.Parallel()
 	fs, _ := newTestFlags()
 	if _, err := Parse(fs, nil, mapEnv(map[string]string{"T_N": "3"})); err != nil {
 		t.Fatal(err)
@@ -85,7 +83,6 @@ func TestParseEnvMarksFlagSet(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -117,7 +114,6 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseHelp(t *testing.T) {
-	t.Parallel()
 	fs, _ := newTestFlags()
 	if _, err := Parse(fs, []string{"-h"}, mapEnv(nil)); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("Parse(-h) = %v, want flag.ErrHelp", err)
@@ -125,7 +121,6 @@ func TestParseHelp(t *testing.T) {
 }
 
 func TestBoolFlagStaysBool(t *testing.T) {
-	t.Parallel()
 	fs, v := newTestFlags()
 	// "-on x": with a non-bool Value, "x" would be taken as the flag's value.
 	if _, err := Parse(fs, []string{"-on", "x"}, mapEnv(nil)); err != nil || !v.on || fs.Arg(0) != "x" {

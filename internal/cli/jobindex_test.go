@@ -10,7 +10,6 @@ import (
 )
 
 func TestShardFromEnv(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name     string
 		countVar string // default RECONCILE_SHARDS

@@ -10,7 +10,6 @@ import (
 )
 
 func TestNewLoggerJSONWhenNotTerminal(t *testing.T) {
-	t.Parallel()
 	var buf bytes.Buffer
 	log := NewLogger(&buf, slog.LevelInfo)
 	log.Debug("hidden")
@@ -25,7 +24,6 @@ func TestNewLoggerJSONWhenNotTerminal(t *testing.T) {
 }
 
 func TestIsTerminal(t *testing.T) {
-	t.Parallel()
 	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
 	if err != nil {
 		t.Fatal(err)

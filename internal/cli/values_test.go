@@ -8,7 +8,6 @@ import (
 )
 
 func TestParseRate(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[Rate]{
 		{In: "0", Want: 0},
 		{In: "0/s", Want: 0},
@@ -39,7 +38,6 @@ func TestParseRate(t *testing.T) {
 }
 
 func TestRateString(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in   Rate
 		want string
@@ -75,7 +73,6 @@ func FuzzParseRate(f *testing.F) {
 }
 
 func TestParseBytes(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in      string
 		want    Bytes

@@ -7,7 +7,6 @@ import (
 
 // Zero and negative values are unset and take the default; set ones stay.
 func TestSet(t *testing.T) {
-	t.Parallel()
 	for _, tt := range []struct{ in, want time.Duration }{{0, 5 * time.Second}, {-1, 5 * time.Second}, {time.Millisecond, time.Millisecond}} {
 		v := tt.in
 		if Set(&v, 5*time.Second); v != tt.want {

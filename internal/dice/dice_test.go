@@ -8,7 +8,6 @@ import (
 // Decisions repeat for a seed, change with it, hit each rate, and each
 // salt has a stream of its own.
 func TestDiceSeeded(t *testing.T) {
-	t.Parallel()
 	const n, rate = 100000, 0.05
 	a, b, c := New(1, 2), New(1, 2), New(2, 2)
 	hits, same, diff := 0, 0, 0
@@ -41,7 +40,6 @@ func TestDiceSeeded(t *testing.T) {
 // An id's decision does not depend on when it is asked: the same ids are
 // picked at any concurrency, and different ids spread evenly.
 func TestByID(t *testing.T) {
-	t.Parallel()
 	d := New(7, 1)
 	hits := 0
 	for i := range 100000 {

@@ -9,7 +9,6 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[time.Duration]{
 		{In: "0", Want: 0},
 		{In: "0d", Want: 0},
@@ -57,7 +56,6 @@ func FuzzParse(f *testing.F) {
 
 // A Duration in JSON is its text, and reads back the same.
 func TestJSON(t *testing.T) {
-	t.Parallel()
 	in := struct{ D Duration }{Duration(36*time.Hour + 1500*time.Millisecond)}
 	b, err := json.Marshal(in)
 	if err != nil || string(b) != `{"D":"36h0m1.5s"}` {

@@ -7,7 +7,6 @@ import (
 )
 
 func TestObject(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in   string
 		want bool
@@ -36,7 +35,6 @@ func TestObject(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	t.Parallel()
 	props := json.RawMessage(`{"model":"gpt-4o", "input_tokens": 512 ,"nested":{"input_tokens":1},"output_tokens":256}`)
 	tests := []struct {
 		key    string
@@ -96,7 +94,6 @@ func FuzzValidObject(f *testing.F) {
 // Well-formed JSON nested past MaxDepth is refused for its depth, and
 // said so: it is not "malformed".
 func TestReasonTellsDepthFromSyntax(t *testing.T) {
-	t.Parallel()
 	deep := func(n int) []byte {
 		return []byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
 	}

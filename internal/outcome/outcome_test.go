@@ -104,7 +104,6 @@ func gateway(t *testing.T, status int) (url string, got func() []request) {
 }
 
 func TestPush(t *testing.T) {
-	t.Parallel()
 	end := time.Date(2026, 11, 1, 6, 0, 0, 500_000_000, time.UTC)
 	ts := 1793512800.5
 	tests := []struct {
@@ -196,7 +195,6 @@ func TestPush(t *testing.T) {
 }
 
 func TestPushFails(t *testing.T) {
-	t.Parallel()
 	o := Outcome{Command: "verify", Finished: time.Now()}
 	url, _ := gateway(t, http.StatusInternalServerError)
 	if err := Push(context.Background(), Config{URL: url}, o); err == nil || !strings.Contains(err.Error(), "500") {

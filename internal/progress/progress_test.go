@@ -19,7 +19,6 @@ var replayStatus = Status{
 // columns (a wrapped line leaves a stale row at every redraw) and keeps
 // the essentials.
 func TestLineFitsTheWidth(t *testing.T) {
-	t.Parallel()
 	for w := 10; w <= 220; w++ {
 		got := Line(replayStatus, w)
 		if n := utf8.RuneCountInString(got); n > w-1 {
@@ -45,7 +44,6 @@ func TestLineFitsTheWidth(t *testing.T) {
 }
 
 func TestLineCases(t *testing.T) {
-	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		s    Status
@@ -81,7 +79,6 @@ func TestLineCases(t *testing.T) {
 // the estimate by a fraction, not by the factor (the "0s → 13h51m →
 // 1h23m" swing); no progress yet is unknown, not 0s.
 func TestETASmooth(t *testing.T) {
-	t.Parallel()
 	var e ETA
 	if got := e.Update(0, 1000, 0); got >= 0 {
 		t.Errorf("first sample = %v, want unknown", got)
@@ -119,7 +116,6 @@ func TestETASmooth(t *testing.T) {
 // TestLiveEndsOnce: the final line ends with a newline and is drawn once;
 // every draw clears the line first.
 func TestLiveEndsOnce(t *testing.T) {
-	t.Parallel()
 	var b bytes.Buffer
 	l := &Live{W: &b, Width: func() int { return 60 }}
 	l.Draw(Status{Verb: "load", Done: 1})
@@ -132,7 +128,6 @@ func TestLiveEndsOnce(t *testing.T) {
 }
 
 func TestShort(t *testing.T) {
-	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		-1: "?", 45 * time.Second: "45s", 12*time.Minute + 34*time.Second: "12m30s", 2 * time.Minute: "2m", 3*time.Hour + 20*time.Minute: "3h20m",
 		52 * time.Hour: "2d4h", 2400 * time.Hour: ">99d",

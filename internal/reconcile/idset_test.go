@@ -9,7 +9,6 @@ import (
 )
 
 func TestIDSet(t *testing.T) {
-	t.Parallel()
 	for _, presize := range []int64{0, 10, 100_000} {
 		t.Run(strconv.FormatInt(presize, 10), func(t *testing.T) {
 			s := newIDSet(presize)
@@ -40,7 +39,6 @@ func TestIDSet(t *testing.T) {
 // their fingerprint, which a 64-bit set would take for one, are both kept
 // (their second halves differ), and that they land in one probe run.
 func TestIDSetHalfCollision(t *testing.T) {
-	t.Parallel()
 	s := newIDSet(0)
 	a, b := slot{hi: 42, lo: 1, pay: 7}, slot{hi: 42, lo: 2, pay: 7}
 	if fresh, _ := s.insert(a); !fresh {
@@ -58,7 +56,6 @@ func TestIDSetHalfCollision(t *testing.T) {
 }
 
 func TestParseMeters(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in, wantErr string
 		want        []Meter

@@ -69,7 +69,6 @@ func mixedSource(t *testing.T) ([]row, *billing.Client) {
 // The merged shards of a comparison find what one unsharded comparison
 // finds: rows, pairs, classes and every discrepancy.
 func TestMergeEqualsUnsharded(t *testing.T) {
-	t.Parallel()
 	src, c := mixedSource(t)
 	specs := map[string]source.Spec{"parquet": writeParquet(t, src), "postgres": writePostgres(t, src)}
 	for _, kind := range []string{"parquet", "postgres"} {
@@ -140,7 +139,6 @@ func shardResult(i, n int) *Result {
 }
 
 func TestMergeRefuses(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name    string
 		shards  func() []*Result
@@ -199,7 +197,6 @@ func TestMergeRefuses(t *testing.T) {
 // Statistics other than pairs merge as documented: settle and billing
 // counts add up, durations are the longest shard's.
 func TestMergeStatistics(t *testing.T) {
-	t.Parallel()
 	a, b := shardResult(0, 2), shardResult(1, 2)
 	period := billing.Period{Start: october.From, End: october.To}
 	a.Settle = SettleStats{Budget: time.Minute, Polls: 2, Settled: 1, Elapsed: 10 * time.Second}

@@ -19,7 +19,6 @@ import (
 // on Parquet and PostgreSQL, whole and sharded; and the work directory is
 // left empty.
 func TestSpilledEqualsInMemory(t *testing.T) {
-	t.Parallel()
 	src, c := mixedSource(t)
 	specs := map[string]source.Spec{"parquet": writeParquet(t, src), "postgres": writePostgres(t, src)}
 	for _, kind := range []string{"parquet", "postgres"} {
@@ -63,7 +62,6 @@ func TestSpilledEqualsInMemory(t *testing.T) {
 // A work directory that cannot be written fails the comparison, naming
 // it: never a partial count.
 func TestSpillUnwritableWorkDir(t *testing.T) {
-	t.Parallel()
 	src, c := mixedSource(t)
 	dir := t.TempDir() + "/missing/deeper"
 	_, err := Verify(context.Background(), Config{Client: c, Source: writeParquet(t, src), Window: october, MemoryLimit: 1, WorkDir: dir})
@@ -73,7 +71,6 @@ func TestSpillUnwritableWorkDir(t *testing.T) {
 }
 
 func TestPartitions(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		expected, limit int64
 		want            int

@@ -17,7 +17,6 @@ func must[T any](v T, err error) T {
 }
 
 func TestToleranceWithin(t *testing.T) {
-	t.Parallel()
 	bytes := Meter{Name: "Bytes", Property: "bytes"}
 	tokens := Meter{Name: "Input Tokens", Property: "input_tokens"}
 	tests := []struct {
@@ -59,7 +58,6 @@ func TestToleranceWithin(t *testing.T) {
 }
 
 func TestParseTolerance(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[string]{
 		{In: "", Want: "exact"},
 		{In: "exact", Want: "exact"},

@@ -38,7 +38,6 @@ func pairFor(sub, meter string) reconcile.Pair {
 // The k-way merge of sorted shard files is the sorted union, whatever
 // the split; empty shards included.
 func TestMergedPairs(t *testing.T) {
-	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var all []reconcile.Pair
 	shards := make([][]reconcile.Pair, 5) // shard 4 stays empty
@@ -67,7 +66,6 @@ func TestMergedPairs(t *testing.T) {
 }
 
 func TestMergedPairsRefuses(t *testing.T) {
-	t.Parallel()
 	a, b, c := pairFor("sub_a", "m"), pairFor("sub_b", "m"), pairFor("sub_c", "m")
 	tests := []struct {
 		name    string

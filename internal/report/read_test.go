@@ -18,7 +18,6 @@ import (
 // Read is the inverse of Write: what it reads writes the same five files
 // again, byte for byte, and holds the same discrepancies.
 func TestReadRoundTrip(t *testing.T) {
-	t.Parallel()
 	withReplay := sample()
 	withReplay.Replay = Replays{"": {Read: 12, Accepted: 12, Elapsed: duration.Duration(1500 * time.Millisecond)}}
 	merged := sample()
@@ -72,7 +71,6 @@ func TestReadRoundTrip(t *testing.T) {
 }
 
 func TestReadRefuses(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name    string
 		files   map[string]string

@@ -101,7 +101,6 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGolden(t *testing.T) {
-	t.Parallel()
 	for _, r := range []struct {
 		name string
 		rep  *Report
@@ -121,7 +120,6 @@ func TestGolden(t *testing.T) {
 // The page must open without a network: no external scripts, styles,
 // images or fonts.
 func TestHTMLSelfContained(t *testing.T) {
-	t.Parallel()
 	var b bytes.Buffer
 	if err := WriteHTML(&b, sample()); err != nil {
 		t.Fatal(err)
@@ -149,7 +147,6 @@ func TestHTMLSelfContained(t *testing.T) {
 }
 
 func TestWrite(t *testing.T) {
-	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "out", "run")
 	paths, err := Write(dir, sample())
 	if err != nil {
@@ -184,7 +181,6 @@ func TestWrite(t *testing.T) {
 }
 
 func TestMoney(t *testing.T) {
-	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"0", "0"},
 		{"1", "0.000000000001"},
@@ -202,7 +198,6 @@ func TestMoney(t *testing.T) {
 // Text cells that a spreadsheet would run as a formula get a leading
 // quote; numbers, negative deltas included, stay numbers.
 func TestCSVEscapesFormulas(t *testing.T) {
-	t.Parallel()
 	r := sample()
 	p := pair("sub_=HYPERLINK(\"x\")", "@SUM(A1)", reconcile.Over, "5", "7")
 	p.EventType, p.Property, p.SampleEventIDs, p.Detail = "+cmd", "-2+3", []string{"=1+1"}, "\tx"
@@ -233,7 +228,6 @@ func TestCSVEscapesFormulas(t *testing.T) {
 
 // Tables rank by money and say how much they hold when cut.
 func TestMoneyTableRanksAndSaysWhenCut(t *testing.T) {
-	t.Parallel()
 	r := sample()
 	var extra []reconcile.Pair
 	for i := range 25 {
@@ -270,7 +264,6 @@ func TestMoneyTableRanksAndSaysWhenCut(t *testing.T) {
 // with nothing on the console, for a full run and for one that failed
 // before comparing, which still names its window.
 func TestHTMLInChromium(t *testing.T) {
-	t.Parallel()
 	early := failedEarly()
 	early.Window = source.Window{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	for name, r := range map[string]*Report{"full": sample(), "failed early": early} {

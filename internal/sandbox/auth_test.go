@@ -9,7 +9,6 @@ import (
 )
 
 func TestAuth(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	admin, cust := e.sb.AdminToken, e.sb.CustomerToken
 	tests := []struct {
@@ -63,7 +62,6 @@ func TestAuth(t *testing.T) {
 }
 
 func TestMethodNotAllowedListsMethods(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	r := e.admin("PUT", "/v1/subscriptions", nil)
 	if r.status != http.StatusMethodNotAllowed {
@@ -75,7 +73,6 @@ func TestMethodNotAllowedListsMethods(t *testing.T) {
 }
 
 func TestRequestIDsAreUnique(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	seen := map[string]bool{}
 	for range 20 {
@@ -88,7 +85,6 @@ func TestRequestIDsAreUnique(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{Version: "v1.2.3"})
 	r := e.do("GET", "/health", "", nil)
 	if got, want := string(r.body), `{"status":"ok","version":"v1.2.3"}`; r.status != 200 || got != want {
@@ -101,7 +97,6 @@ func TestHealth(t *testing.T) {
 
 // What generated clients and HTTP tooling expect of the protocol.
 func TestProtocolHeadAuthAndMediaTypes(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 

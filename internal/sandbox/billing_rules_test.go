@@ -15,7 +15,6 @@ func (e *env) billAt(sub, start, end string) reply {
 // A billing period is one calendar month: anything else would charge the
 // flat fee again for time already invoiced.
 func TestBillRefusesPeriodsThatAreNotOneCycle(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	e.sku(f.plan, "platform fee", "1000000", nil)
@@ -52,7 +51,6 @@ func TestBillRefusesPeriodsThatAreNotOneCycle(t *testing.T) {
 // No fee before the subscription starts; the first month is prorated by
 // the second; no flat fee inside a trial; usage is billed in full.
 func TestBillProratesFromStartAndTrial(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Late starter")
 	plan := e.plan("Monthly")
@@ -108,7 +106,6 @@ func TestBillProratesFromStartAndTrial(t *testing.T) {
 }
 
 func TestBillPricingModels(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Tiered")
 	plan := e.plan("Tiers")
@@ -166,7 +163,6 @@ func TestBillPricingModels(t *testing.T) {
 
 // A Draft follows late usage; finalizing freezes it.
 func TestDraftFollowsUsageUntilFinalized(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
@@ -191,7 +187,6 @@ func TestDraftFollowsUsageUntilFinalized(t *testing.T) {
 
 // LaxBilling is the careless platform reconcile's tests need.
 func TestLaxBillingBillsAnything(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{LaxBilling: true})
 	f := e.fixture()
 	e.sku(f.plan, "fee", "1000", nil)

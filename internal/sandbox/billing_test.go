@@ -40,7 +40,6 @@ func (inv invoice) line(sku string) lineItem {
 }
 
 func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
@@ -88,7 +87,6 @@ func TestBillDefaultPeriodAndIdempotence(t *testing.T) {
 }
 
 func TestBillConcurrentMakesOneInvoice(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	path := "/admin/v1/subscriptions/" + f.sub + "/bill"
@@ -116,7 +114,6 @@ func TestBillConcurrentMakesOneInvoice(t *testing.T) {
 }
 
 func TestBillExactAmounts(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Big")
 	plan := e.plan("Huge")
@@ -151,7 +148,6 @@ func TestBillExactAmounts(t *testing.T) {
 }
 
 func TestBillOverflow(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Overflow")
 	plan := e.plan("Overflow")
@@ -166,7 +162,6 @@ func TestBillOverflow(t *testing.T) {
 }
 
 func TestBillValidation(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	path := "/admin/v1/subscriptions/" + f.sub + "/bill"
@@ -195,7 +190,6 @@ func TestBillValidation(t *testing.T) {
 }
 
 func TestFinalizeNumbersSequentially(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	const n = 12

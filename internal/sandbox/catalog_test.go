@@ -10,7 +10,6 @@ import (
 )
 
 func TestCatalogValidation(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	plan := e.plan("Pro")
 	cust := e.customer("Acme")
@@ -66,7 +65,6 @@ func TestCatalogValidation(t *testing.T) {
 }
 
 func TestSKUDefaults(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	plan := e.plan("Pro")
 	tests := []struct {
@@ -101,7 +99,6 @@ func TestSKUDefaults(t *testing.T) {
 type subscriptionView = billing.Subscription
 
 func TestSubscriptionStatus(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	plain := e.plan("Plain")
@@ -149,7 +146,6 @@ func TestSubscriptionStatus(t *testing.T) {
 // refused, naming both, never summed into one total; an empty one takes
 // the plan's.
 func TestCurrencyMismatchRefused(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	var usd idOnly
@@ -176,7 +172,6 @@ func TestCurrencyMismatchRefused(t *testing.T) {
 }
 
 func TestListSubscriptions(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	plan := e.plan("Plan")

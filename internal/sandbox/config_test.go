@@ -10,7 +10,6 @@ import (
 )
 
 func TestParseLatency(t *testing.T) {
-	t.Parallel()
 	ms := time.Millisecond
 	tests := []struct {
 		in      string
@@ -41,7 +40,6 @@ func TestParseLatency(t *testing.T) {
 }
 
 func TestNewValidatesConfig(t *testing.T) {
-	t.Parallel()
 	_, err := sandbox.New(sandbox.Config{
 		FailRate: 1.5, ResetRate: -0.1, DropRate: math.NaN(), DoubleRate: 2,
 		RateLimit: -1, RateBurst: -2, UsageLag: -time.Second,
@@ -64,7 +62,6 @@ func TestNewValidatesConfig(t *testing.T) {
 }
 
 func TestGenerateToken(t *testing.T) {
-	t.Parallel()
 	a, err := sandbox.GenerateToken()
 	b, _ := sandbox.GenerateToken()
 	if err != nil || !strings.HasPrefix(a, "bsk_test_") || len(a) != len("bsk_test_")+32 || a == b {

@@ -129,7 +129,6 @@ func (f *failTB) Helper() {}
 // The check is itself checked: a renamed field (a wrong JSON tag) and an
 // undocumented status fail it, the sandbox's real answer passes.
 func TestContractCheckCatchesWrongTags(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	req, _ := http.NewRequest("GET", e.sb.URL+"/v1/subscriptions/"+f.sub, nil)

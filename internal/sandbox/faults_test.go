@@ -17,7 +17,6 @@ import (
 )
 
 func TestFailRate(t *testing.T) {
-	t.Parallel()
 	const n, rate = 400, 0.25
 	e := start(t, sandbox.Config{FailRate: rate, Seed: 7})
 	fails := e.faulted(n, rate, 500, "internal_error", nil)
@@ -30,7 +29,6 @@ func TestFailRate(t *testing.T) {
 }
 
 func TestThrottleRate(t *testing.T) {
-	t.Parallel()
 	const n, rate = 400, 0.2
 	e := start(t, sandbox.Config{ThrottleRate: rate, Seed: 11})
 	throttled := e.faulted(n, rate, 429, "rate_limited", func(r reply) {
@@ -44,7 +42,6 @@ func TestThrottleRate(t *testing.T) {
 }
 
 func TestFailRateHitsEventsBeforeStoring(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{Seed: 3, FailRate: 0.5})
 	var f fixture
 	// Catalog calls can fail too: retry each until it succeeds.
@@ -101,7 +98,6 @@ func TestFailRateHitsEventsBeforeStoring(t *testing.T) {
 }
 
 func TestResetLeavesEventStored(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{Seed: 11, ResetRate: 0.5})
 	f := e.fixture()
 	// A fresh connection per request: the transport must not retry on a
@@ -157,7 +153,6 @@ func TestResetLeavesEventStored(t *testing.T) {
 }
 
 func TestDropRate(t *testing.T) {
-	t.Parallel()
 	const n = 200
 	e := start(t, sandbox.Config{Seed: 5, DropRate: 0.3})
 	f := e.fixture()
@@ -194,7 +189,6 @@ func TestDropRate(t *testing.T) {
 }
 
 func TestDoubleRate(t *testing.T) {
-	t.Parallel()
 	const n = 200
 	e := start(t, sandbox.Config{Seed: 9, DoubleRate: 0.3})
 	f := e.fixture()
@@ -227,7 +221,6 @@ func TestDoubleRate(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{RateLimit: 2, RateBurst: 2})
 	steps := []struct {
 		advance           time.Duration
@@ -267,7 +260,6 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{Latency: sandbox.Latency{Min: 40 * time.Millisecond, Max: 60 * time.Millisecond}})
 	begin := time.Now()
 	e.admin("GET", "/v1/subscriptions", nil)
@@ -285,7 +277,6 @@ func TestLatency(t *testing.T) {
 // are dropped and doubled, whatever the concurrency, and that the fail
 // decisions repeat for the same request sequence.
 func TestFaultsDeterministic(t *testing.T) {
-	t.Parallel()
 	const n = 300
 	run := func(seed int64, workers int) sandbox.FaultLog {
 		e := start(t, sandbox.Config{Seed: seed, DropRate: 0.2, DoubleRate: 0.2})
@@ -335,7 +326,6 @@ func TestFaultsDeterministic(t *testing.T) {
 }
 
 func TestFaultsEndpoint(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{Seed: 1, DropRate: 0.5, DoubleRate: 0.5})
 	f := e.fixture()
 	for i := range 20 {

@@ -7,7 +7,6 @@ import (
 )
 
 func TestIdemCacheStates(t *testing.T) {
-	t.Parallel()
 	var c idemCache
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	steps := []struct {
@@ -40,7 +39,6 @@ func TestIdemCacheStates(t *testing.T) {
 }
 
 func TestIdemCacheSweepsExpired(t *testing.T) {
-	t.Parallel()
 	var c idemCache
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 5000 {
@@ -61,7 +59,6 @@ func TestIdemCacheSweepsExpired(t *testing.T) {
 }
 
 func TestRecordable(t *testing.T) {
-	t.Parallel()
 	for status, want := range map[int]bool{200: true, 201: true, 202: true, 400: true, 404: true, 409: true, 422: true,
 		401: false, 403: false, 429: false, 500: false, 503: false} {
 		if got := recordable(response{status: status}); got != want {
@@ -76,7 +73,6 @@ func TestRecordable(t *testing.T) {
 // A flood of unique keys within 24 h does not grow the table past its cap;
 // keys in flight are never dropped, and expired ones go first.
 func TestIdemCacheCapped(t *testing.T) {
-	t.Parallel()
 	c := idemCache{perShard: 4}
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10_000 {

@@ -28,7 +28,6 @@ func loadOpenAPI(t *testing.T, e *env) *openapi3.T {
 }
 
 func TestOpenAPIValid(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{Version: "v9.9.9"})
 	doc := loadOpenAPI(t, e)
 	if doc.OpenAPI != "3.0.3" || doc.Info.Version != "v9.9.9" {
@@ -57,7 +56,6 @@ func TestOpenAPIValid(t *testing.T) {
 // lists exactly the router's table, and every documented operation reaches
 // a handler (no 404 "no route", no 405).
 func TestOpenAPIPathsAreServedRoutes(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	doc := loadOpenAPI(t, e)
 	var documented []string

@@ -12,7 +12,6 @@ import (
 )
 
 func TestLoadSeedFile(t *testing.T) {
-	t.Parallel()
 	data, err := sandbox.LoadSeedFile("testdata/seed.json")
 	if err != nil {
 		t.Fatalf("LoadSeedFile(testdata/seed.json) = %v", err)
@@ -32,7 +31,6 @@ func TestLoadSeedFile(t *testing.T) {
 }
 
 func TestLoadSeedFileErrors(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name, content string
 		want          []string
@@ -73,7 +71,6 @@ func TestLoadSeedFileErrors(t *testing.T) {
 }
 
 func TestNewRejectsBadSeedData(t *testing.T) {
-	t.Parallel()
 	if _, err := sandbox.New(sandbox.Config{AdminToken: "a", Data: &sandbox.SeedData{}}); err != nil {
 		t.Fatalf("New with empty seed data = %v, want nil", err)
 	}

@@ -12,7 +12,6 @@ import (
 )
 
 func TestUsageAggregations(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	cust := e.customer("Acme")
 	plan := e.plan("Pro")
@@ -80,7 +79,6 @@ func TestUsageAggregations(t *testing.T) {
 }
 
 func TestUsageResponseShape(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	e.send(ev("s1", "llm.completion", f.customer, t0, map[string]any{"input_tokens": 1234567}))
@@ -102,7 +100,6 @@ func TestUsageResponseShape(t *testing.T) {
 }
 
 func TestUsageBadQuery(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	f := e.fixture()
 	base := "/v1/subscriptions/" + f.sub + "/usage"
@@ -130,7 +127,6 @@ func TestUsageBadQuery(t *testing.T) {
 }
 
 func TestUsageLag(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{UsageLag: time.Minute})
 	f := e.fixture()
 	if r := e.send(ev("lag-1", "api.request", f.customer, t0, nil)); r.status != 202 {
@@ -149,7 +145,6 @@ func TestUsageLag(t *testing.T) {
 }
 
 func TestUsageLagAppliesToBilling(t *testing.T) {
-	t.Parallel()
 	e := start(t, sandbox.Config{UsageLag: time.Hour})
 	f := e.fixture()
 	e.send(ev("lag-bill", "api.request", f.customer, t0, nil))

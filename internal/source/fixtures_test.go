@@ -84,7 +84,6 @@ func normJSON(t *testing.T, b []byte) string {
 }
 
 func TestFixtures(t *testing.T) {
-	t.Parallel()
 	typed := []string{"input_tokens", "output_tokens", "bytes", "model"}
 	renamed := ColumnMap{"id": "event_id", "event_type": "type", "customer_id": "account", "subscription_id": "sub", "timestamp": "ts"}
 	tests := []struct {
@@ -150,7 +149,6 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestFixtureEpochSeconds(t *testing.T) {
-	t.Parallel()
 	r := openSpec(t, Spec{Kind: KindParquet, Path: filepath.Join(fixtures, "parquet-go/ts_epoch_seconds.parquet")})
 	recs, _ := readAll(t, r)
 	for i, rec := range recs {
@@ -161,7 +159,6 @@ func TestFixtureEpochSeconds(t *testing.T) {
 }
 
 func TestValidationErrors(t *testing.T) {
-	t.Parallel()
 	path := filepath.Join(fixtures, "parquet-go/invalid.parquet")
 	r := openSpec(t, Spec{Kind: KindParquet, Path: path})
 	recs, bad := readAll(t, r)
@@ -202,7 +199,6 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestBrokenFiles(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name    string
 		file    string

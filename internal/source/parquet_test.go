@@ -41,7 +41,6 @@ func readManifest(t *testing.T) manifest {
 func sampleSpec() Spec { return Spec{Kind: KindParquet, Path: sample + "/parquet"} }
 
 func TestSampleFullScan(t *testing.T) {
-	t.Parallel()
 	m := readManifest(t)
 	r := openSpec(t, sampleSpec())
 	recs, bad := readAll(t, r)
@@ -71,7 +70,6 @@ func TestSampleFullScan(t *testing.T) {
 }
 
 func TestSampleWindow(t *testing.T) {
-	t.Parallel()
 	m := readManifest(t)
 	month, _ := ParseWindow(m.Month)
 	spec := sampleSpec()
@@ -108,7 +106,6 @@ func checkBalance(t *testing.T, st Stats) {
 }
 
 func TestSampleShards(t *testing.T) {
-	t.Parallel()
 	const n = 4
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	seen := map[Position]int{}
@@ -144,7 +141,6 @@ func TestSampleShards(t *testing.T) {
 }
 
 func TestSampleResume(t *testing.T) {
-	t.Parallel()
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	// Stop points: the first record, inside a batch, the last row of a row
 	// group, the last row of a file, the last record.
@@ -183,7 +179,6 @@ func TestSampleResume(t *testing.T) {
 }
 
 func TestNextHonoursContext(t *testing.T) {
-	t.Parallel()
 	r := openSpec(t, sampleSpec())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -193,7 +188,6 @@ func TestNextHonoursContext(t *testing.T) {
 }
 
 func TestClosedReader(t *testing.T) {
-	t.Parallel()
 	r := openSpec(t, sampleSpec())
 	if _, err := r.Next(context.Background()); err != nil {
 		t.Fatal(err)
@@ -207,7 +201,6 @@ func TestClosedReader(t *testing.T) {
 }
 
 func TestFindFiles(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		path string
 		want int
@@ -229,7 +222,6 @@ func TestFindFiles(t *testing.T) {
 // window: every windowed read equals the full read filtered by the
 // window, whether the window misses whole files or only row groups.
 func TestWindowPruningLosesNothing(t *testing.T) {
-	t.Parallel()
 	all, _ := readAll(t, openSpec(t, sampleSpec()))
 	if m := readManifest(t); len(all) != m.Events {
 		t.Fatalf("full read: %d records, the manifest says %d", len(all), m.Events)

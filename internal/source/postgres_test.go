@@ -81,7 +81,6 @@ func byKey(recs []Record) []Record {
 }
 
 func TestPostgresMatchesParquet(t *testing.T) {
-	t.Parallel()
 	conn, schema := pgSchema(t)
 	loadSample(t, conn)
 	m := readManifest(t)
@@ -121,7 +120,6 @@ func TestPostgresMatchesParquet(t *testing.T) {
 }
 
 func TestPostgresResumeShardWindow(t *testing.T) {
-	t.Parallel()
 	conn, schema := pgSchema(t)
 	loadSample(t, conn)
 	spec := pgSpec(t, schema, "usage_events")
@@ -208,7 +206,6 @@ func TestPostgresResumeShardWindow(t *testing.T) {
 // exactly the keys ShardOf puts in each shard, on random keys of every
 // kind of text (multi-byte, empty, NULL) at several shard counts.
 func TestShardSQLMatchesShardOf(t *testing.T) {
-	t.Parallel()
 	conn, _ := pgSchema(t)
 	ctx := context.Background()
 	rng := mrand.New(mrand.NewPCG(1, 2))
@@ -259,7 +256,6 @@ func TestShardSQLMatchesShardOf(t *testing.T) {
 }
 
 func TestPostgresValidation(t *testing.T) {
-	t.Parallel()
 	conn, schema := pgSchema(t)
 	ctx := context.Background()
 	_, err := conn.Exec(ctx, `CREATE TABLE events (id text, event_type text, customer_id text, subscription_id text,
@@ -312,7 +308,6 @@ func TestPostgresValidation(t *testing.T) {
 }
 
 func TestPostgresQueryAndColumns(t *testing.T) {
-	t.Parallel()
 	conn, schema := pgSchema(t)
 	ctx := context.Background()
 	_, err := conn.Exec(ctx, `CREATE TABLE raw (event_id uuid, kind varchar, account text, ts timestamp,

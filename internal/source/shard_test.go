@@ -9,7 +9,6 @@ import (
 // TestShardOf pins the documented split against values computed outside
 // Go: Python's int(hashlib.md5(key.encode()).hexdigest()[:15], 16) % n.
 func TestShardOf(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		key  string
 		n    int
@@ -30,7 +29,6 @@ func TestShardOf(t *testing.T) {
 }
 
 func TestParseShard(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[Shard]{
 		{In: "0/1", Want: Shard{0, 1}},
 		{In: "3/4", Want: Shard{3, 4}},

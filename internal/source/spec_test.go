@@ -11,7 +11,6 @@ import (
 )
 
 func TestParseSpec(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[Spec]{
 		{In: "parquet:data/*.parquet", Want: Spec{Kind: KindParquet, Path: "data/*.parquet"}},
 		{In: "postgres://u@h/db", Want: Spec{Kind: KindPostgres, DSN: "postgres://u@h/db"}},
@@ -29,7 +28,6 @@ func TestParseSpec(t *testing.T) {
 }
 
 func TestParseColumnMap(t *testing.T) {
-	t.Parallel()
 	tests := []parsetest.Case[ColumnMap]{
 		{In: "", Want: ColumnMap{}},
 		{In: "id=event_id, timestamp=ts", Want: ColumnMap{"id": "event_id", "timestamp": "ts"}},
@@ -48,7 +46,6 @@ func TestParseColumnMap(t *testing.T) {
 }
 
 func TestPositionCompareAndJSON(t *testing.T) {
-	t.Parallel()
 	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	// Each position sorts strictly after the one before it.
 	ordered := []Position{
@@ -89,7 +86,6 @@ func TestPositionCompareAndJSON(t *testing.T) {
 }
 
 func TestSpecValidate(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name    string
 		spec    Spec

@@ -13,7 +13,6 @@ import (
 // seconds since 1970: it is refused at open, naming the column, as DATE
 // is.
 func TestParquetRefusesTimeOfDayTimestamps(t *testing.T) {
-	t.Parallel()
 	type timeRow struct {
 		ID         string `parquet:"id"`
 		EventType  string `parquet:"event_type"`

@@ -9,7 +9,6 @@ import (
 )
 
 func TestParseWindow(t *testing.T) {
-	t.Parallel()
 	date := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	tests := []parsetest.Case[Window]{
 		{In: "2026-10-01..2026-11-01", Want: Window{date(2026, 10, 1), date(2026, 11, 1)}},
@@ -32,7 +31,6 @@ func TestParseWindow(t *testing.T) {
 }
 
 func TestParseWindowAt(t *testing.T) {
-	t.Parallel()
 	date := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		in   string
@@ -66,7 +64,6 @@ func TestParseWindowAt(t *testing.T) {
 }
 
 func TestWindowContains(t *testing.T) {
-	t.Parallel()
 	w, err := ParseWindow("2026-10-01..2026-11-01")
 	if err != nil {
 		t.Fatal(err)
