@@ -379,6 +379,7 @@ func TestCancelStopsRetryWait(t *testing.T) {
 }
 
 func TestPlainErrorBody(t *testing.T) {
+	t.Parallel()
 	// A proxy in front of the API answering with HTML, not the envelope.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -403,6 +404,7 @@ func TestPlainErrorBody(t *testing.T) {
 }
 
 func TestTokenNeverInErrors(t *testing.T) {
+	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	const token = "bsk_test_wrong_but_secret_0123456789"
 	ctx := context.Background()

@@ -22,6 +22,7 @@ type wire struct {
 // path prefix before the call's path, query, body and headers, whichever
 // transport the client picked.
 func TestSendersAgreeOnTheWire(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var seen []wire
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

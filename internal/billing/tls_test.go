@@ -16,6 +16,7 @@ import (
 // is reported as one, at once (no retry can fix it), and InsecureSkipVerify
 // turns verification off.
 func TestTLSVerification(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))

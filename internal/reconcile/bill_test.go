@@ -18,6 +18,7 @@ var octoberPeriod = billing.Period{Start: october.From, End: october.To}
 // Invoices are checked line by line against the verified totals: a lost
 // event makes the API bill less, a doubled one more, exactly.
 func TestBillChecksInvoices(t *testing.T) {
+	t.Parallel()
 	src := append(append(rowsOf("a", 2, 2), rowsOf("b", 3, 2)...), rowsOf("c", 1, 2)...)
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a", "b", "c")})
 	send(t, c, src[:4]) // b loses its last event
@@ -97,6 +98,7 @@ func TestBillChecksInvoices(t *testing.T) {
 // Amounts beyond 2^63 (and 2^64) pico-units are checked exactly, and so is
 // the rounding of a fractional quantity.
 func TestBillLargeAmounts(t *testing.T) {
+	t.Parallel()
 	d := catalog("a", "b")
 	d.SKUs = []billing.SKU{
 		{ID: "sku_compute", PlanID: planID, Name: "Compute", PricingModel: "PerUnit", UnitAmountNanos: billing.MustMoney("1000000000000000"),
@@ -154,6 +156,7 @@ func TestBillLargeAmounts(t *testing.T) {
 
 // A failed bill call is an error pair; the others are billed.
 func TestBillError(t *testing.T) {
+	t.Parallel()
 	src := append(rowsOf("a", 1, 2), rowsOf("b", 1, 2)...)
 	sb, c := startSandbox(t, sandbox.Config{Data: catalog("a", "b")})
 	send(t, c, src)
@@ -189,6 +192,7 @@ func billPeriod(t *testing.T, c *billing.Client, sub string, start, end time.Tim
 // before the subscription existed and inside trials: bill lists each
 // subscription's invoices and prices what is at stake.
 func TestBillFlagsDoubleBillingAndFeesOutsideTheTerm(t *testing.T) {
+	t.Parallel()
 	d := catalog("a", "b", "c")
 	d.SKUs = append(d.SKUs, billing.SKU{ID: "sku_fee", PlanID: planID, Name: "Platform fee", PricingModel: "PerUnit",
 		UnitAmountNanos: billing.MustMoney("31000000000000"), Currency: "USD"})
@@ -251,6 +255,7 @@ func TestBillFlagsDoubleBillingAndFeesOutsideTheTerm(t *testing.T) {
 
 // The correct sandbox makes none of those: the same checks pass.
 func TestBillProratedFeesPass(t *testing.T) {
+	t.Parallel()
 	d := catalog("a", "b")
 	d.SKUs = append(d.SKUs, billing.SKU{ID: "sku_fee", PlanID: planID, Name: "Platform fee", PricingModel: "PerUnit",
 		UnitAmountNanos: billing.MustMoney("31000000000000"), Currency: "USD"})
@@ -276,6 +281,7 @@ func TestBillProratedFeesPass(t *testing.T) {
 // Usage that arrives after the invoice is finalized moves the API's usage
 // but not the invoice: late usage not billed, with its price.
 func TestBillFlagsUsageAfterClose(t *testing.T) {
+	t.Parallel()
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
 	src := rowsOf("a", 3, 2)
 	send(t, c, src[:2])
@@ -308,6 +314,7 @@ func TestBillFlagsUsageAfterClose(t *testing.T) {
 // Tiered lines are recomputed from the verified quantity with the line's
 // model: the platform pricing a tier boundary wrongly is an invoice pair.
 func TestBillRecomputesTieredLines(t *testing.T) {
+	t.Parallel()
 	up := func(s string) *billing.Quantity { q, _ := billing.ParseQuantity(s); return &q }
 	d := catalog("a")
 	for i := range d.SKUs {
@@ -350,6 +357,7 @@ func TestBillRecomputesTieredLines(t *testing.T) {
 // fewer than the plan has) is not a flat fee: it is checked against its
 // own quantity, as before, not prorated.
 func TestBillLineOfAMeterNotCompared(t *testing.T) {
+	t.Parallel()
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
 	src := []row{
 		event("s1", "storage", "cus_a", "sub_a", at(3, 0), `{"bytes":700}`),

@@ -32,6 +32,7 @@ var awkwardValues = []string{
 // duplicates, conflicting duplicates, events without a subscription,
 // foreign, unknown and invalid rows; whole and sharded.
 func TestPushdownEqualsStreaming(t *testing.T) {
+	t.Parallel()
 	subs := []string{"a", "b", "c", "d", "e", "f"}
 	_, c := startSandbox(t, sandbox.Config{Data: catalog(subs...)}) // the API has no usage: every pair shows its expected total
 	rng := rand.New(rand.NewPCG(7, 13))
@@ -115,6 +116,7 @@ func TestPushdownEqualsStreaming(t *testing.T) {
 // A properties column that is text keeps number spellings SQL reads
 // differently: push-down is refused when asked for, and auto streams.
 func TestPushdownNeedsJSONB(t *testing.T) {
+	t.Parallel()
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
 	spec := writePostgres(t, []row{event("e1", "api.request", "cus_a", "sub_a", at(2, 0), `{"bytes":1e3}`)})
 	conn := pgtest.Connect(t)
@@ -135,6 +137,7 @@ func TestPushdownNeedsJSONB(t *testing.T) {
 // cannot tell them apart, so auto streams (the row is invalid, as in a
 // Parquet source) and on refuses.
 func TestPushdownDeepProperties(t *testing.T) {
+	t.Parallel()
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a")})
 	deep := `{"x":` + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + `}`
 	spec := writePostgres(t, []row{

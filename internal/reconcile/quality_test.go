@@ -13,6 +13,7 @@ import (
 // Values the API counts as zero, and negative values, agree on both sides:
 // only the uncountable pair shows the revenue they lose, and bill prices it.
 func TestUncountableValuesAreReportedAndPriced(t *testing.T) {
+	t.Parallel()
 	// "1e999" is past the API's exponent range (a JSON number would be
 	// too, but jsonb expands it to digits, which PostgreSQL sources then
 	// send as a number the API counts).

@@ -22,6 +22,7 @@ func rowsOf(sub string, n int, day int) []row {
 // The sandbox shows events only after a lag; settling re-polls until they
 // show. Both clocks are one fake clock that settling's waits move.
 func TestVerifySettle(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a", "b"), UsageLag: 2 * time.Minute, Now: clock.Now})
 	src := append(rowsOf("a", 3, 2), rowsOf("b", 2, 3)...)
@@ -60,6 +61,7 @@ func TestVerifySettle(t *testing.T) {
 // When settling runs out while usage is still rising, the report says the
 // usage is not yet reflected; usage that never moved is plainly under.
 func TestVerifyNotYetReflected(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
 	_, c := startSandbox(t, sandbox.Config{Data: catalog("a", "b"), UsageLag: 10 * time.Minute, Now: clock.Now})
 	early, late := rowsOf("a", 2, 2), append(rowsOf("a", 1, 3), rowsOf("b", 2, 3)...)
@@ -96,6 +98,7 @@ func TestVerifyNotYetReflected(t *testing.T) {
 // Heal re-sends the events the API lost: under becomes match, and an over
 // pair stays as it is.
 func TestVerifyHeal(t *testing.T) {
+	t.Parallel()
 	var src []row
 	for _, s := range []string{"a", "b", "c", "d"} {
 		src = append(src, rowsOf(s, 40, 2)...)

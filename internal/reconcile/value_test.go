@@ -85,6 +85,7 @@ func TestNumericAndDistinct(t *testing.T) {
 // The sandbox is the reference for the meter rules: every odd value the
 // source may hold aggregates to what the API computes.
 func TestTotalsAgreeWithSandbox(t *testing.T) {
+	t.Parallel()
 	values := []string{`12`, `-3.25`, `1e3`, `1E400`, `"42"`, `"\u0034\u0032"`, `" 42"`, `"0x10"`, `""`, `true`, `false`,
 		`null`, `{"a":1}`, `[1,2]`, `123456789012345678901234567890`, `0.1`, `"0.2"`, `-0`, `"-7"`, `"gpt"`, `"\u0067pt"`, `7.0`, `7`}
 	var src []row

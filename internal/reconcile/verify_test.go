@@ -19,6 +19,7 @@ import (
 
 // Every class is produced on purpose, each by the fault that causes it.
 func TestVerifyClasses(t *testing.T) {
+	t.Parallel()
 	src := []row{
 		// a: all of it reaches the API, with numeric strings, decimals and
 		// escaped strings the API reads as the source does.
@@ -116,6 +117,7 @@ func TestVerifyClasses(t *testing.T) {
 // With a meters file, only its meters are compared, and one the API does
 // not have is missing.
 func TestVerifyMetersFile(t *testing.T) {
+	t.Parallel()
 	src := []row{
 		event("a1", "api.request", "cus_a", "sub_a", at(2, 1), `{"bytes":100,"status":200}`),
 		event("a2", "api.request", "cus_a", "sub_a", at(2, 2), `{"bytes":50,"status":500}`),
@@ -143,6 +145,7 @@ func TestVerifyMetersFile(t *testing.T) {
 
 // The tolerance turns small differences into matches, exactly at its edge.
 func TestVerifyTolerance(t *testing.T) {
+	t.Parallel()
 	var src []row
 	for i, id := range ids("b", 200) {
 		src = append(src, event(id, "api.request", "cus_b", "sub_b", at(2, 0).Add(time.Duration(i)*time.Minute), `{"bytes":10}`))
@@ -214,6 +217,7 @@ func (s *shortReader) Next(ctx context.Context) (source.Record, error) {
 
 // An empty API and no meters file leave nothing to compare.
 func TestVerifyNoMeters(t *testing.T) {
+	t.Parallel()
 	_, c := startSandbox(t, sandbox.Config{})
 	spec := writeParquet(t, []row{event("a1", "api.request", "cus_a", "sub_a", at(2, 1), `{}`)})
 	if _, err := Verify(context.Background(), Config{Client: c, Source: spec, Window: october}); !errors.Is(err, ErrNoMeters) {
@@ -224,6 +228,7 @@ func TestVerifyNoMeters(t *testing.T) {
 // With shards, each customer is compared by exactly one shard, and an
 // event without subscription_id goes with its subscription.
 func TestVerifyShards(t *testing.T) {
+	t.Parallel()
 	var src []row
 	subs := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
 	for i, s := range subs {
@@ -258,6 +263,7 @@ func TestVerifyShards(t *testing.T) {
 // An interruption after the scan returns what was compared so far, with
 // the context's error, so the reports can still be written.
 func TestVerifyInterrupted(t *testing.T) {
+	t.Parallel()
 	subs := []string{"a", "b", "c", "d", "e", "f"}
 	var src []row
 	for _, s := range subs {

@@ -264,6 +264,7 @@ func TestMoneyTableRanksAndSaysWhenCut(t *testing.T) {
 // with nothing on the console, for a full run and for one that failed
 // before comparing, which still names its window.
 func TestHTMLInChromium(t *testing.T) {
+	t.Parallel()
 	early := failedEarly()
 	early.Window = source.Window{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	for name, r := range map[string]*Report{"full": sample(), "failed early": early} {

@@ -67,6 +67,7 @@ func sameRead(t *testing.T, local, remote Spec, dir, url string) Stats {
 // exactly what the same files give locally, whole, by window, by shard;
 // a narrow window fetches a fraction of the bytes.
 func TestObjectsReadLikeLocalFiles(t *testing.T) {
+	t.Parallel()
 	b := objstoretest.NewBucket(t)
 	b.PutTree(sample+"/parquet", "sample")
 	b.PutTree(fixtures, "fixtures")
@@ -116,6 +117,7 @@ func TestObjectsReadLikeLocalFiles(t *testing.T) {
 // late object that sorts before its position, and refuses an object
 // rewritten since.
 func TestObjectsResume(t *testing.T) {
+	t.Parallel()
 	b := objstoretest.NewBucket(t)
 	b.PutTree(sample+"/parquet", "usage")
 	spec := Spec{Kind: KindParquet, Path: b.URL("usage"), Objects: b.Config}
@@ -169,6 +171,7 @@ func TestObjectsResume(t *testing.T) {
 // Throttling, expired tokens, resets and cut bodies on the way to the
 // server change nothing in what is read.
 func TestObjectsUnderFaults(t *testing.T) {
+	t.Parallel()
 	b := objstoretest.NewBucket(t)
 	b.PutTree(sample+"/parquet", "usage")
 	px := faultnettest.Start(t, faultnet.Config{Target: strings.TrimPrefix(b.Config.Endpoint, "http://"), Seed: 5, DropRate: 0.1, CutRate: 0.02})
@@ -213,6 +216,7 @@ func writeCustomers(t *testing.T, path string, sorted bool) {
 // that is not, it stops looking after prescanLimit row groups. Either way
 // it reads exactly what a local read does.
 func TestObjectsShardKeyFirst(t *testing.T) {
+	t.Parallel()
 	b := objstoretest.NewBucket(t)
 	dir := t.TempDir()
 	for _, sorted := range []bool{true, false} {

@@ -308,6 +308,7 @@ func TestPostgresValidation(t *testing.T) {
 }
 
 func TestPostgresQueryAndColumns(t *testing.T) {
+	t.Parallel()
 	conn, schema := pgSchema(t)
 	ctx := context.Background()
 	_, err := conn.Exec(ctx, `CREATE TABLE raw (event_id uuid, kind varchar, account text, ts timestamp,
