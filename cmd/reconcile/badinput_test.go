@@ -72,7 +72,7 @@ func newBadEnv(t *testing.T) *badEnv {
 	if first.CustomerID == last.CustomerID {
 		t.Fatal("the seed's first and last subscriptions share a customer")
 	}
-	return &badEnv{sb: sampleSandbox(t, sandbox.Config{}), cust: first.CustomerID, sub: first.ID, otherSub: last.ID}
+	return &badEnv{sb: sandboxtest.StartSample(t, sandbox.Config{}), cust: first.CustomerID, sub: first.ID, otherSub: last.ID}
 }
 
 // good returns n valid events of sub, ids good-0…, each worth 10 bytes.

@@ -186,7 +186,7 @@ func TestIndexedJobSimulation(t *testing.T) {
 		{name: "lossy API", cfg: sandbox.Config{Seed: 7, DropRate: 0.01, DoubleRate: 0.01}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sb := sampleSandbox(t, tt.cfg)
+			sb := sandboxtest.StartSample(t, tt.cfg)
 			dir := t.TempDir()
 			rec := &pushRecorder{groups: map[string][]byte{}}
 			gw := httptest.NewServer(rec)

@@ -43,7 +43,7 @@ func TestObjectStoreEqualsLocalFiles(t *testing.T) {
 
 	// Replay: local, remote whole, remote in four shards, each into its
 	// own faithful sandbox.
-	sbLocal, sbRemote, sbShards := sampleSandbox(t, sandbox.Config{}), sampleSandbox(t, sandbox.Config{}), sampleSandbox(t, sandbox.Config{})
+	sbLocal, sbRemote, sbShards := sandboxtest.StartSample(t, sandbox.Config{}), sandboxtest.StartSample(t, sandbox.Config{}), sandboxtest.StartSample(t, sandbox.Config{})
 	replayInto(sbLocal, "local", local)
 	replayInto(sbRemote, "remote", remote)
 	for i := range 4 {
@@ -69,7 +69,7 @@ func TestObjectStoreEqualsLocalFiles(t *testing.T) {
 	// Verify against an API that lost and doubled some events, so that
 	// there are discrepancy rows to compare: local, remote, and remote in
 	// two shards merged.
-	lossy := sampleSandbox(t, sandbox.Config{Seed: 7, DropRate: 0.01, DoubleRate: 0.01})
+	lossy := sandboxtest.StartSample(t, sandbox.Config{Seed: 7, DropRate: 0.01, DoubleRate: 0.01})
 	replayInto(lossy, "lossy", local)
 	verify := func(name, src string, extra ...string) string {
 		t.Helper()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/billharness/billharness/internal/replay"
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 )
 
 // letterLines reads a dead-letter file and fails unless every line is
@@ -102,7 +103,7 @@ func TestReplayRefusesIdsTheWireWouldAlter(t *testing.T) {
 // the run and names the record instead of waiting for ever.
 func TestReplayWatchdogNamesTheStuckRecord(t *testing.T) {
 	e := newBadEnv(t)
-	slow := sampleSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: 5 * time.Second, Max: 5 * time.Second}})
+	slow := sandboxtest.StartSample(t, sandbox.Config{Latency: sandbox.Latency{Min: 5 * time.Second, Max: 5 * time.Second}})
 	file := filepath.Join(t.TempDir(), "events.parquet")
 	writeParquet(t, file, e.good(3))
 	dl := filepath.Join(t.TempDir(), "dl.jsonl")

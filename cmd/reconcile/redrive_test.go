@@ -83,7 +83,7 @@ func TestReplayRedrivesDeadLetters(t *testing.T) {
 func redriveSetup(t *testing.T) (e *badEnv, down *sandboxtest.Sandbox, dir, file string, good []eventRow) {
 	t.Helper()
 	e = newBadEnv(t)
-	down = sampleSandbox(t, sandbox.Config{FailRate: 1})
+	down = sandboxtest.StartSample(t, sandbox.Config{FailRate: 1})
 	good = e.good(20)
 	unknown := e.good(1)[0]
 	unknown.ID, unknown.CustomerID = "unknown-customer", "01944b1f-0000-7000-8000-0000000dead0"

@@ -25,7 +25,7 @@ func TestReplayRetryAfter(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "events.parquet")
 	writeParquet(t, file, e.good(3))
 	run := func(cfg sandbox.Config, args ...string) (int, string) {
-		sb := sampleSandbox(t, cfg)
+		sb := sandboxtest.StartSample(t, cfg)
 		code, _, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": sb.URL, "BILLING_TOKEN": sb.AdminToken},
 			append([]string{"replay", "-source", "parquet:" + file, "-dead-letter", filepath.Join(t.TempDir(), "dl.jsonl"),
 				"-progress", "log", "-concurrency", "1", "-rate", "0"}, args...)...)
@@ -85,7 +85,7 @@ func TestReplayChecksOutputPathsFirst(t *testing.T) {
 // duplicate. The sandbox's random latency would reorder racing copies.
 func TestConflictingDuplicatesKeepTheFirstCopy(t *testing.T) {
 	e := newBadEnv(t)
-	e.sb = sampleSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: 0, Max: 3 * time.Millisecond}, Seed: 5})
+	e.sb = sandboxtest.StartSample(t, sandbox.Config{Latency: sandbox.Latency{Min: 0, Max: 3 * time.Millisecond}, Seed: 5})
 	const ids = 150
 	var rows []eventRow
 	for i := range ids {
@@ -229,7 +229,7 @@ func TestReplayStopsOnSystemicFailure(t *testing.T) {
 // progress intervals whatever the machine's speed.
 func TestReplayProgress(t *testing.T) {
 	e := newBadEnv(t)
-	e.sb = sampleSandbox(t, sandbox.Config{FailRate: 0.05, Seed: 7})
+	e.sb = sandboxtest.StartSample(t, sandbox.Config{FailRate: 0.05, Seed: 7})
 	dir := t.TempDir()
 	src := filepath.Join(dir, "events.parquet")
 	writeParquet(t, src, e.good(500))

@@ -40,16 +40,6 @@ func TestMain(m *testing.M) {
 
 const sample = "../../testdata/sample"
 
-func sampleSandbox(t *testing.T, cfg sandbox.Config) *sandboxtest.Sandbox {
-	t.Helper()
-	d, err := sandbox.LoadSeedFile(filepath.Join(sample, "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Data = d
-	return sandboxtest.Start(t, cfg)
-}
-
 // proc is a reconcile command running as a separate process, whose exit is
 // watched while it runs: a test polling for something can tell that the
 // child died instead of waiting out its deadline.
@@ -137,7 +127,7 @@ func usageTotals(t *testing.T, sb *sandboxtest.Sandbox) map[string]string {
 // returns its usage and how many events it stored.
 func reference(t *testing.T, window string) (map[string]string, int64) {
 	t.Helper()
-	sb := sampleSandbox(t, sandbox.Config{})
+	sb := sandboxtest.StartSample(t, sandbox.Config{})
 	dir := t.TempDir()
 	code, out, errOut := runReconcile(t, map[string]string{"BILLING_API_URL": sb.URL, "BILLING_TOKEN": sb.AdminToken},
 		"replay", "-source", "parquet:"+filepath.Join(sample, "parquet"), "-window", window, "-rate", "0",
@@ -209,7 +199,7 @@ func sameUsage(t *testing.T, want, got map[string]string) {
 func TestReplayKilledAndResumed(t *testing.T) {
 	const window = "2026-10-01..2026-10-11"
 	want, wantStored := reference(t, window)
-	sb := sampleSandbox(t, sandbox.Config{})
+	sb := sandboxtest.StartSample(t, sandbox.Config{})
 	dir := t.TempDir()
 	dl, summary := filepath.Join(dir, "dl.jsonl"), filepath.Join(dir, "summary.json")
 	args := []string{"replay", "-source", "parquet:" + filepath.Join(sample, "parquet"), "-window", window,
@@ -250,7 +240,7 @@ func TestReplayKilledAndResumed(t *testing.T) {
 func TestReplaySIGTERMDrains(t *testing.T) {
 	const window = "2026-10-01..2026-10-06"
 	want, _ := reference(t, window)
-	sb := sampleSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: 10 * time.Millisecond, Max: 30 * time.Millisecond}})
+	sb := sandboxtest.StartSample(t, sandbox.Config{Latency: sandbox.Latency{Min: 10 * time.Millisecond, Max: 30 * time.Millisecond}})
 	dir := t.TempDir()
 	ckpt, summary := filepath.Join(dir, "replay.ckpt"), filepath.Join(dir, "summary.json")
 	args := []string{"replay", "-source", "parquet:" + filepath.Join(sample, "parquet"), "-window", window,
@@ -303,7 +293,7 @@ func TestReplaySIGTERMDrains(t *testing.T) {
 type eventRow = sourcetest.Row
 
 func TestReplayDeadLettersRejectedRecords(t *testing.T) {
-	sb := sampleSandbox(t, sandbox.Config{})
+	sb := sandboxtest.StartSample(t, sandbox.Config{})
 	d, _ := sandbox.LoadSeedFile(filepath.Join(sample, "seed.json"))
 	cust, sub := d.Subscriptions[0].CustomerID, d.Subscriptions[0].ID
 	other := d.Subscriptions[len(d.Subscriptions)-1]

@@ -135,7 +135,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 				var url string
 				var saw *atomic.Int64
 				if target == "sandbox" {
-					sb := sampleSandbox(t, sandbox.Config{AdminToken: token})
+					sb := sandboxtest.StartSample(t, sandbox.Config{AdminToken: token})
 					url = sb.URL
 				} else {
 					var srv *httptest.Server

@@ -33,17 +33,8 @@ const (
 // checkSandbox starts a sandbox seeded with the sample's catalog.
 func checkSandbox(t *testing.T, cfg sandbox.Config) (*sandboxtest.Sandbox, *billing.Client) {
 	t.Helper()
-	seed, err := sandbox.LoadSeedFile("../../testdata/sample/seed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Data = seed
-	sb := sandboxtest.Start(t, cfg)
-	c, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken, RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb, c
+	sb := sandboxtest.StartSample(t, cfg)
+	return sb, sb.AdminClient(t)
 }
 
 // checkLoad sends the sample's events of the window to the API, every

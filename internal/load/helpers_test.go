@@ -46,14 +46,8 @@ func synthetic(t *testing.T, sb *sandboxtest.Sandbox, n int) *Synthetic {
 // sets up n synthetic customers on it.
 func syntheticOnSandbox(t *testing.T, n int) (*sandboxtest.Sandbox, *Synthetic) {
 	t.Helper()
-	sb := startSandbox(t, sandbox.Config{})
+	sb := sandboxtest.Start(t, sandbox.Config{})
 	return sb, synthetic(t, sb, n)
-}
-
-// startSandbox starts a sandbox with cfg.
-func startSandbox(t *testing.T, cfg sandbox.Config) *sandboxtest.Sandbox {
-	t.Helper()
-	return sandboxtest.Start(t, cfg)
 }
 
 // run runs cfg with a deadline well past what the test needs.
@@ -73,7 +67,7 @@ func run(t *testing.T, cfg Config) *Result {
 // d to answer each request.
 func slowRun(t *testing.T, d time.Duration, rate float64, conns int, cfg Config) *Result {
 	t.Helper()
-	sb := startSandbox(t, sandbox.Config{Latency: sandbox.Latency{Min: d, Max: d}})
+	sb := sandboxtest.Start(t, sandbox.Config{Latency: sandbox.Latency{Min: d, Max: d}})
 	syn := synthetic(t, sb, 5)
 	sch, err := Constant(rate, time.Second)
 	if err != nil {

@@ -7,12 +7,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 )
 
 // TestMetrics: a run's metrics, on a registry of its own, agree with its
 // result.
 func TestMetrics(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{ThrottleRate: 0.1, Seed: 9})
+	sb := sandboxtest.Start(t, sandbox.Config{ThrottleRate: 0.1, Seed: 9})
 	syn := synthetic(t, sb, 5)
 	reg := prometheus.NewPedanticRegistry()
 	m, err := NewMetrics(reg, prometheus.Labels{"run_id": "r1"})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 )
 
 // TestOpenModelRate: every tick that came due was sent and answered, and
@@ -125,7 +126,7 @@ func TestClosedModel(t *testing.T) {
 // TestStatusClasses: throttled and failed requests are counted in their
 // classes and by kind, each once (no retries).
 func TestStatusClasses(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{ThrottleRate: 0.2, FailRate: 0.2, Seed: 3})
+	sb := sandboxtest.Start(t, sandbox.Config{ThrottleRate: 0.2, FailRate: 0.2, Seed: 3})
 	syn := synthetic(t, sb, 5)
 	sch, err := Constant(400, time.Second)
 	if err != nil {

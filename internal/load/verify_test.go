@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/sandbox"
+	"github.com/billharness/billharness/internal/sandbox/sandboxtest"
 )
 
 // verifyRun runs 1 s of synthetic load at 300/s against a sandbox with
 // cfg, then verifies usage.
 func verifyRun(t *testing.T, cfg sandbox.Config, timeout time.Duration) (*Verification, *Result) {
 	t.Helper()
-	sb := startSandbox(t, cfg)
+	sb := sandboxtest.Start(t, cfg)
 	syn := synthetic(t, sb, 8)
 	sch, err := Constant(300, time.Second)
 	if err != nil {
@@ -64,7 +65,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyReportsUsageErrors(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{})
+	sb := sandboxtest.Start(t, sandbox.Config{})
 	cat := &Catalog{Meters: nil, Accounts: []Account{{CustomerID: "c", SubscriptionID: "sub_missing"}}}
 	v, err := Verify(context.Background(), adminClient(t, sb), cat, NewLedger(1), VerifyConfig{Timeout: 10 * time.Millisecond})
 	if err != nil {

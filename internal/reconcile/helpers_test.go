@@ -118,11 +118,7 @@ func catalog(subs ...string) *sandbox.SeedData {
 func startSandbox(t testing.TB, cfg sandbox.Config) (*sandboxtest.Sandbox, *billing.Client) {
 	t.Helper()
 	sb := sandboxtest.Start(t, cfg)
-	c, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken, RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb, c
+	return sb, sb.AdminClient(t)
 }
 
 // send posts rows to the API, 8 at a time.

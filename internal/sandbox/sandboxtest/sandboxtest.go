@@ -8,9 +8,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/billharness/billharness/internal/billing"
 	"github.com/billharness/billharness/internal/sandbox"
 	"github.com/billharness/billharness/internal/testenv"
 )
@@ -73,4 +77,28 @@ func FailingProxy(t testing.TB, target string, paths ...string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// StartSample is Start with the catalog of the committed sample
+// (testdata/sample/seed.json), for tests that replay or verify its events.
+func StartSample(t testing.TB, cfg sandbox.Config) *Sandbox {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	seed, err := sandbox.LoadSeedFile(filepath.Join(filepath.Dir(here), "..", "..", "..", "testdata", "sample", "seed.json"))
+	if err != nil {
+		t.Fatalf("sandboxtest: %v", err)
+	}
+	cfg.Data = seed
+	return Start(t, cfg)
+}
+
+// AdminClient is a client of the sandbox with the admin token, whose
+// retries wait milliseconds rather than the default's seconds.
+func (sb *Sandbox) AdminClient(t testing.TB) *billing.Client {
+	t.Helper()
+	c, err := billing.New(billing.Config{BaseURL: sb.URL, Token: sb.AdminToken, RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("sandboxtest: %v", err)
+	}
+	return c
 }
