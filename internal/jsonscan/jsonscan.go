@@ -69,16 +69,7 @@ func (s *scanner) object0() bool {
 	return s.i == len(b)
 }
 
-func (s *scanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *scanner) space() { s.i = skipSpace(s.b, s.i) }
 
 // value scans one value at nesting depth (0 for the top level).
 func (s *scanner) value(depth int) bool {

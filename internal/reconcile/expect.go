@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/jsonscan"
 	"github.com/billharness/billharness/internal/source"
 )
 
@@ -292,7 +293,7 @@ func (l *ledger) add(ev *source.Event) {
 		if m.Aggregation == billing.AggCount {
 			continue
 		}
-		raw, kind, ok := lookup(ev.Properties, m.Property)
+		raw, kind, ok := jsonscan.Lookup(ev.Properties, m.Property)
 		if !ok {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/jsonscan"
 )
 
 // FuzzParseTolerance parses -tolerance values: whatever parses prints, with
@@ -85,7 +86,7 @@ func FuzzMeterValue(f *testing.F) {
 		if json.Unmarshal(obj, &m) != nil || m == nil {
 			return
 		}
-		raw, kind, found := lookup(obj, key)
+		raw, kind, found := jsonscan.Lookup(obj, key)
 		want, ok := m[key]
 		if found != ok {
 			t.Fatalf("lookup(%s, %q) found %v, encoding/json %v", obj, key, found, ok)

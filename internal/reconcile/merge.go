@@ -4,10 +4,11 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/billharness/billharness/internal/billing"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/billharness/billharness/internal/billing"
 
 	"github.com/billharness/billharness/internal/source"
 )

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/billharness/billharness/internal/billing"
+	"github.com/billharness/billharness/internal/jsonscan"
 )
 
 // quality counts the events of a Sum or Max pair whose value the API
@@ -59,7 +60,7 @@ func readable(raw []byte, kind byte) (billing.Quantity, bool) {
 	if kind != kindString {
 		return billing.Quantity{}, false
 	}
-	s := strings.Trim(string(unquote(raw)), " ")
+	s := strings.Trim(string(jsonscan.Unquote(raw)), " ")
 	switch {
 	case groupedNumber.MatchString(s):
 		s = strings.NewReplacer(",", "", "_", "").Replace(s)

@@ -27,21 +27,12 @@ const (
 	kindFalse  = jsonscan.KindFalse
 )
 
-// lookup returns the raw text and kind of the value of key in the JSON
-// object obj, which the source has already validated.
-func lookup(obj []byte, key string) (raw []byte, kind byte, found bool) {
-	return jsonscan.Lookup(obj, key)
-}
-
-// unquote decodes the quoted JSON string q (escapes included).
-func unquote(q []byte) []byte { return jsonscan.Unquote(q) }
-
 // numeric reads a JSON number or a numeric string as an exact quantity.
 func numeric(raw []byte, kind byte) (billing.Quantity, bool) {
 	switch kind {
 	case kindNumber:
 	case kindString:
-		raw = unquote(raw)
+		raw = jsonscan.Unquote(raw)
 	default:
 		return billing.Quantity{}, false
 	}
@@ -54,7 +45,7 @@ func numeric(raw []byte, kind byte) (billing.Quantity, bool) {
 func distinctKey(dst, raw []byte, kind byte) ([]byte, bool) {
 	switch kind {
 	case kindString:
-		return append(append(dst[:0], 's'), unquote(raw)...), true
+		return append(append(dst[:0], 's'), jsonscan.Unquote(raw)...), true
 	case kindNumber, kindTrue, kindFalse:
 		return append(append(dst[:0], 'n'), raw...), true
 	}

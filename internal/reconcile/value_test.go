@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/billharness/billharness/internal/jsonscan"
 	"github.com/billharness/billharness/internal/sandbox"
 )
 
@@ -30,7 +31,7 @@ func TestLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.obj, func(t *testing.T) {
-			raw, kind, found := lookup([]byte(tt.obj), tt.key)
+			raw, kind, found := jsonscan.Lookup([]byte(tt.obj), tt.key)
 			if string(raw) != tt.raw || kind != tt.kind || found != tt.wantFound {
 				t.Errorf("lookup(%s, %q) = %q, %q, %v; want %q, %q, %v", tt.obj, tt.key, raw, kind, found, tt.raw, tt.kind, tt.wantFound)
 			}
@@ -62,7 +63,7 @@ func TestNumericAndDistinct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			_, kind, _ := lookup([]byte(`{"v":`+tt.raw+`}`), "v")
+			_, kind, _ := jsonscan.Lookup([]byte(`{"v":`+tt.raw+`}`), "v")
 			q, ok := numeric([]byte(tt.raw), kind)
 			got := ""
 			if ok {
