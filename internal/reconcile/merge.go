@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/billharness/billharness/internal/billing"
-
 	"github.com/billharness/billharness/internal/source"
 )
 
